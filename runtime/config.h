@@ -1,0 +1,98 @@
+/* The run's configuration: one plain struct, filled by the CLI and the YAML
+ * loader today and by other front ends (an OCI bundle's config.json, a warm
+ * pool) later.  Nothing in it refers to how it was filled. */
+#ifndef SBX_CONFIG_H
+#define SBX_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+enum sbx_network {
+	SBX_NET_LOOPBACK = 0, /* own net namespace, lo up (default) */
+	SBX_NET_NONE,         /* own net namespace, lo down */
+	SBX_NET_HOST,         /* share the host's network namespace */
+};
+
+struct sbx_bind {
+	char *source; /* host path */
+	char *target; /* absolute path inside the sandbox */
+	bool rw;
+};
+
+struct sbx_tmpfs {
+	char *target;
+	uint64_t size; /* bytes; 0 = limits.tmp */
+};
+
+/* Size and count limits. 0 means "not set" unless noted. */
+struct sbx_limits {
+	uint64_t memory;      /* bytes (memory.max) */
+	uint64_t memory_swap; /* bytes (memory.swap.max); SBX_UNSET = not set */
+	uint64_t memory_high; /* bytes (memory.high) */
+	uint64_t pids;        /* pids.max */
+	double cpus;          /* CPUs worth of time (cpu.max quota/period) */
+	double timeout;       /* wall clock seconds; 0 = none */
+	uint64_t output;      /* bytes per output stream */
+	uint64_t tmp;         /* size of /tmp and /dev/shm */
+};
+
+#define SBX_UNSET UINT64_MAX
+
+struct sbx_config {
+	char *rootfs;
+	char **argv;   /* NULL-terminated command */
+	char **env;    /* NULL-terminated KEY=VALUE list, exactly the workload's env */
+	size_t n_env;
+	char *workdir; /* NULL = "/" */
+	uid_t uid;     /* inside the sandbox */
+	gid_t gid;
+	char *hostname;
+	enum sbx_network network;
+	struct sbx_limits limits;
+	struct sbx_bind *binds;
+	size_t n_binds;
+	struct sbx_tmpfs *tmpfs;
+	size_t n_tmpfs;
+	char *out_dir;     /* host directory for /out, NULL = no /out */
+	uint64_t out_size; /* size of the /out tmpfs */
+	char *seccomp;     /* "default", "unconfined" or a profile path */
+	char *report;      /* NULL = none, "-" = stderr */
+	char *stdout_file; /* NULL = caller's stdout */
+	char *stderr_file;
+	char *cgroup_parent;
+	bool allow_no_cgroup;
+	/* As root, container ids 0..idmap_size-1 map onto host ids
+	 * idmap_host_base..; never host root (see docs/configuration.md). */
+	uint32_t idmap_host_base;
+	uint32_t idmap_size;
+};
+
+#define SBX_DEFAULT_IDMAP_BASE 1000000000u /* 1e9: far above any login or subuid range */
+#define SBX_DEFAULT_IDMAP_SIZE 65536u
+
+void sbx_config_init(struct sbx_config *c);
+void sbx_config_free(struct sbx_config *c);
+
+/* Setters shared by the CLI and the YAML loader, so both accept exactly the
+ * same values with the same messages.  `value` is the user's text. */
+int sbx_config_set_network(struct sbx_config *c, const char *value, struct sbx_error **err);
+int sbx_config_add_bind_spec(struct sbx_config *c, const char *spec, struct sbx_error **err);
+int sbx_config_add_bind(struct sbx_config *c, const char *source, const char *target, bool rw,
+			struct sbx_error **err);
+int sbx_config_add_tmpfs_spec(struct sbx_config *c, const char *spec, struct sbx_error **err);
+int sbx_config_set_env(struct sbx_config *c, const char *key, const char *value, struct sbx_error **err);
+int sbx_config_add_env_spec(struct sbx_config *c, const char *spec, struct sbx_error **err);
+int sbx_config_set_user(struct sbx_config *c, const char *spec, struct sbx_error **err);
+int sbx_config_set_out_spec(struct sbx_config *c, const char *spec, struct sbx_error **err);
+int sbx_config_set_string(char **field, const char *value);
+const char *sbx_config_getenv(const struct sbx_config *c, const char *key);
+
+/* Final checks once every source has been applied: required fields, paths
+ * that must exist, conflicting options.  Creates nothing. */
+int sbx_config_validate(struct sbx_config *c, struct sbx_error **err);
+
+#endif
