@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "size.h"
 
 #include <ctype.h>
