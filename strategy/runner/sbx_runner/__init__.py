@@ -1,0 +1,1 @@
+"""sbx's in-sandbox strategy runner (see docs/strategy.md)."""
