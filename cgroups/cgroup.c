@@ -1,0 +1,293 @@
+/* The public cgroup API: choose v2, the v1 fallback or none; name the run's
+ * cgroup; dispatch to v2.c / v1.c. */
+#include "cgroups/cgroup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroups/cgfs.h"
+#include "cgroups/internal.h"
+#include "runtime/cleanup.h"
+
+static const char delegate_howto[] =
+	"To give sbx a cgroup: run it in a systemd unit with Delegate=yes "
+	"(systemd-run --user --scope -p Delegate=yes -- sbx run ...), or, as root, enable the controllers "
+	"on every level down to a cgroup (echo '+memory +pids +cpu' > .../cgroup.subtree_control), chown that "
+	"cgroup's directory and its cgroup.procs, cgroup.subtree_control and cgroup.threads to the user, and start "
+	"sbx from inside it; or pass --allow-no-cgroup to run without limits";
+
+unsigned sbx_cgroup_needed(const struct sbx_limits *l)
+{
+	unsigned m = SBX_CG_BIT(SBX_CG_MEMORY) | SBX_CG_BIT(SBX_CG_PIDS);
+	if (l->cpus > 0)
+		m |= SBX_CG_BIT(SBX_CG_CPU);
+	return m;
+}
+
+const char *sbx_cg_rel_path(const struct sbx_cg_mount *m, const char *self_path)
+{
+	/* "/.." prefixes mark a cgroup outside the reader's cgroup namespace. */
+	if (strncmp(self_path, "/..", 3) == 0)
+		return NULL;
+	if (strcmp(m->root, "/") == 0)
+		return self_path;
+	size_t rl = strlen(m->root);
+	if (strncmp(self_path, m->root, rl) != 0 || (self_path[rl] != '/' && self_path[rl] != '\0'))
+		return NULL;
+	return self_path[rl] ? self_path + rl : "/";
+}
+
+static int read_text(const char *path, char **out, struct sbx_error **err)
+{
+	cleanup_free char *dir = strdup(path);
+	if (dir == NULL)
+		abort();
+	char *slash = strrchr(dir, '/');
+	*slash = '\0';
+	int r = sbx_cg_read(dir, slash + 1, out);
+	if (r < 0)
+		return sbx_error_set(err, -r, "reading %s", path);
+	return 0;
+}
+
+int sbx_cgroup_host_read(struct sbx_cgroup_host *h, struct sbx_error **err)
+{
+	memset(h, 0, sizeof(*h));
+	char *self = NULL, *mi = NULL;
+	if (read_text("/proc/self/cgroup", &self, err) < 0)
+		return -1;
+	if (read_text("/proc/self/mountinfo", &mi, err) < 0) {
+		free(self);
+		return -1;
+	}
+	h->root = "";
+	h->self_cgroup = self;
+	h->mountinfo = mi;
+	h->euid = geteuid();
+	h->pid = getpid();
+	return 0;
+}
+
+void sbx_cgroup_host_free(struct sbx_cgroup_host *h)
+{
+	free((char *)h->self_cgroup);
+	free((char *)h->mountinfo);
+	memset(h, 0, sizeof(*h));
+}
+
+void sbx_cgroup_plan_free(struct sbx_cgroup_plan *p)
+{
+	free(p->parent);
+	free(p->chain_top);
+	free(p->self_leaf_in);
+	for (int c = 0; c < SBX_CG_NCTRL; c++)
+		free(p->v1_parent[c]);
+	memset(p, 0, sizeof(*p));
+}
+
+static bool has_v1(const struct sbx_cg_facts *f)
+{
+	for (size_t i = 0; i < f->n_mounts; i++)
+		if (!f->mounts[i].v2 && sbx_cg_ctrl_mask(f->mounts[i].options) != 0)
+			return true;
+	return false;
+}
+
+int sbx_cgroup_plan(const struct sbx_cgroup_host *h, const char *cgroup_parent, unsigned needed,
+		    struct sbx_cgroup_plan *p, struct sbx_error **err)
+{
+	struct sbx_cg_facts f = {.h = h};
+	int ret = -1;
+	cleanup_error struct sbx_error *e2 = NULL;
+	cleanup_error struct sbx_error *e1 = NULL;
+	if (sbx_cg_parse_self(h->self_cgroup, &f.self, &f.n_self, err) < 0)
+		return -1;
+	if (sbx_cg_parse_mountinfo(h->mountinfo, &f.mounts, &f.n_mounts, err) < 0)
+		goto out;
+	if (sbx_cg2_plan(&f, cgroup_parent, needed, p, &e2) == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (!has_v1(&f)) {
+		sbx_error_move(err, &e2);
+		goto out;
+	}
+	/* Hybrid or legacy host: v2 has not got the controllers; fall back. */
+	if (sbx_cg1_plan(&f, cgroup_parent, needed, p, &e1) == 0) {
+		ret = 0;
+		goto out;
+	}
+	/* Both messages already end with their strerror. */
+	sbx_error_set(err, 0, "cgroup v2: %s; %s", e2->msg, e1->msg);
+	if (err)
+		(*err)->errno_ = e1->errno_ ? e1->errno_ : e2->errno_;
+out:
+	sbx_cg_self_free(f.self, f.n_self);
+	sbx_cg_mounts_free(f.mounts, f.n_mounts);
+	return ret;
+}
+
+static void random_name(pid_t pid, char *buf, size_t len)
+{
+	uint32_t r = 0;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r = (uint32_t)(ts.tv_nsec ^ ts.tv_sec ^ pid);
+	}
+	snprintf(buf, len, "sbx-%d-%08x", (int)pid, r);
+}
+
+static struct sbx_cgroup *cg_new(void)
+{
+	struct sbx_cgroup *cg = calloc(1, sizeof(*cg));
+	if (cg == NULL)
+		abort();
+	cg->fd = -1;
+	return cg;
+}
+
+static void cg_free(struct sbx_cgroup *cg)
+{
+	free(cg->path);
+	free(cg->dir);
+	free(cg->leaf);
+	free(cg->leaf_parent);
+	for (int c = 0; c < SBX_CG_NCTRL; c++)
+		free(cg->v1_dir[c]);
+	free(cg);
+}
+
+/* Destroy with a host (v2 needs the pid to undo a leaf move). */
+static int destroy(struct sbx_cgroup *cg, const struct sbx_cgroup_host *h, struct sbx_error **err)
+{
+	if (cg == NULL)
+		return 0;
+	int r = 0;
+	if (cg->version == 2)
+		r = sbx_cg2_destroy(cg, h, err);
+	else if (cg->version == 1)
+		r = sbx_cg1_destroy(cg, err);
+	cg_free(cg);
+	return r;
+}
+
+int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
+				const struct sbx_limits *l, struct sbx_cgroup **out, struct sbx_error **err)
+{
+	char name[48];
+	random_name(h->pid, name, sizeof(name));
+	struct sbx_cgroup *cg = cg_new();
+	int r = p->version == 2 ? sbx_cg2_create(h, p, l, name, cg, err) : sbx_cg1_create(p, l, name, cg, err);
+	if (r < 0) {
+		destroy(cg, h, NULL);
+		return sbx_error_wrap(err, "creating the sandbox's cgroup");
+	}
+	*out = cg;
+	return 0;
+}
+
+static void warn_no_limits(const char *why)
+{
+	fprintf(stderr,
+		"sbx: WARNING: running WITHOUT resource limits (no memory, pids or CPU limit; "
+		"--allow-no-cgroup): %s\n",
+		why);
+}
+
+int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup **out, struct sbx_error **err)
+{
+	struct sbx_cgroup_host h;
+	struct sbx_cgroup_plan p = {0};
+	cleanup_error struct sbx_error *e = NULL;
+	int r = sbx_cgroup_host_read(&h, &e);
+	if (r == 0) {
+		r = sbx_cgroup_plan(&h, c->cgroup_parent, sbx_cgroup_needed(&c->limits), &p, &e);
+		if (r == 0)
+			r = sbx_cgroup_create_from_plan(&h, &p, &c->limits, out, &e);
+		sbx_cgroup_plan_free(&p);
+		sbx_cgroup_host_free(&h);
+	}
+	if (r == 0)
+		return 0;
+	if (c->allow_no_cgroup) {
+		warn_no_limits(e->msg);
+		struct sbx_cgroup *cg = cg_new();
+		cg->path = strdup("");
+		if (cg->path == NULL)
+			abort();
+		*out = cg;
+		return 0;
+	}
+	sbx_error_set(err, 0, "cannot limit the sandbox's resources: %s. %s", e->msg, delegate_howto);
+	if (err)
+		(*err)->errno_ = e->errno_;
+	return -1;
+}
+
+int sbx_cgroup_version(const struct sbx_cgroup *cg) { return cg ? cg->version : 0; }
+const char *sbx_cgroup_path(const struct sbx_cgroup *cg) { return cg && cg->path ? cg->path : ""; }
+bool sbx_cgroup_limits_enforced(const struct sbx_cgroup *cg) { return cg && cg->limits_enforced; }
+int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg) { return cg && cg->version == 2 ? cg->fd : -1; }
+
+int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid, struct sbx_error **err)
+{
+	if (cg == NULL || cg->version != 1)
+		return 0;
+	return sbx_cg1_attach(cg, pid, err);
+}
+
+int sbx_cgroup_kill(struct sbx_cgroup *cg, struct sbx_error **err)
+{
+	if (cg == NULL || cg->version == 0)
+		return 0;
+	return cg->version == 2 ? sbx_cg2_kill(cg, err) : sbx_cg1_kill(cg, err);
+}
+
+int sbx_cgroup_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err)
+{
+	memset(st, 0, sizeof(*st));
+	if (cg == NULL || cg->version == 0)
+		return 0;
+	return cg->version == 2 ? sbx_cg2_stats(cg, st, err) : sbx_cg1_stats(cg, st, err);
+}
+
+int sbx_cgroup_destroy(struct sbx_cgroup *cg, struct sbx_error **err)
+{
+	struct sbx_cgroup_host h = {.root = "", .euid = geteuid(), .pid = getpid()};
+	return destroy(cg, &h, err);
+}
+
+int sbx_cgroup_remove_stale(const char *dir, int version)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	int removed = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		pid_t creator;
+		if (e->d_type != DT_DIR || !sbx_cg_parse_name(e->d_name, &creator))
+			continue;
+		/* Only a dead creator's cgroup is stale; a live one is another run
+		 * (or the leaf of a live supervisor). */
+		if (creator == getpid() || kill(creator, 0) == 0 || errno != ESRCH)
+			continue;
+		cleanup_free char *path = sbx_cg_join(dir, e->d_name);
+		/* The creator was SIGKILLed: its workload may still run. */
+		if (version == 2)
+			(void)sbx_cg_write(path, "cgroup.kill", "1");
+		if (sbx_cg_kill_until_empty(path, 1000) == 0 && sbx_cg_rmdir(path, 1000) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}

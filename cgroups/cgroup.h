@@ -1,0 +1,96 @@
+/* The sandbox's cgroup: find where it may go, create it with the run's
+ * limits, start the child in it, read what the run used, kill, remove.
+ *
+ * cgroup v2 is the primary target.  Hybrid hosts (v1 controllers mounted,
+ * v2 without controllers) get a v1 fallback when sbx runs as root, created
+ * only beneath the caller's own cgroup in each hierarchy.  See
+ * docs/cgroups.md for the rules and for how to delegate a subtree. */
+#ifndef SBX_CGROUP_H
+#define SBX_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cgroups/parse.h"
+#include "runtime/config.h"
+#include "runtime/error.h"
+
+struct sbx_cgroup;
+
+struct sbx_cgroup_stats {
+	uint64_t memory_peak_bytes, pids_peak; /* pids_peak 0 if unknown */
+	double cpu_user_ms, cpu_system_ms;
+	bool oom_killed; /* oom_kill count > 0 */
+};
+
+/* Supervisor, before clone: choose the parent, remove stale sbx cgroups
+ * (creator pid dead), create one cgroup "sbx-<pid>-<random>" and write the
+ * limits of c->limits.  Without a usable cgroup: with c->allow_no_cgroup a
+ * warning on stderr and a version-0 object (limits_enforced false), else an
+ * error naming the missing controller(s) and how to delegate them. */
+int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup **out, struct sbx_error **err);
+int sbx_cgroup_version(const struct sbx_cgroup *cg); /* 2, 1, or 0 = none */
+/* Filesystem path of the run's cgroup (v1: the memory hierarchy's), "" if none. */
+const char *sbx_cgroup_path(const struct sbx_cgroup *cg);
+bool sbx_cgroup_limits_enforced(const struct sbx_cgroup *cg);
+/* v2: O_DIRECTORY fd of the run's cgroup for clone3 CLONE_INTO_CGROUP; -1 otherwise. */
+int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg);
+/* v1 (no CLONE_INTO_CGROUP): move the just-cloned, still waiting child into
+ * the run's cgroups.  No-op for v2 and none. */
+int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid, struct sbx_error **err);
+/* Kill every process in the cgroup (v2 cgroup.kill; v1 freeze + SIGKILL). */
+int sbx_cgroup_kill(struct sbx_cgroup *cg, struct sbx_error **err);
+int sbx_cgroup_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err);
+/* Kill what is left, wait (bounded) until empty, rmdir, free.  Safe on NULL. */
+int sbx_cgroup_destroy(struct sbx_cgroup *cg, struct sbx_error **err);
+
+/* ---- Below: the same work with the host's facts passed in, so unit tests
+ * can run it against a fake cgroup tree in a temporary directory. ---- */
+
+/* What sbx knows about the host's cgroups.  Production fills it from
+ * /proc/self and the real filesystem (root ""); tests from text and a
+ * temporary directory. */
+struct sbx_cgroup_host {
+	const char *root;        /* prefix of every mount point: "" = the real filesystem */
+	const char *self_cgroup; /* text of /proc/self/cgroup */
+	const char *mountinfo;   /* text of /proc/self/mountinfo */
+	uid_t euid;              /* 0: root rules; else rootless (delegation) rules */
+	pid_t pid;               /* the supervisor */
+};
+/* Reads the real /proc/self files; free with sbx_cgroup_host_free. */
+int sbx_cgroup_host_read(struct sbx_cgroup_host *h, struct sbx_error **err);
+void sbx_cgroup_host_free(struct sbx_cgroup_host *h);
+
+/* Controllers a run needs: memory and pids always (limits and stats), cpu
+ * when a CPU limit is set.  Bits are 1 << enum sbx_cg_ctrl. */
+unsigned sbx_cgroup_needed(const struct sbx_limits *l);
+
+/* Where the run's cgroup will go, decided without changing anything. */
+struct sbx_cgroup_plan {
+	int version; /* 2 or 1 */
+	/* v2: controllers are enabled (and missing directories created) on
+	 * every level from chain_top down to parent. */
+	char *parent;     /* directory of the parent cgroup */
+	char *chain_top;  /* existing directory, parent or one of its ancestors */
+	char *self_leaf_in; /* non-NULL: the supervisor is alone in this cgroup,
+			     * which needs controllers enabled; it first moves into
+			     * a leaf beneath it (no-internal-processes rule) */
+	/* v1: parent directory per controller, NULL where not mounted (only
+	 * cpuacct and freezer may be missing). */
+	char *v1_parent[SBX_CG_NCTRL];
+};
+void sbx_cgroup_plan_free(struct sbx_cgroup_plan *p);
+/* Decide v2 / v1 and the parent.  `cgroup_parent` is c->cgroup_parent
+ * (NULL = default).  On failure the error says what is missing and how to
+ * delegate it. */
+int sbx_cgroup_plan(const struct sbx_cgroup_host *h, const char *cgroup_parent, unsigned needed,
+		    struct sbx_cgroup_plan *p, struct sbx_error **err);
+/* Carry out a plan: create the run's cgroup and write the limits. */
+int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
+				const struct sbx_limits *l, struct sbx_cgroup **out, struct sbx_error **err);
+/* Remove sbx cgroups in `dir` whose creator pid is dead (killing what is
+ * left in them).  Returns how many were removed. */
+int sbx_cgroup_remove_stale(const char *dir, int version);
+
+#endif
