@@ -1,0 +1,291 @@
+#include "rootfs-builder/blob.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rootfs-builder/digest.h"
+#include "rootfs-builder/safefs.h"
+#include "runtime/cleanup.h"
+
+#define STREAM_BUF (256 * 1024)
+
+const char *rfs_format_name(enum rfs_format f)
+{
+	switch (f) {
+	case RFS_FMT_OCI_DIR:
+		return "OCI layout";
+	case RFS_FMT_OCI_ARCHIVE:
+		return "oci-archive";
+	case RFS_FMT_DOCKER_ARCHIVE:
+		return "docker-archive";
+	case RFS_FMT_FLAT_TAR:
+		return "flat filesystem tar";
+	}
+	return "?";
+}
+
+/* Entry names in archives may start with "./" or repeat slashes. */
+static const char *skip_dot_slash(const char *n)
+{
+	while (n[0] == '.' && n[1] == '/')
+		for (n += 2; *n == '/'; n++)
+			;
+	return n;
+}
+
+static struct archive *outer_open(const char *path, struct sbx_error **err)
+{
+	struct archive *a = archive_read_new();
+	if (a == NULL)
+		return sbx_error_set(err, ENOMEM, "archive_read_new"), NULL;
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_filename(a, path, STREAM_BUF) != ARCHIVE_OK) {
+		sbx_error_set(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "opening %s: %s", path,
+			      archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+int rfs_source_open(struct rfs_source *s, const char *path, struct sbx_error **err)
+{
+	memset(s, 0, sizeof(*s));
+	s->dirfd = -1;
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return sbx_error_set(err, errno, "%s", path);
+	s->path = strdup(path);
+	if (s->path == NULL)
+		return sbx_error_set(err, ENOMEM, "strdup");
+	if (S_ISDIR(st.st_mode)) {
+		s->dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (s->dirfd < 0)
+			return sbx_error_set(err, errno, "%s", path);
+		if (faccessat(s->dirfd, "index.json", R_OK, 0) < 0)
+			return sbx_error_set(err, 0, "%s: a directory but not an OCI image layout (no index.json)",
+					     path);
+		s->format = RFS_FMT_OCI_DIR;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return sbx_error_set(err, 0, "%s: not a directory or a regular file", path);
+
+	/* Which tar is it?  oci-archive: oci-layout + index.json at the top;
+	 * docker-archive: manifest.json (newer `docker save` writes both, and
+	 * the OCI index is the better described one); otherwise a filesystem. */
+	struct archive *a = outer_open(path, err);
+	if (a == NULL)
+		return -1;
+	int has_layout = 0, has_index = 0, has_manifest = 0, n = 0, r;
+	struct archive_entry *e;
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		const char *name = skip_dot_slash(archive_entry_pathname(e));
+		has_layout |= strcmp(name, "oci-layout") == 0;
+		has_index |= strcmp(name, "index.json") == 0;
+		has_manifest |= strcmp(name, "manifest.json") == 0;
+		n++;
+	}
+	if (r != ARCHIVE_EOF) {
+		sbx_error_set(err, 0, "%s: not a readable tar archive (entry %d): %s", path, n + 1,
+			      archive_error_string(a));
+		archive_read_free(a);
+		return -1;
+	}
+	archive_read_free(a);
+	if (has_layout && has_index)
+		s->format = RFS_FMT_OCI_ARCHIVE;
+	else if (has_manifest)
+		s->format = RFS_FMT_DOCKER_ARCHIVE;
+	else
+		s->format = RFS_FMT_FLAT_TAR;
+	return 0;
+}
+
+void rfs_source_close(struct rfs_source *s)
+{
+	free(s->path);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->path = NULL;
+	s->dirfd = -1;
+}
+
+struct rfs_stream {
+	int fd;             /* file stream, or -1 */
+	struct archive *a;  /* tar member stream, or NULL */
+	int64_t next_off;   /* tar member: offset expected next */
+	char *buf;
+};
+
+static int stream_new(struct rfs_stream **out, struct sbx_error **err)
+{
+	struct rfs_stream *st = calloc(1, sizeof(*st));
+	if (st == NULL || (st->buf = malloc(STREAM_BUF)) == NULL) {
+		free(st);
+		return sbx_error_set(err, ENOMEM, "allocating a stream");
+	}
+	st->fd = -1;
+	*out = st;
+	return 0;
+}
+
+int rfs_stream_open_path(const char *path, struct rfs_stream **out, struct sbx_error **err)
+{
+	if (stream_new(out, err) < 0)
+		return -1;
+	(*out)->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if ((*out)->fd < 0) {
+		int e = errno;
+		rfs_stream_close(*out);
+		*out = NULL;
+		return sbx_error_set(err, e, "%s", path);
+	}
+	return 0;
+}
+
+int rfs_stream_open(struct rfs_source *s, const char *name, struct rfs_stream **out, struct sbx_error **err)
+{
+	name = skip_dot_slash(name);
+	if (s->format == RFS_FMT_OCI_DIR) {
+		if (stream_new(out, err) < 0)
+			return -1;
+		(*out)->fd = rfs_openat_beneath(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+		if ((*out)->fd < 0) {
+			int e = errno;
+			rfs_stream_close(*out);
+			*out = NULL;
+			return sbx_error_set(err, e, "%s/%s", s->path, name);
+		}
+		return 0;
+	}
+	struct archive *a = outer_open(s->path, err);
+	if (a == NULL)
+		return -1;
+	struct archive_entry *e;
+	int r;
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		if (strcmp(skip_dot_slash(archive_entry_pathname(e)), name) != 0)
+			continue;
+		if (archive_entry_filetype(e) != AE_IFREG) {
+			archive_read_free(a);
+			return sbx_error_set(err, 0, "%s: %s is not a regular file", s->path, name);
+		}
+		if (stream_new(out, err) < 0) {
+			archive_read_free(a);
+			return -1;
+		}
+		(*out)->a = a;
+		return 0;
+	}
+	if (r != ARCHIVE_EOF)
+		sbx_error_set(err, 0, "%s: looking for %s: %s", s->path, name, archive_error_string(a));
+	else
+		sbx_error_set(err, ENOENT, "%s: %s", s->path, name);
+	archive_read_free(a);
+	return -1;
+}
+
+ssize_t rfs_stream_read(struct rfs_stream *st, const void **buf, struct sbx_error **err)
+{
+	if (st->a == NULL) {
+		ssize_t n;
+		do
+			n = read(st->fd, st->buf, STREAM_BUF);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return sbx_error_set(err, errno, "read");
+		*buf = st->buf;
+		return n;
+	}
+	size_t size;
+	la_int64_t off;
+	int r = archive_read_data_block(st->a, buf, &size, &off);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+		return sbx_error_set(err, 0, "reading archive member: %s", archive_error_string(st->a));
+	/* A blob stored sparse in the outer tar would need its holes filled;
+	 * no image tool writes them, so refuse rather than mis-hash. */
+	if (off != st->next_off)
+		return sbx_error_set(err, 0, "archive member is sparse");
+	st->next_off += size;
+	return (ssize_t)size;
+}
+
+void rfs_stream_close(struct rfs_stream *st)
+{
+	if (st == NULL)
+		return;
+	if (st->fd >= 0)
+		close(st->fd);
+	if (st->a)
+		archive_read_free(st->a);
+	free(st->buf);
+	free(st);
+}
+
+int rfs_source_read(struct rfs_source *s, const char *name, const char *digest, size_t max, char **buf,
+		    size_t *len, struct sbx_error **err)
+{
+	struct rfs_stream *st = NULL;
+	if (rfs_stream_open(s, name, &st, err) < 0)
+		return -1;
+	struct rfs_hash h;
+	rfs_hash_init(&h);
+	size_t cap = 4096, n = 0;
+	char *out = malloc(cap + 1);
+	if (out == NULL) {
+		rfs_stream_close(st);
+		return sbx_error_set(err, ENOMEM, "reading %s", name);
+	}
+	for (;;) {
+		const void *p;
+		ssize_t r = rfs_stream_read(st, &p, err);
+		if (r < 0)
+			goto fail_wrap;
+		if (r == 0)
+			break;
+		if (n + (size_t)r > max) {
+			sbx_error_set(err, 0, "larger than %zu bytes", max);
+			goto fail_wrap;
+		}
+		while (n + (size_t)r > cap) {
+			cap *= 2;
+			char *t = realloc(out, cap + 1);
+			if (t == NULL) {
+				sbx_error_set(err, ENOMEM, "realloc");
+				goto fail_wrap;
+			}
+			out = t;
+		}
+		memcpy(out + n, p, (size_t)r);
+		rfs_hash_update(&h, p, (size_t)r);
+		n += (size_t)r;
+	}
+	rfs_stream_close(st);
+	if (digest) {
+		char got[RFS_DIGEST_LEN];
+		rfs_hash_final(&h, got);
+		if (strcmp(got, digest) != 0) {
+			free(out);
+			return sbx_error_set(err, 0, "%s: digest mismatch: expected %s, content hashes to %s", name,
+					     digest, got);
+		}
+	}
+	out[n] = '\0';
+	*buf = out;
+	*len = n;
+	return 0;
+fail_wrap:
+	rfs_stream_close(st);
+	free(out);
+	return sbx_error_wrap(err, "reading %s", name);
+}

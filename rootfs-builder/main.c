@@ -1,0 +1,188 @@
+/* sbx-rootfs: container images to rootfs directories without dockerd.
+ *   sbx-rootfs import SOURCE --out DIR
+ *   sbx-rootfs build -f Dockerfile.sandbox --out DIR
+ * The work is done in the library (import.c, build.c); this file only
+ * parses the command line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rootfs-builder/build.h"
+#include "rootfs-builder/import.h"
+#include "runtime/size.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: sbx-rootfs import SOURCE --out DIR [OPTIONS]\n"
+	      "       sbx-rootfs build [-f Dockerfile.sandbox] --out DIR [OPTIONS] [CONTEXT]\n"
+	      "\n"
+	      "import: SOURCE is an OCI image layout directory, an oci-archive, a docker-archive\n"
+	      "        (docker save) or a flat filesystem tar (docker export).\n"
+	      "  --out DIR            the rootfs to create (must not exist unless --force)\n"
+	      "  --platform OS/ARCH   manifest to pick from an index (default linux/amd64)\n"
+	      "  --ref NAME           image to pick by name when the source holds several\n"
+	      "  --max-size SIZE      refuse images whose content exceeds SIZE (default 8G)\n"
+	      "  --ids shift|keep|caller\n"
+	      "                       file owners: image id U -> host id BASE+U (default as root),\n"
+	      "                       the image's ids verbatim, or the caller (default rootless)\n"
+	      "  --idmap-base N       BASE for --ids shift (default 1000000000, as sbx run)\n"
+	      "  --force              replace DIR if it exists\n"
+	      "  -q, --quiet          no progress output\n"
+	      "\n"
+	      "build: a Dockerfile subset (docs/rootfs.md); CONTEXT defaults to the Dockerfile's directory.\n"
+	      "  -f FILE              the Dockerfile (default Dockerfile.sandbox)\n"
+	      "  --base NAME=ARCHIVE  use a local image archive for FROM NAME (repeatable)\n"
+	      "  --build-arg K=V      set an ARG (repeatable)\n"
+	      "  --sbx PATH           the sbx program for RUN steps (default: beside sbx-rootfs, then PATH)\n"
+	      "  --mirror URL         Debian mirror for FROM debian:SUITE\n"
+	      "  --out, --max-size, --ids, --idmap-base, --force, --quiet as for import\n",
+	      f);
+}
+
+enum { OPT_OUT = 256, OPT_PLATFORM, OPT_REF, OPT_MAX, OPT_IDS, OPT_BASE_ID, OPT_FORCE, OPT_BASE, OPT_ARG,
+       OPT_SBX, OPT_MIRROR };
+
+static const struct option opts[] = {
+	{"out", required_argument, NULL, OPT_OUT},
+	{"platform", required_argument, NULL, OPT_PLATFORM},
+	{"ref", required_argument, NULL, OPT_REF},
+	{"max-size", required_argument, NULL, OPT_MAX},
+	{"ids", required_argument, NULL, OPT_IDS},
+	{"idmap-base", required_argument, NULL, OPT_BASE_ID},
+	{"force", no_argument, NULL, OPT_FORCE},
+	{"quiet", no_argument, NULL, 'q'},
+	{"file", required_argument, NULL, 'f'},
+	{"base", required_argument, NULL, OPT_BASE},
+	{"build-arg", required_argument, NULL, OPT_ARG},
+	{"sbx", required_argument, NULL, OPT_SBX},
+	{"mirror", required_argument, NULL, OPT_MIRROR},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static int fail(struct sbx_error *err)
+{
+	fprintf(stderr, "sbx-rootfs: %s\n", err->msg);
+	sbx_error_free(&err);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *verb = argv[1];
+	int is_import = strcmp(verb, "import") == 0, is_build = strcmp(verb, "build") == 0;
+	if (!is_import && !is_build) {
+		fprintf(stderr, "sbx-rootfs: unknown command '%s'\n", verb);
+		usage(stderr);
+		return 2;
+	}
+	struct rfs_import_opts io;
+	rfs_import_opts_init(&io);
+	struct rfs_build_opts bo;
+	rfs_build_opts_init(&bo);
+	struct sbx_error *err = NULL;
+	int quiet = 0, c;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "f:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_OUT:
+			io.out = bo.out = optarg;
+			break;
+		case OPT_PLATFORM:
+			io.platform = bo.platform = optarg;
+			break;
+		case OPT_REF:
+			io.ref = optarg;
+			break;
+		case OPT_MAX:
+			if (sbx_parse_size(optarg, &io.max_size, &err) < 0) {
+				sbx_error_wrap(&err, "--max-size");
+				return fail(err);
+			}
+			bo.max_size = io.max_size;
+			break;
+		case OPT_IDS:
+			if (strcmp(optarg, "shift") == 0)
+				io.ids = RFS_IDS_SHIFT;
+			else if (strcmp(optarg, "keep") == 0)
+				io.ids = RFS_IDS_KEEP;
+			else if (strcmp(optarg, "caller") == 0)
+				io.ids = RFS_IDS_CALLER;
+			else {
+				fprintf(stderr, "sbx-rootfs: --ids: expected shift, keep or caller, not '%s'\n", optarg);
+				return 2;
+			}
+			bo.ids = io.ids;
+			break;
+		case OPT_BASE_ID: {
+			uint64_t v;
+			if (sbx_parse_uint(optarg, 0xffffffffull - 65536, &v, &err) < 0) {
+				sbx_error_wrap(&err, "--idmap-base");
+				return fail(err);
+			}
+			io.id_base = bo.id_base = (uint32_t)v;
+			break;
+		}
+		case OPT_FORCE:
+			io.force = bo.force = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'f':
+			bo.file = optarg;
+			break;
+		case OPT_BASE:
+			if (rfs_build_add_base(&bo, optarg, &err) < 0)
+				return fail(err);
+			break;
+		case OPT_ARG:
+			if (rfs_build_add_arg(&bo, optarg, &err) < 0)
+				return fail(err);
+			break;
+		case OPT_SBX:
+			bo.sbx = optarg;
+			break;
+		case OPT_MIRROR:
+			bo.mirror = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (io.out == NULL) {
+		fprintf(stderr, "sbx-rootfs %s: --out DIR is required\n", verb);
+		return 2;
+	}
+	io.progress = bo.progress = quiet ? NULL : stderr;
+	int r;
+	if (is_import) {
+		if (optind != argc - 1) {
+			fprintf(stderr, "sbx-rootfs import: expected exactly one SOURCE\n");
+			return 2;
+		}
+		io.source = argv[optind];
+		r = rfs_import(&io, &err);
+	} else {
+		if (optind < argc - 1) {
+			fprintf(stderr, "sbx-rootfs build: at most one CONTEXT directory\n");
+			return 2;
+		}
+		bo.context = optind < argc ? argv[optind] : NULL;
+		r = rfs_build(&bo, &err);
+		rfs_build_opts_free(&bo);
+	}
+	if (r < 0)
+		return fail(err);
+	return 0;
+}
