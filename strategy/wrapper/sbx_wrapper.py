@@ -1,0 +1,393 @@
+"""Run a strategy's source in an sbx sandbox and get its metrics back.
+
+The research loop's side of sbx (stdlib only; PyYAML only to read a YAML
+config file):
+
+    from sbx_wrapper import SandboxExecutionWrapper
+    w = SandboxExecutionWrapper.from_yaml("config/learning_system.yaml")
+    r = w.run(code, data_dir="strategy/data/eu", timeout=30)
+    if r.status == "ok": use(r.metrics)
+    else: feed_back(r.status, r.findings or r.error)
+
+`run` never raises for anything the strategy did: every outcome is an
+ExecutionResult whose status is one of
+
+    ok            the runner finished; metrics are set
+    rejected      the static check refused the code; findings are set
+    error         the strategy raised (error = type, message, traceback) or
+                  the runner gave no result
+    timeout       the wall-clock limit killed the sandbox
+    oom           the memory limit killed it
+    killed        it died of a signal otherwise
+    sandbox_error sbx could not set up or run the sandbox (error says why)
+
+It is safe to call from several threads: each run has its own temporary
+directory and sbx process, and the configuration is only read.  sbx is
+started with a minimal environment, so nothing of the loop's environment
+(API keys...) can reach the sandbox even if a configuration passed it on.
+"""
+
+import argparse
+import copy
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+STATUSES = ("ok", "rejected", "error", "timeout", "oom", "killed",
+            "sandbox_error")
+
+DEFAULTS = {
+    "sbx": "sbx",                       # the sbx binary (PATH or a path)
+    "rootfs": None,                     # required
+    "python": "/usr/bin/python3",       # inside the rootfs
+    "runner": "/opt/sbx-runner/run.py",  # inside the rootfs
+    "runner_dir": None,                 # host dir bound at runner's dir
+    "data_dir": None,                   # default data directory (host)
+    "network": "none",
+    "seccomp": "default",
+    "strategy_via": "stdin",            # stdin | bind
+    "limits": {"memory": "512M", "memory_swap": "0", "pids": 128,
+               "cpus": 1.0, "timeout": 60, "output": "1M", "out": "16M"},
+    "env": {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8"},
+    "cgroup_parent": None,
+    "allow_no_cgroup": False,
+    "extra_args": [],                   # more `sbx run` flags, verbatim
+    "work_dir": None,                   # parent of per-run temp dirs
+    "tail_bytes": 8192,                 # stdout/stderr kept per stream
+    "grace_seconds": 30,                # beyond timeout before sbx is killed
+}
+
+LIMIT_FLAGS = {"memory": "--memory", "memory_swap": "--memory-swap",
+               "pids": "--pids", "cpus": "--cpus", "timeout": "--timeout",
+               "output": "--output-limit"}
+
+# Where the sandbox is told to find things; fixed by the runner's contract.
+DATA_MOUNT = "/data"
+STRATEGY_MOUNT = "/strategy"
+
+# The only environment sbx itself gets (not the sandbox's: that is `env`).
+SBX_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+                   "/sbin:/bin", "LANG": "C.UTF-8"}
+
+
+@dataclass
+class ExecutionResult:
+    status: str
+    metrics: Optional[Dict[str, Any]] = None
+    findings: List[Dict[str, Any]] = field(default_factory=list)
+    error: Optional[Dict[str, Any]] = None
+    report: Optional[Dict[str, Any]] = None     # sbx's JSON report
+    result: Optional[Dict[str, Any]] = None     # the runner's result.json
+    exit_code: Optional[int] = None             # sbx's exit status
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    wall_time: float = 0.0                      # seconds, as the loop saw it
+    command: List[str] = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return self.status == "ok"
+
+    def to_dict(self):
+        return asdict(self)
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _merge(base, override):
+    out = copy.deepcopy(base)
+    for k, v in (override or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def load_config(path, section="sandbox"):
+    """The `sandbox:` section of a YAML (or JSON) file, merged on DEFAULTS."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        import yaml
+    except ImportError:
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            raise ConfigError("%s: reading YAML needs PyYAML (Debian: "
+                              "python3-yaml); or pass a dict" % path) from None
+    else:
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            raise ConfigError("%s: %s" % (path, e)) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get(section), dict):
+        raise ConfigError("%s: no '%s:' mapping" % (path, section))
+    return doc[section]
+
+
+def _tail(path, limit):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - limit))
+            data = f.read()
+    except OSError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    return ("[...]" + text) if size > limit else text
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def classify(report, result, exit_code):
+    """(status, error) from sbx's report, the runner's result.json and sbx's
+    exit status.  Pure, so that each branch can be tested on its own."""
+    rstat = (report or {}).get("status")
+    if rstat == "setup_error" or (report is None and exit_code == 125):
+        msg = (report or {}).get("error") or "sbx could not set up the sandbox"
+        return "sandbox_error", {"type": "SandboxError", "message": str(msg)}
+    if rstat == "timeout" or (report or {}).get("timed_out") or \
+            (report is None and exit_code == 124):
+        return "timeout", {"type": "Timeout",
+                           "message": "wall-clock limit reached"}
+    if rstat == "oom" or (report or {}).get("oom_killed"):
+        return "oom", {"type": "OutOfMemory",
+                       "message": "memory limit reached"}
+    if rstat == "signaled" or (report is None and exit_code is not None
+                               and exit_code > 128 and exit_code != 255):
+        sig = (report or {}).get("signal")
+        if sig is None and exit_code is not None and exit_code > 128:
+            sig = exit_code - 128
+        return "killed", {"type": "Killed",
+                          "message": "killed by signal %s" % sig}
+    if report is None:
+        return "sandbox_error", {"type": "SandboxError", "message":
+                                 "sbx wrote no report (exit %s)" % exit_code}
+    if result is not None and result.get("status") in ("ok", "rejected",
+                                                       "error"):
+        return result["status"], result.get("error")
+    code = report.get("exit_code", exit_code)
+    if code in (126, 127):
+        return "sandbox_error", {"type": "SandboxError", "message":
+                                 "runner not executable or not found "
+                                 "(exit %s)" % code}
+    return "error", {"type": "NoResult", "message":
+                     "the runner wrote no result.json (exit %s)" % code}
+
+
+class SandboxExecutionWrapper:
+    def __init__(self, config=None):
+        if config is None:
+            config = {}
+        if not isinstance(config, dict):
+            raise ConfigError("config must be a mapping (the sandbox: section)")
+        unknown = sorted(set(config) - set(DEFAULTS))
+        if unknown:
+            raise ConfigError("unknown sandbox keys: %s" % ", ".join(unknown))
+        self.config = _merge(DEFAULTS, config)
+        if "env" in config:
+            # The sandbox's whole environment: what the config says, no
+            # defaults mixed in.
+            self.config["env"] = dict(config["env"] or {})
+        bad = sorted(set(self.config["limits"]) - set(LIMIT_FLAGS)
+                     - {"out"})
+        if bad:
+            raise ConfigError("unknown limits: %s" % ", ".join(bad))
+        if not self.config["rootfs"]:
+            raise ConfigError("sandbox.rootfs is required")
+        if self.config["strategy_via"] not in ("stdin", "bind"):
+            raise ConfigError("strategy_via must be stdin or bind")
+
+    @classmethod
+    def from_yaml(cls, path, section="sandbox"):
+        return cls(load_config(path, section))
+
+    # -- the command ---------------------------------------------------
+
+    def _command(self, tmp, data_dir, limits, code_file):
+        c = self.config
+        sbx = c["sbx"]
+        if os.sep in sbx:
+            sbx = os.path.abspath(sbx)
+        cmd = [sbx, "run", "--rootfs", os.path.abspath(c["rootfs"]),
+               "--out", "%s:%s" % (os.path.join(tmp, "out"), limits["out"]),
+               "--report", os.path.join(tmp, "report.json"),
+               "--network", str(c["network"]),
+               "--seccomp", str(c["seccomp"]),
+               "--bind", "%s:%s:ro" % (os.path.abspath(data_dir), DATA_MOUNT)]
+        for key, flag in LIMIT_FLAGS.items():
+            if limits.get(key) is not None:
+                cmd += [flag, str(limits[key])]
+        if c["runner_dir"]:
+            cmd += ["--bind", "%s:%s:ro" % (os.path.abspath(c["runner_dir"]),
+                                            os.path.dirname(c["runner"]))]
+        if c["strategy_via"] == "bind":
+            cmd += ["--bind", "%s:%s:ro" % (os.path.dirname(code_file),
+                                            STRATEGY_MOUNT)]
+        if c["cgroup_parent"]:
+            cmd += ["--cgroup-parent", str(c["cgroup_parent"])]
+        if c["allow_no_cgroup"]:
+            cmd += ["--allow-no-cgroup"]
+        for k, v in sorted((c["env"] or {}).items()):
+            cmd += ["--env", "%s=%s" % (k, v)]
+        cmd += [str(a) for a in c["extra_args"]]
+        src = STRATEGY_MOUNT if c["strategy_via"] == "bind" else "-"
+        cmd += ["--", c["python"], c["runner"], src]
+        return cmd
+
+    @staticmethod
+    def _stop(proc):
+        """SIGTERM first so that sbx can still remove its cgroup."""
+        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, None)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                return proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+        return proc.wait()
+
+    # -- one run -------------------------------------------------------
+
+    def run(self, code, data_dir=None, **limits):
+        """Run `code` on the CSVs in `data_dir`; limits override the
+        config's (memory, memory_swap, pids, cpus, timeout, output, out:
+        the size of /out).  Returns an ExecutionResult; raises only for a caller's
+        mistake (unknown limit name, code not a string)."""
+        if not isinstance(code, str):
+            raise TypeError("code must be a str")
+        allowed = set(LIMIT_FLAGS) | {"out"}
+        unknown = sorted(set(limits) - allowed)
+        if unknown:
+            raise TypeError("unknown limits: %s" % ", ".join(unknown))
+        lim = dict(self.config["limits"])
+        lim.update(limits)
+        data_dir = data_dir or self.config["data_dir"]
+
+        started = time.monotonic()
+        res = ExecutionResult(status="sandbox_error")
+        tmp = None
+        try:
+            if not data_dir or not os.path.isdir(data_dir):
+                res.error = {"type": "SandboxError",
+                             "message": "data directory %r does not exist"
+                             % (data_dir,)}
+                return res
+            tmp = tempfile.mkdtemp(prefix="sbx-strategy-",
+                                   dir=self.config["work_dir"])
+            self._run_in(tmp, code, data_dir, lim, res)
+        except Exception as e:  # noqa: B902 — never crash the loop
+            res.status = "sandbox_error"
+            res.error = {"type": type(e).__name__,
+                         "message": "wrapper: %s" % e}
+        finally:
+            res.wall_time = time.monotonic() - started
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return res
+
+    def _run_in(self, tmp, code, data_dir, lim, res):
+        c = self.config
+        os.mkdir(os.path.join(tmp, "out"))
+        src_dir = os.path.join(tmp, "src")
+        os.mkdir(src_dir)
+        code_file = os.path.join(src_dir, "strategy.py")
+        with open(code_file, "w", encoding="utf-8") as f:
+            f.write(code)
+        cmd = self._command(tmp, data_dir, lim, code_file)
+        res.command = cmd
+        out_path = os.path.join(tmp, "stdout")
+        err_path = os.path.join(tmp, "stderr")
+        timeout = float(lim["timeout"]) + float(c["grace_seconds"])
+
+        stdin_src = code_file if c["strategy_via"] == "stdin" else os.devnull
+        with open(stdin_src, "rb") as stdin, open(out_path, "wb") as so, \
+                open(err_path, "wb") as se:
+            try:
+                proc = subprocess.Popen(cmd, stdin=stdin, stdout=so,
+                                        stderr=se, env=dict(SBX_ENV),
+                                        close_fds=True,
+                                        start_new_session=True)
+            except OSError as e:
+                res.error = {"type": "SandboxError",
+                             "message": "cannot start %s: %s"
+                             % (c["sbx"], e)}
+                return
+            try:
+                res.exit_code = proc.wait(timeout=timeout)
+                hung = False
+            except subprocess.TimeoutExpired:
+                # sbx enforces the timeout itself; still here means sbx is
+                # stuck.  Its process group holds only sbx (the sandbox is
+                # in its own session and cgroup, which sbx removes).
+                hung = True
+                res.exit_code = self._stop(proc)
+
+        res.stdout_tail = _tail(out_path, c["tail_bytes"])
+        res.stderr_tail = _tail(err_path, c["tail_bytes"])
+        res.report = _read_json(os.path.join(tmp, "report.json"))
+        res.result = _read_json(os.path.join(tmp, "out", "result.json"))
+        if hung:
+            res.status = "sandbox_error"
+            res.error = {"type": "SandboxError", "message":
+                         "sbx did not exit %ss after the timeout; killed"
+                         % c["grace_seconds"]}
+            return
+        res.status, res.error = classify(res.report, res.result,
+                                         res.exit_code)
+        if res.result:
+            if res.status == "ok":
+                res.metrics = res.result.get("metrics")
+            res.findings = res.result.get("findings") or []
+
+
+def main(argv=None):
+    """Run strategy files through the wrapper; one JSON object per line."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--config", required=True,
+                   help="YAML file with a sandbox: section")
+    p.add_argument("--data", help="data directory (default: the config's)")
+    p.add_argument("--timeout", type=float)
+    p.add_argument("--full", action="store_true",
+                   help="print the whole result, not a summary")
+    p.add_argument("strategies", nargs="+")
+    a = p.parse_args(argv)
+    w = SandboxExecutionWrapper.from_yaml(a.config)
+    limits = {"timeout": a.timeout} if a.timeout else {}
+    worst = 0
+    for path in a.strategies:
+        with open(path, encoding="utf-8") as f:
+            r = w.run(f.read(), a.data, **limits)
+        doc = r.to_dict() if a.full else {
+            "strategy": path, "status": r.status, "metrics": r.metrics,
+            "findings": r.findings, "error": r.error,
+            "wall_time": round(r.wall_time, 3)}
+        print(json.dumps(doc, sort_keys=True), flush=True)
+        worst = max(worst, 0 if r.ok else 1)
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())
