@@ -32,19 +32,6 @@ unsigned sbx_cgroup_needed(const struct sbx_limits *l)
 	return m;
 }
 
-const char *sbx_cg_rel_path(const struct sbx_cg_mount *m, const char *self_path)
-{
-	/* "/.." prefixes mark a cgroup outside the reader's cgroup namespace. */
-	if (strncmp(self_path, "/..", 3) == 0)
-		return NULL;
-	if (strcmp(m->root, "/") == 0)
-		return self_path;
-	size_t rl = strlen(m->root);
-	if (strncmp(self_path, m->root, rl) != 0 || (self_path[rl] != '/' && self_path[rl] != '\0'))
-		return NULL;
-	return self_path[rl] ? self_path + rl : "/";
-}
-
 static int read_text(const char *path, char **out, struct sbx_error **err)
 {
 	cleanup_free char *dir = strdup(path);

@@ -32,10 +32,6 @@ struct sbx_cg_facts {
 	size_t n_mounts;
 };
 
-/* Path of the caller's cgroup relative to mount m, or NULL when the caller's
- * cgroup is not visible there.  Returned pointer is into `self_path`. */
-const char *sbx_cg_rel_path(const struct sbx_cg_mount *m, const char *self_path);
-
 int sbx_cg2_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsigned needed,
 		 struct sbx_cgroup_plan *p, struct sbx_error **err);
 int sbx_cg2_create(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p, const struct sbx_limits *l,

@@ -154,6 +154,19 @@ int sbx_cg_parse_mountinfo(const char *text, struct sbx_cg_mount **out, size_t *
 	return 0;
 }
 
+const char *sbx_cg_rel_path(const struct sbx_cg_mount *m, const char *self_path)
+{
+	/* "/.." prefixes mark a cgroup outside the reader's cgroup namespace. */
+	if (strncmp(self_path, "/..", 3) == 0)
+		return NULL;
+	if (strcmp(m->root, "/") == 0)
+		return self_path;
+	size_t rl = strlen(m->root);
+	if (strncmp(self_path, m->root, rl) != 0 || (self_path[rl] != '/' && self_path[rl] != '\0'))
+		return NULL;
+	return self_path[rl] ? self_path + rl : "/";
+}
+
 bool sbx_cg_list_has(const char *list, const char *word, const char *seps)
 {
 	size_t wl = strlen(word);
@@ -252,7 +265,7 @@ bool sbx_cg_parse_name(const char *name, pid_t *creator)
 	if (errno != 0 || pid <= 0 || pid > 0x3fffffff || *end != '-' || end[1] == '\0')
 		return false;
 	for (const char *p = end + 1; *p; p++)
-		if (!isxdigit((unsigned char)*p) && !islower((unsigned char)*p))
+		if (!(*p >= '0' && *p <= '9') && !(*p >= 'a' && *p <= 'z'))
 			return false;
 	*creator = (pid_t)pid;
 	return true;

@@ -32,6 +32,10 @@ struct sbx_cg_mount {
 int sbx_cg_parse_mountinfo(const char *text, struct sbx_cg_mount **out, size_t *n, struct sbx_error **err);
 void sbx_cg_mounts_free(struct sbx_cg_mount *v, size_t n);
 
+/* Path of a cgroup (from /proc/self/cgroup) relative to mount m, or NULL
+ * when it is not visible there.  The result points into `self_path`. */
+const char *sbx_cg_rel_path(const struct sbx_cg_mount *m, const char *self_path);
+
 /* Whether `word` is one of the items of `list` separated by any of `seps`
  * ("cpu,cpuacct" with ","; "cpu memory pids" with " \n"). */
 bool sbx_cg_list_has(const char *list, const char *word, const char *seps);
