@@ -26,11 +26,11 @@ CLEAN_EXTRA :=
 .PHONY: all check clean install deps asan check-asan fixtures bench
 all: programs
 
+LIB := $(BUILD)/libsbx.a
+
 include $(sort $(wildcard */module.mk))
-include tests/module.mk
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-LIB := $(BUILD)/libsbx.a
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

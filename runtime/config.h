@@ -44,6 +44,7 @@ struct sbx_limits {
 
 struct sbx_config {
 	char *rootfs;
+	bool writable_rootfs; /* bind the rootfs read-write (image builds only) */
 	char **argv;   /* NULL-terminated command */
 	char **env;    /* NULL-terminated KEY=VALUE list, exactly the workload's env */
 	size_t n_env;

@@ -18,7 +18,7 @@ $(BUILD)/tests/integration: $(INTEG_SRCS:%.c=$(BUILD)/obj/%.o) $(LIB)
 # works in any rootfs.
 $(BUILD)/sbx-probe: tests/helpers/sbx-probe.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -Wall -Wextra -Werror -static -o $@ $<
+	$(CC) -O2 -D_GNU_SOURCE -Wall -Wextra -Werror -static -o $@ $<
 
 # Test rootfs: Debian bookworm minbase with python3, pandas and numpy, made
 # with mmdebstrap from Debian's mirror and cached under build/ (it does not

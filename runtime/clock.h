@@ -1,0 +1,16 @@
+#ifndef SBX_CLOCK_H
+#define SBX_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Monotonic nanoseconds; comparable between the supervisor and the
+ * sandbox (no time namespace is used). */
+static inline uint64_t sbx_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#endif

@@ -1,0 +1,136 @@
+#include "contain.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "clock.h"
+#include "init.h"
+#include "mounts.h"
+#include "net.h"
+#include "sync.h"
+#include "workload.h"
+
+int sbx_contain_filesystem(const struct sbx_config *c, struct sbx_error **err)
+{
+	if (sbx_mounts_setup(c, err) < 0)
+		return sbx_error_wrap(err, "setting up the filesystem");
+	return 0;
+}
+
+int sbx_contain_hostname(const struct sbx_config *c, struct sbx_error **err)
+{
+	const char *h = c->hostname ? c->hostname : "sbx";
+	if (sethostname(h, strlen(h)) < 0)
+		return sbx_error_set(err, errno, "sethostname %s", h);
+	return 0;
+}
+
+int sbx_contain_network(const struct sbx_config *c, struct sbx_error **err)
+{
+	if (c->network != SBX_NET_LOOPBACK)
+		return 0;
+	if (sbx_net_loopback_up(err) < 0)
+		return sbx_error_wrap(err, "setting up the loopback network");
+	return 0;
+}
+
+static __attribute__((noreturn)) void fail(int sock, struct sbx_error *err)
+{
+	sbx_msg_fail(sock, SBX_MSG_SETUP_ERROR, err, 125);
+}
+
+void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filter, int sock, int out_fd, int err_fd)
+{
+	struct sbx_error *err = NULL;
+	/* The workload's output goes to the supervisor's capped pipes. */
+	if (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0) {
+		sbx_error_set(&err, errno, "redirecting output");
+		fail(sock, err);
+	}
+	close(out_fd);
+	close(err_fd);
+
+	/* Until the supervisor has written our id maps we are nobody: wait. */
+	struct sbx_msg go;
+	if (sbx_msg_recv(sock, &go, NULL) != 1 || go.type != SBX_MSG_GO)
+		_exit(125);
+	/* Become the namespace's root.  Cloned by host root, we still carry
+	 * host uid 0, which the map does not contain (files we create would
+	 * fail with EOVERFLOW); rootless, this changes nothing. */
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+		sbx_error_set(&err, errno, "becoming root of the user namespace");
+		fail(sock, err);
+	}
+	/* Die with the supervisor.  Set after the uid change, which clears
+	 * it; if the supervisor died before this, its end of the socket is
+	 * closed and we stop here. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+		sbx_error_set(&err, errno, "PR_SET_PDEATHSIG");
+		fail(sock, err);
+	}
+	struct pollfd pf = { .fd = sock, .events = 0 };
+	if (poll(&pf, 1, 0) != 0 && (pf.revents & (POLLHUP | POLLERR)))
+		_exit(125);
+
+	struct sbx_msg phases = { .type = SBX_MSG_PHASES };
+	uint64_t t0 = sbx_now_ns();
+	if (sbx_contain_filesystem(c, &err) < 0)
+		fail(sock, err);
+	uint64_t t1 = sbx_now_ns();
+	if (sbx_contain_hostname(c, &err) < 0 || sbx_contain_network(c, &err) < 0)
+		fail(sock, err);
+	uint64_t t2 = sbx_now_ns();
+	phases.phase_us[SBX_PHASE_MOUNTS] = (t1 - t0) / 1000;
+	phases.phase_us[SBX_PHASE_NET] = (t2 - t1) / 1000;
+	/* /out is handed to the supervisor now: after the run the sandbox's
+	 * mount namespace is gone, and this fd keeps the tmpfs readable for
+	 * the copy-out. */
+	int out_dir = -1;
+	if (c->out_dir != NULL && (out_dir = open("/out", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		sbx_error_set(&err, errno, "opening /out");
+		fail(sock, err);
+	}
+	sbx_msg_send(sock, &phases, out_dir);
+	if (out_dir >= 0)
+		close(out_dir);
+
+	/* Bounding set and securebits go before the fork, so the workload
+	 * inherits them; CAP_SETPCAP is still ours here. */
+	if (sbx_caps_drop_bounding(&err) < 0)
+		fail(sock, err);
+
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	uint64_t fork_ns = sbx_now_ns();
+	pid_t child = fork();
+	if (child < 0) {
+		sbx_error_set(&err, errno, "forking the workload");
+		fail(sock, err);
+	}
+	if (child == 0)
+		sbx_workload_exec(c, filter, sock, fork_ns);
+
+	/* pid 1 keeps only CAP_KILL (to signal a workload running as another
+	 * uid); with fewer capabilities than it has nothing to give away, and
+	 * a workload cannot ptrace it (it would need our permitted set). */
+	if (sbx_caps_clear(true, &err) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		if (err == NULL)
+			sbx_error_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
+		kill(child, SIGKILL);
+		fail(sock, err);
+	}
+	int status = sbx_init_reap(child);
+	struct sbx_msg done = { .type = SBX_MSG_EXIT, .status = status };
+	sbx_msg_send(sock, &done, -1);
+	/* Our exit kills every process left in the pid namespace. */
+	_exit(0);
+}

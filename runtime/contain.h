@@ -1,0 +1,21 @@
+#ifndef SBX_CONTAIN_H
+#define SBX_CONTAIN_H
+
+#include <stdint.h>
+
+#include "config.h"
+
+struct sbx_seccomp;
+
+/* The sandbox's pid 1, from clone3 to exit: waits for the supervisor's go,
+ * builds the sandbox (each step below is its own call, so a warm pool can
+ * reuse them), forks the workload as pid 2 and reaps until it exits. */
+__attribute__((noreturn)) void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filter,
+						int sock, int out_fd, int err_fd);
+
+/* Steps, in the order sbx_contain_main applies them. */
+int sbx_contain_filesystem(const struct sbx_config *c, struct sbx_error **err);
+int sbx_contain_hostname(const struct sbx_config *c, struct sbx_error **err);
+int sbx_contain_network(const struct sbx_config *c, struct sbx_error **err);
+
+#endif

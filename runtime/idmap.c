@@ -1,0 +1,44 @@
+#include "idmap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+static int write_file(pid_t pid, const char *name, const char *content, struct sbx_error **err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "open %s", path);
+	size_t len = strlen(content);
+	if (write(fd, content, len) != (ssize_t)len)
+		return sbx_error_set(err, errno, "write '%.*s' to %s", (int)strcspn(content, "\n"), content, path);
+	return 0;
+}
+
+int sbx_idmap_privileged(void) { return geteuid() == 0; }
+
+int sbx_idmap_write(pid_t child, const struct sbx_config *c, struct sbx_error **err)
+{
+	char map[64];
+	if (sbx_idmap_privileged()) {
+		snprintf(map, sizeof(map), "0 %u %u\n", c->idmap_host_base, c->idmap_size);
+		if (write_file(child, "uid_map", map, err) < 0 || write_file(child, "gid_map", map, err) < 0)
+			return sbx_error_wrap(err, "writing id maps");
+		return 0;
+	}
+	if (write_file(child, "setgroups", "deny", err) < 0)
+		return sbx_error_wrap(err, "writing id maps");
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)geteuid());
+	if (write_file(child, "uid_map", map, err) < 0)
+		return sbx_error_wrap(err, "writing id maps");
+	snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)getegid());
+	if (write_file(child, "gid_map", map, err) < 0)
+		return sbx_error_wrap(err, "writing id maps");
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* sbx: the command-line front end.  Everything it does is in the library;
+ * this file reads arguments, runs, reports and picks the exit status. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/cli.h"
+#include "runtime/clock.h"
+#include "runtime/result.h"
+#include "runtime/run.h"
+#include "runtime/version.h"
+
+static const char usage[] = "Usage: sbx COMMAND [OPTIONS]\n"
+			    "\n"
+			    "Commands:\n"
+			    "  run [OPTIONS] [--] COMMAND [ARG...]   run COMMAND in a new sandbox\n"
+			    "  version                              print the version\n"
+			    "\n"
+			    "See 'sbx run --help' and sbx(1).\n";
+
+static int finish(struct sbx_result *r, const char *report)
+{
+	if (r->status == SBX_STATUS_SETUP_ERROR && r->error)
+		fprintf(stderr, "sbx: %s\n", r->error);
+	else if (r->error)
+		fprintf(stderr, "sbx: %s\n", r->error);
+	if (report) {
+		struct sbx_error *err = NULL;
+		if (sbx_report_write(r, report, &err) < 0) {
+			fprintf(stderr, "sbx: %s\n", err->msg);
+			sbx_error_free(&err);
+			if (r->exit_code == 0)
+				r->exit_code = 125;
+		}
+	}
+	int code = r->exit_code;
+	sbx_result_free(r);
+	return code;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	uint64_t t0 = sbx_now_ns();
+	struct sbx_config c;
+	struct sbx_result r;
+	struct sbx_error *err = NULL;
+	sbx_config_init(&c);
+	sbx_result_init(&r);
+	int p = sbx_cli_parse_run(argc, argv, &c, &err);
+	if (p == 1) {
+		fputs(sbx_run_usage, stdout);
+		sbx_config_free(&c);
+		return 0;
+	}
+	if (p < 0 || sbx_config_validate(&c, &err) < 0) {
+		r.error = strdup(err->msg);
+		sbx_error_free(&err);
+		int code = finish(&r, c.report);
+		sbx_config_free(&c);
+		return code;
+	}
+	r.phases_us[SBX_P_CONFIG] = (sbx_now_ns() - t0) / 1000;
+	/* The supervisor must outlive a broken stdout pipe to report. */
+	signal(SIGPIPE, SIG_IGN);
+	sbx_run(&c, &r);
+	int code = finish(&r, c.report);
+	sbx_config_free(&c);
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 125;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("sbx %s\n", SBX_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	fprintf(stderr, "sbx: unknown command '%s'\n%s", cmd, usage);
+	return 125;
+}

@@ -1,0 +1,431 @@
+/* The sandbox's mounts, built with the new mount API (fsopen/fsmount,
+ * open_tree, move_mount, mount_setattr): every target is resolved inside the
+ * rootfs with openat2(RESOLVE_IN_ROOT), so a symlink planted in an image
+ * ("/tmp -> /etc") can never make us mount over a host path, and mounts are
+ * attached to file descriptors rather than re-resolved path strings. */
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define TMP_MODE "1777"
+
+static int openat2_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	while (*path == '/')
+		path++;
+	if (*path == '\0')
+		path = ".";
+	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+/* Create the missing components of `path` (inside rootfd), the last one as a
+ * directory or an empty file.  Only called when the root is writable (the
+ * tmpfs-backed overlay), never on the host's rootfs directory. */
+static int create_in_root(int rootfd, const char *path, bool dir, struct sbx_error **err)
+{
+	cleanup_free char *copy = strdup(path);
+	if (copy == NULL)
+		abort();
+	char *p = copy;
+	while (*p == '/')
+		p++;
+	for (char *slash = p;; slash++) {
+		slash = strchr(slash, '/');
+		bool last = slash == NULL;
+		if (!last)
+			*slash = '\0';
+		cleanup_close int fd = openat2_in_root(rootfd, p, O_PATH);
+		if (fd < 0 && errno == ENOENT) {
+			char *name = strrchr(p, '/');
+			cleanup_close int parent = -1;
+			if (name == NULL) {
+				parent = openat2_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
+				name = p;
+			} else {
+				*name = '\0';
+				parent = openat2_in_root(rootfd, p, O_PATH | O_DIRECTORY);
+				*name++ = '/';
+			}
+			if (parent < 0)
+				return sbx_error_set(err, errno, "creating mount point %s", path);
+			int r;
+			if (!last || dir)
+				r = mkdirat(parent, name, 0755);
+			else {
+				r = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+				if (r >= 0)
+					close(r);
+			}
+			if (r < 0 && errno != EEXIST)
+				return sbx_error_set(err, errno, "creating mount point %s", path);
+		} else if (fd < 0) {
+			return sbx_error_set(err, errno, "creating mount point %s", path);
+		}
+		if (last)
+			break;
+		*slash = '/';
+	}
+	return 0;
+}
+
+/* An O_PATH fd of `path` inside the root; creates it when allowed. */
+static int open_target(int rootfd, const char *path, bool dir, bool create, struct sbx_error **err)
+{
+	int fd = openat2_in_root(rootfd, path, O_PATH);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (create_in_root(rootfd, path, dir, err) < 0)
+			return -1;
+		fd = openat2_in_root(rootfd, path, O_PATH);
+	}
+	if (fd < 0)
+		return sbx_error_set(err, errno, "mount point %s in the rootfs", path);
+	return fd;
+}
+
+static int attach(int mntfd, int targetfd, const char *what, struct sbx_error **err)
+{
+	if (move_mount(mntfd, "", targetfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return sbx_error_set(err, errno, "attaching %s", what);
+	return 0;
+}
+
+/* A new detached filesystem instance: fsopen + options + fsmount. */
+static int new_fs(const char *type, const char *const *opts, unsigned attrs, struct sbx_error **err)
+{
+	cleanup_close int fs = fsopen(type, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return sbx_error_set(err, errno, "fsopen %s", type);
+	for (size_t i = 0; opts && opts[i]; i += 2) {
+		int r = opts[i + 1] ? fsconfig(fs, FSCONFIG_SET_STRING, opts[i], opts[i + 1], 0)
+				    : fsconfig(fs, FSCONFIG_SET_FLAG, opts[i], NULL, 0);
+		if (r < 0)
+			return sbx_error_set(err, errno, "%s option %s=%s", type, opts[i],
+					     opts[i + 1] ? opts[i + 1] : "");
+	}
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return sbx_error_set(err, errno, "creating %s", type);
+	int mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+	if (mnt < 0)
+		return sbx_error_set(err, errno, "fsmount %s", type);
+	return mnt;
+}
+
+static int mount_new_fs_at(int rootfd, const char *target, const char *type, const char *const *opts,
+			   unsigned attrs, bool create, struct sbx_error **err)
+{
+	cleanup_close int t = open_target(rootfd, target, true, create, err);
+	if (t < 0)
+		return -1;
+	cleanup_close int m = new_fs(type, opts, attrs, err);
+	if (m < 0)
+		return sbx_error_wrap(err, "mounting %s on %s", type, target);
+	if (attach(m, t, target, err) < 0)
+		return sbx_error_wrap(err, "mounting %s on %s", type, target);
+	return 0;
+}
+
+static int set_attrs(int fd, const char *path, unsigned attrs, bool recursive, struct sbx_error **err)
+{
+	struct mount_attr a = { .attr_set = attrs };
+	unsigned flags = (path[0] == '\0' ? AT_EMPTY_PATH : 0) | (recursive ? AT_RECURSIVE : 0);
+	if (mount_setattr(fd, path, flags, &a, sizeof(a)) < 0)
+		return sbx_error_set(err, errno, "setting mount attributes");
+	return 0;
+}
+
+/* A detached copy of a host path (file or directory tree) with attributes. */
+static int clone_tree(int dirfd, const char *path, unsigned attrs, bool *is_dir, struct sbx_error **err)
+{
+	unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | (path[0] ? 0 : AT_EMPTY_PATH);
+	cleanup_close int t = open_tree(dirfd, path, flags);
+	if (t < 0)
+		return sbx_error_set(err, errno, "open_tree %s", path);
+	if (is_dir) {
+		struct stat st;
+		if (fstat(t, &st) < 0)
+			return sbx_error_set(err, errno, "stat %s", path);
+		*is_dir = S_ISDIR(st.st_mode);
+	}
+	if (attrs && set_attrs(t, "", attrs, true, err) < 0)
+		return sbx_error_wrap(err, "%s", path);
+	return sbx_steal_fd(&t);
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0)
+		abort();
+	va_end(ap);
+	return s;
+}
+
+static bool exists_in_root(int rootfd, const char *path)
+{
+	int fd = openat2_in_root(rootfd, path, O_PATH);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+/* Does any mount point we need lack in the rootfs?  Then the root becomes an
+ * overlay with a tmpfs upper layer, so the mount points can be created
+ * without writing to the rootfs directory, which other runs may share and
+ * which may be read-only or someone else's. */
+static bool needs_overlay(const struct sbx_config *c, int rootfd)
+{
+	static const char *const base[] = { "proc", "dev", "tmp" };
+	for (size_t i = 0; i < sizeof(base) / sizeof(*base); i++)
+		if (!exists_in_root(rootfd, base[i]))
+			return true;
+	for (size_t i = 0; i < c->n_binds; i++)
+		if (!exists_in_root(rootfd, c->binds[i].target))
+			return true;
+	for (size_t i = 0; i < c->n_tmpfs; i++)
+		if (!exists_in_root(rootfd, c->tmpfs[i].target))
+			return true;
+	return c->out_dir != NULL && !exists_in_root(rootfd, "out");
+}
+
+/* Put the rootfs (or an overlay of it) on a mount point at its own path and
+ * return an O_PATH fd of that new root. */
+static int prepare_root(const struct sbx_config *c, bool *writable, struct sbx_error **err)
+{
+	cleanup_close int lower = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (lower < 0)
+		return sbx_error_set(err, errno, "opening rootfs %s", c->rootfs);
+	*writable = c->writable_rootfs;
+	if (c->writable_rootfs || !needs_overlay(c, lower)) {
+		cleanup_close int t = clone_tree(lower, "", 0, NULL, err);
+		if (t < 0)
+			return sbx_error_wrap(err, "binding rootfs");
+		if (attach(t, lower, c->rootfs, err) < 0)
+			return sbx_error_wrap(err, "binding rootfs");
+	} else {
+		/* The overlay's layers are named through /proc/self/fd because the
+		 * upper tmpfs is mounted over the rootfs path first (nothing else
+		 * on the host is ours to mount over); the lower fd still reaches
+		 * the original directory underneath. */
+		const char *up_opts[] = { "size", "16m", "mode", "0755", NULL };
+		cleanup_close int up = new_fs("tmpfs", up_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+		if (up < 0)
+			return sbx_error_wrap(err, "overlay upper layer");
+		if (mkdirat(up, "upper", 0755) < 0 || mkdirat(up, "work", 0755) < 0 || mkdirat(up, "root", 0755) < 0)
+			return sbx_error_set(err, errno, "overlay upper layer");
+		if (attach(up, lower, c->rootfs, err) < 0)
+			return sbx_error_wrap(err, "overlay upper layer");
+		cleanup_free char *lo = fmt("/proc/self/fd/%d", lower);
+		cleanup_free char *hi = fmt("%s/upper", c->rootfs);
+		cleanup_free char *wk = fmt("%s/work", c->rootfs);
+		const char *ov_opts[] = { "lowerdir", lo, "upperdir", hi, "workdir", wk, NULL };
+		cleanup_close int ov = new_fs("overlay", ov_opts, 0, err);
+		if (ov < 0)
+			return sbx_error_wrap(err, "overlay of the rootfs for missing mount points");
+		cleanup_free char *mp = fmt("%s/root", c->rootfs);
+		cleanup_close int mpfd = open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (mpfd < 0)
+			return sbx_error_set(err, errno, "opening %s", mp);
+		if (attach(ov, mpfd, "overlay", err) < 0)
+			return -1;
+		*writable = true;
+		int r = open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (r < 0)
+			return sbx_error_set(err, errno, "opening %s", mp);
+		return r;
+	}
+	int r = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r < 0)
+		return sbx_error_set(err, errno, "opening rootfs %s", c->rootfs);
+	return r;
+}
+
+/* Fresh procfs of the new pid namespace; kernel interfaces that leak host
+ * information or allow host-wide changes are hidden or made read-only, as
+ * container runtimes customarily do. */
+static int setup_proc(int rootfd, struct sbx_error **err)
+{
+	if (mount_new_fs_at(rootfd, "proc", "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+			    false, err) < 0)
+		return -1;
+	cleanup_close int proc = open_target(rootfd, "proc", true, false, err);
+	if (proc < 0)
+		return -1;
+	static const char *const masked_files[] = { "kcore", "keys", "timer_list", "sched_debug", "latency_stats" };
+	for (size_t i = 0; i < sizeof(masked_files) / sizeof(*masked_files); i++) {
+		cleanup_close int t = openat(proc, masked_files[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (t < 0)
+			continue; /* not in this kernel */
+		cleanup_close int null = clone_tree(AT_FDCWD, "/dev/null", MOUNT_ATTR_RDONLY, NULL, err);
+		if (null < 0 || attach(null, t, masked_files[i], err) < 0)
+			return sbx_error_wrap(err, "masking /proc/%s", masked_files[i]);
+	}
+	static const char *const masked_dirs[] = { "acpi", "scsi" };
+	for (size_t i = 0; i < sizeof(masked_dirs) / sizeof(*masked_dirs); i++) {
+		cleanup_close int t = openat(proc, masked_dirs[i], O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+		if (t < 0)
+			continue;
+		const char *opts[] = { "size", "0", "nr_inodes", "1", NULL };
+		cleanup_close int m = new_fs("tmpfs", opts, MOUNT_ATTR_RDONLY, err);
+		if (m < 0 || attach(m, t, masked_dirs[i], err) < 0)
+			return sbx_error_wrap(err, "masking /proc/%s", masked_dirs[i]);
+	}
+	static const char *const readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+	for (size_t i = 0; i < sizeof(readonly) / sizeof(*readonly); i++) {
+		cleanup_close int t = openat(proc, readonly[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (t < 0)
+			continue;
+		cleanup_close int m = clone_tree(proc, readonly[i], MOUNT_ATTR_RDONLY, NULL, err);
+		if (m < 0 || attach(m, t, readonly[i], err) < 0)
+			return sbx_error_wrap(err, "making /proc/%s read-only", readonly[i]);
+	}
+	return 0;
+}
+
+/* A minimal /dev on a small tmpfs: the harmless character devices bound
+ * from the host (a user namespace may not mknod), a private devpts
+ * instance, /dev/shm.  The tmpfs is made read-only once populated. */
+static int setup_dev(const struct sbx_config *c, int rootfd, struct sbx_error **err)
+{
+	static const char *const devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
+	const char *opts[] = { "size", "64k", "nr_inodes", "64", "mode", "0755", NULL };
+	cleanup_close int dev = new_fs("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err);
+	if (dev < 0)
+		return sbx_error_wrap(err, "mounting /dev");
+	/* Populate the detached tmpfs before attaching: plain file operations. */
+	for (size_t i = 0; i < sizeof(devices) / sizeof(*devices); i++) {
+		int fd = openat(dev, devices[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+		if (fd < 0)
+			return sbx_error_set(err, errno, "creating /dev/%s", devices[i]);
+		close(fd);
+	}
+	static const char *const links[][2] = { { "ptmx", "pts/ptmx" },         { "fd", "/proc/self/fd" },
+						{ "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+						{ "stderr", "/proc/self/fd/2" }, { "core", "/proc/kcore" } };
+	for (size_t i = 0; i < sizeof(links) / sizeof(*links); i++)
+		if (symlinkat(links[i][1], dev, links[i][0]) < 0)
+			return sbx_error_set(err, errno, "creating /dev/%s", links[i][0]);
+	if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 01777) < 0 || mkdirat(dev, "mqueue", 0755) < 0)
+		return sbx_error_set(err, errno, "creating /dev directories");
+	cleanup_close int target = open_target(rootfd, "dev", true, false, err);
+	if (target < 0 || attach(dev, target, "/dev", err) < 0)
+		return sbx_error_wrap(err, "mounting /dev");
+
+	for (size_t i = 0; i < sizeof(devices) / sizeof(*devices); i++) {
+		cleanup_free char *host = fmt("/dev/%s", devices[i]);
+		cleanup_close int t = open_target(rootfd, host, false, false, err);
+		if (t < 0)
+			return -1;
+		cleanup_close int m = clone_tree(AT_FDCWD, host, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, NULL, err);
+		if (m < 0 || attach(m, t, host, err) < 0)
+			return sbx_error_wrap(err, "binding %s", host);
+	}
+	const char *pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666", "mode", "0620", NULL };
+	if (mount_new_fs_at(rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false,
+			    err) < 0)
+		return -1;
+	cleanup_free char *shm_size = fmt("%llu", (unsigned long long)c->limits.tmp);
+	const char *shm_opts[] = { "size", shm_size, "mode", TMP_MODE, NULL };
+	if (mount_new_fs_at(rootfd, "dev/shm", "tmpfs", shm_opts,
+			    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, false, err) < 0)
+		return -1;
+	cleanup_close int devfd = open_target(rootfd, "dev", true, false, err);
+	if (devfd < 0 || set_attrs(devfd, "", MOUNT_ATTR_RDONLY, false, err) < 0)
+		return sbx_error_wrap(err, "making /dev read-only");
+	return 0;
+}
+
+static char *inodes_for(uint64_t size)
+{
+	uint64_t n = size / 4096;
+	return fmt("%llu", (unsigned long long)(n < 1024 ? 1024 : n));
+}
+
+static int setup_tmpfs(int rootfd, const char *target, uint64_t size, const char *mode, const char *owner_uid,
+		       const char *owner_gid, bool create, struct sbx_error **err)
+{
+	cleanup_free char *sz = fmt("%llu", (unsigned long long)size);
+	cleanup_free char *inodes = inodes_for(size);
+	const char *opts[] = { "size", sz, "nr_inodes", inodes, "mode", mode, "uid", owner_uid, "gid", owner_gid, NULL };
+	return mount_new_fs_at(rootfd, target, "tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, create, err);
+}
+
+static int setup_binds(const struct sbx_config *c, int rootfd, bool writable, struct sbx_error **err)
+{
+	for (size_t i = 0; i < c->n_binds; i++) {
+		const struct sbx_bind *b = &c->binds[i];
+		unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (b->rw ? 0 : MOUNT_ATTR_RDONLY);
+		bool is_dir = true;
+		cleanup_close int m = clone_tree(AT_FDCWD, b->source, attrs, &is_dir, err);
+		if (m < 0)
+			return sbx_error_wrap(err, "bind %s:%s", b->source, b->target);
+		cleanup_close int t = open_target(rootfd, b->target, is_dir, writable, err);
+		if (t < 0 || attach(m, t, b->target, err) < 0)
+			return sbx_error_wrap(err, "bind %s:%s", b->source, b->target);
+	}
+	return 0;
+}
+
+/* pivot_root(".", ".") stacks the old root on top of the new one; detaching
+ * it leaves only the new root, with no directory needed for the old. */
+static int enter_root(int rootfd, bool writable, struct sbx_error **err)
+{
+	if (fchdir(rootfd) < 0)
+		return sbx_error_set(err, errno, "chdir to the new root");
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return sbx_error_set(err, errno, "pivot_root");
+	if (umount2(".", MNT_DETACH) < 0)
+		return sbx_error_set(err, errno, "detaching the old root");
+	if (chdir("/") < 0)
+		return sbx_error_set(err, errno, "chdir /");
+	unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (writable ? 0 : MOUNT_ATTR_RDONLY);
+	if (set_attrs(AT_FDCWD, "/", attrs, false, err) < 0)
+		return sbx_error_wrap(err, "making the root %s", writable ? "nosuid" : "read-only");
+	return 0;
+}
+
+int sbx_mounts_setup(const struct sbx_config *c, struct sbx_error **err)
+{
+	/* Nothing done from here may propagate to the host's mounts. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return sbx_error_set(err, errno, "making mounts private");
+	bool writable_root = false;
+	cleanup_close int rootfd = prepare_root(c, &writable_root, err);
+	if (rootfd < 0)
+		return -1;
+	bool overlay = writable_root && !c->writable_rootfs;
+	if (setup_proc(rootfd, err) < 0 || setup_dev(c, rootfd, err) < 0)
+		return -1;
+	cleanup_free char *uid = fmt("%u", (unsigned)c->uid);
+	cleanup_free char *gid = fmt("%u", (unsigned)c->gid);
+	if (setup_tmpfs(rootfd, "tmp", c->limits.tmp, TMP_MODE, "0", "0", overlay, err) < 0)
+		return sbx_error_wrap(err, "setting up /tmp");
+	for (size_t i = 0; i < c->n_tmpfs; i++) {
+		uint64_t size = c->tmpfs[i].size ? c->tmpfs[i].size : c->limits.tmp;
+		if (setup_tmpfs(rootfd, c->tmpfs[i].target, size, TMP_MODE, "0", "0", writable_root, err) < 0)
+			return sbx_error_wrap(err, "setting up tmpfs %s", c->tmpfs[i].target);
+	}
+	if (c->out_dir != NULL && setup_tmpfs(rootfd, "out", c->out_size, "0755", uid, gid, writable_root, err) < 0)
+		return sbx_error_wrap(err, "setting up /out");
+	if (setup_binds(c, rootfd, writable_root, err) < 0)
+		return -1;
+	return enter_root(rootfd, c->writable_rootfs, err);
+}

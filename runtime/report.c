@@ -1,0 +1,143 @@
+/* The JSON report (schema in docs/report.md), written with jansson so that
+ * any text the workload influenced (error messages, syscall names) is
+ * escaped correctly. */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "result.h"
+#include "version.h"
+
+void sbx_result_init(struct sbx_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = SBX_STATUS_SETUP_ERROR;
+	r->exit_code = 125;
+}
+
+void sbx_result_free(struct sbx_result *r)
+{
+	for (size_t i = 0; i < r->n_denials; i++)
+		free(r->denials[i].syscall);
+	free(r->denials);
+	for (size_t i = 0; i < r->n_out_skipped; i++)
+		free(r->out_skipped[i]);
+	free(r->out_skipped);
+	free(r->cgroup_path);
+	free(r->error);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *sbx_status_name(enum sbx_status s)
+{
+	switch (s) {
+	case SBX_STATUS_EXITED: return "exited";
+	case SBX_STATUS_SIGNALED: return "signaled";
+	case SBX_STATUS_TIMEOUT: return "timeout";
+	case SBX_STATUS_OOM: return "oom";
+	case SBX_STATUS_SETUP_ERROR: return "setup_error";
+	}
+	return "unknown";
+}
+
+const char *sbx_phase_name(enum sbx_phase p)
+{
+	static const char *const names[SBX_P_COUNT] = {
+		[SBX_P_CONFIG] = "config", [SBX_P_SECCOMP_COMPILE] = "seccomp_compile",
+		[SBX_P_CGROUP] = "cgroup", [SBX_P_CLONE] = "clone",
+		[SBX_P_IDMAP] = "idmap",   [SBX_P_MOUNTS] = "mounts",
+		[SBX_P_NET] = "net",       [SBX_P_EXEC] = "exec",
+		[SBX_P_TEARDOWN] = "teardown",
+	};
+	return p < SBX_P_COUNT ? names[p] : "unknown";
+}
+
+static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+char *sbx_report_json(const struct sbx_result *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "status", json_string(sbx_status_name(r->status)));
+	bool ran = r->status == SBX_STATUS_EXITED;
+	json_object_set_new(o, "exit_code", ran || r->status == SBX_STATUS_SETUP_ERROR ? json_integer(r->exit_code)
+										       : json_null());
+	json_object_set_new(o, "signal", r->signal ? json_integer(r->signal) : json_null());
+	json_object_set_new(o, "wall_ms", json_real(r->wall_ms));
+	json_object_set_new(o, "cpu_user_ms", json_real(r->cpu_user_ms));
+	json_object_set_new(o, "cpu_system_ms", json_real(r->cpu_system_ms));
+	json_object_set_new(o, "memory_peak_bytes", json_integer((json_int_t)r->memory_peak_bytes));
+	json_object_set_new(o, "pids_peak", json_integer((json_int_t)r->pids_peak));
+	json_object_set_new(o, "oom_killed", json_boolean(r->oom_killed));
+	json_object_set_new(o, "timed_out", json_boolean(r->timed_out));
+	json_object_set_new(o, "stdout_bytes", json_integer((json_int_t)r->stdout_bytes));
+	json_object_set_new(o, "stderr_bytes", json_integer((json_int_t)r->stderr_bytes));
+	json_object_set_new(o, "stdout_truncated", json_boolean(r->stdout_truncated));
+	json_object_set_new(o, "stderr_truncated", json_boolean(r->stderr_truncated));
+	json_t *den = json_array();
+	for (size_t i = 0; i < r->n_denials; i++) {
+		json_t *d = json_object();
+		json_object_set_new(d, "syscall", json_string(r->denials[i].syscall));
+		json_object_set_new(d, "count", json_integer((json_int_t)r->denials[i].count));
+		json_array_append_new(den, d);
+	}
+	json_object_set_new(o, "seccomp_denials", den);
+	json_t *ph = json_object();
+	for (int p = 0; p < SBX_P_COUNT; p++)
+		json_object_set_new(ph, sbx_phase_name((enum sbx_phase)p), json_integer((json_int_t)r->phases_us[p]));
+	json_object_set_new(o, "phases_us", ph);
+	json_t *cg = json_object();
+	json_object_set_new(cg, "version", json_integer(r->cgroup_version));
+	json_object_set_new(cg, "path", str_or_null(r->cgroup_path));
+	json_object_set_new(cg, "limits_enforced", json_boolean(r->limits_enforced));
+	json_object_set_new(o, "cgroup", cg);
+	json_t *out = json_object();
+	json_object_set_new(out, "files", json_integer((json_int_t)r->out_files));
+	json_object_set_new(out, "bytes", json_integer((json_int_t)r->out_bytes));
+	json_t *sk = json_array();
+	for (size_t i = 0; i < r->n_out_skipped; i++)
+		json_array_append_new(sk, json_string(r->out_skipped[i]));
+	json_object_set_new(out, "skipped", sk);
+	json_object_set_new(o, "out", out);
+	json_object_set_new(o, "error", str_or_null(r->error));
+	json_object_set_new(o, "sbx_version", json_string(SBX_VERSION));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	json_decref(o);
+	if (s == NULL)
+		abort();
+	return s;
+}
+
+int sbx_report_write(const struct sbx_result *r, const char *path, struct sbx_error **err)
+{
+	cleanup_free char *s = sbx_report_json(r);
+	size_t len = strlen(s);
+	if (strcmp(path, "-") == 0) {
+		fprintf(stderr, "%s\n", s);
+		fflush(stderr);
+		return 0;
+	}
+	/* Written beside the target and renamed, so a reader never sees half a
+	 * report.  O_NOFOLLOW|O_EXCL on the temporary name. */
+	cleanup_free char *tmp = NULL;
+	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		abort();
+	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "writing report %s", path);
+	if (write(fd, s, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
+		int e = errno;
+		unlink(tmp);
+		return sbx_error_set(err, e, "writing report %s", path);
+	}
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		return sbx_error_set(err, e, "writing report %s", path);
+	}
+	return 0;
+}

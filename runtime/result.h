@@ -1,0 +1,71 @@
+/* What one run produced: filled by the supervisor, written as the JSON
+ * report (docs/report.md) and turned into sbx's exit status. */
+#ifndef SBX_RESULT_H
+#define SBX_RESULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+enum sbx_status {
+	SBX_STATUS_EXITED,
+	SBX_STATUS_SIGNALED,
+	SBX_STATUS_TIMEOUT,
+	SBX_STATUS_OOM,
+	SBX_STATUS_SETUP_ERROR,
+};
+
+enum sbx_phase {
+	SBX_P_CONFIG,
+	SBX_P_SECCOMP_COMPILE,
+	SBX_P_CGROUP,
+	SBX_P_CLONE,
+	SBX_P_IDMAP,
+	SBX_P_MOUNTS,
+	SBX_P_NET,
+	SBX_P_EXEC,
+	SBX_P_TEARDOWN,
+	SBX_P_COUNT,
+};
+
+struct sbx_denial {
+	char *syscall;
+	uint64_t count;
+};
+
+struct sbx_result {
+	enum sbx_status status;
+	int exit_code;   /* sbx's own exit status */
+	int signal;      /* 0 = none */
+	double wall_ms;  /* from clone to the sandbox's end */
+	double cpu_user_ms, cpu_system_ms;
+	uint64_t memory_peak_bytes, pids_peak;
+	bool oom_killed, timed_out;
+	uint64_t stdout_bytes, stderr_bytes; /* what the workload wrote */
+	bool stdout_truncated, stderr_truncated;
+	struct sbx_denial *denials;
+	size_t n_denials;
+	uint64_t phases_us[SBX_P_COUNT];
+	int cgroup_version; /* 0 = none */
+	char *cgroup_path;
+	bool limits_enforced;
+	char *error; /* setup error chain, or an exec failure */
+	/* /out copy-out */
+	uint64_t out_files, out_bytes;
+	char **out_skipped; /* names not copied (links, devices, ...) */
+	size_t n_out_skipped;
+};
+
+void sbx_result_init(struct sbx_result *r);
+void sbx_result_free(struct sbx_result *r);
+const char *sbx_status_name(enum sbx_status s);
+const char *sbx_phase_name(enum sbx_phase p);
+
+/* Write the report as one JSON object to `path` ("-" = stderr). */
+int sbx_report_write(const struct sbx_result *r, const char *path, struct sbx_error **err);
+/* The report as a malloc'd JSON string. */
+char *sbx_report_json(const struct sbx_result *r);
+
+#endif

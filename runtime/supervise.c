@@ -1,0 +1,179 @@
+#include "supervise.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "clock.h"
+#include "sync.h"
+
+/* How long output may keep arriving after pid 1 is gone. */
+#define DRAIN_NS (2ull * 1000000000ull)
+
+static int pidfd_send(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
+
+void sbx_supervise_kill(struct sbx_supervision *s)
+{
+	/* pid 1 dying takes every process of its pid namespace with it. */
+	pidfd_send(s->pidfd, SIGKILL);
+}
+
+static int sbx_supervise_seccomp(struct sbx_supervision *s)
+{
+	(void)s;
+	return -1;
+}
+
+static void handle_msg(struct sbx_supervision *s)
+{
+	struct sbx_msg m;
+	int fd = -1;
+	int r = sbx_msg_recv(s->sock, &m, &fd);
+	if (r <= 0) {
+		close(s->sock);
+		s->sock = -1;
+		return;
+	}
+	switch (m.type) {
+	case SBX_MSG_SETUP_ERROR:
+		if (!s->setup_failed) {
+			s->setup_failed = true;
+			free(s->error);
+			s->error = strdup(m.text);
+		}
+		break;
+	case SBX_MSG_EXEC_ERROR:
+		s->exec_failed = true;
+		s->exec_errno = m.err;
+		free(s->error);
+		s->error = strdup(m.text);
+		break;
+	case SBX_MSG_EXIT:
+		s->got_exit = true;
+		s->wait_status = m.status;
+		break;
+	case SBX_MSG_PHASES:
+		for (int i = 0; i < SBX_INNER_PHASES; i++)
+			if (m.phase_us[i])
+				s->inner_us[i] = m.phase_us[i];
+		if (fd >= 0 && s->out_dirfd < 0) {
+			s->out_dirfd = fd;
+			fd = -1;
+		}
+		break;
+	case SBX_MSG_SECCOMP_FD:
+		if (fd >= 0 && s->listener < 0) {
+			s->listener = fd;
+			fd = -1;
+		}
+		break;
+	default:
+		break;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+int sbx_supervise(struct sbx_supervision *s, struct sbx_error **err)
+{
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	cleanup_close int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		return sbx_error_set(err, errno, "signalfd");
+	cleanup_close int tfd = -1;
+	if (s->timeout > 0) {
+		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (tfd < 0)
+			return sbx_error_set(err, errno, "timerfd_create");
+		struct itimerspec its = { 0 };
+		its.it_value.tv_sec = (time_t)s->timeout;
+		its.it_value.tv_nsec = (long)((s->timeout - (double)(time_t)s->timeout) * 1e9);
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1;
+		if (timerfd_settime(tfd, 0, &its, NULL) < 0)
+			return sbx_error_set(err, errno, "timerfd_settime");
+	}
+	int signals_seen = 0;
+	bool pid1_done = false;
+	uint64_t drain_deadline = 0;
+
+	for (;;) {
+		bool pipes_open = s->out.src >= 0 || s->err.src >= 0;
+		if (pid1_done && (!pipes_open || sbx_now_ns() > drain_deadline))
+			break;
+		enum { P_PIDFD, P_SOCK, P_OUT, P_ERR, P_TIMER, P_SIG, P_LISTENER, P_N };
+		struct pollfd p[P_N] = {
+			[P_PIDFD] = { .fd = pid1_done ? -1 : s->pidfd, .events = POLLIN },
+			[P_SOCK] = { .fd = s->sock, .events = POLLIN },
+			[P_OUT] = { .fd = s->out.src, .events = POLLIN },
+			[P_ERR] = { .fd = s->err.src, .events = POLLIN },
+			[P_TIMER] = { .fd = pid1_done ? -1 : tfd, .events = POLLIN },
+			[P_SIG] = { .fd = pid1_done ? -1 : sfd, .events = POLLIN },
+			[P_LISTENER] = { .fd = s->listener, .events = POLLIN },
+		};
+		int wait_ms = -1;
+		if (pid1_done) {
+			uint64_t now = sbx_now_ns();
+			wait_ms = now >= drain_deadline ? 0 : (int)((drain_deadline - now) / 1000000) + 1;
+		}
+		int n = poll(p, P_N, wait_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sbx_error_set(err, errno, "poll");
+		if (p[P_LISTENER].revents) {
+			if (sbx_supervise_seccomp(s) < 0) {
+				close(s->listener);
+				s->listener = -1;
+			}
+		}
+		if (p[P_SOCK].revents)
+			handle_msg(s);
+		if (p[P_OUT].revents)
+			sbx_relay_pump(&s->out);
+		if (p[P_ERR].revents)
+			sbx_relay_pump(&s->err);
+		if (p[P_TIMER].revents) {
+			s->timed_out = true;
+			sbx_supervise_kill(s);
+		}
+		if (p[P_SIG].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				/* The first signal is passed on, so the workload can
+				 * finish cleanly; a second one ends the sandbox. */
+				if (signals_seen++ == 0)
+					pidfd_send(s->pidfd, (int)si.ssi_signo);
+				else
+					sbx_supervise_kill(s);
+			}
+		}
+		if (p[P_PIDFD].revents) {
+			pid1_done = true;
+			drain_deadline = sbx_now_ns() + DRAIN_NS;
+		}
+	}
+	/* Messages pid 1 sent just before exiting are still queued. */
+	while (s->sock >= 0) {
+		struct pollfd p = { .fd = s->sock, .events = POLLIN };
+		if (poll(&p, 1, 0) <= 0)
+			break;
+		handle_msg(s);
+	}
+	if (wait4(s->pid, &s->pid1_status, 0, &s->rusage) < 0)
+		return sbx_error_set(err, errno, "waiting for the sandbox");
+	return 0;
+}

@@ -1,0 +1,44 @@
+#ifndef SBX_SUPERVISE_H
+#define SBX_SUPERVISE_H
+
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "relay.h"
+#include "result.h"
+
+struct sbx_seccomp;
+struct sbx_cgroup;
+
+/* Everything the supervisor watches while the sandbox runs. */
+struct sbx_supervision {
+	pid_t pid;  /* the sandbox's pid 1, as seen from the host */
+	int pidfd;
+	int sock;   /* sync socket; -1 after end-of-file */
+	struct sbx_relay out, err;
+	double timeout; /* seconds, 0 = none */
+	struct sbx_cgroup *cgroup;
+	struct sbx_seccomp *filter;
+	/* filled while running */
+	int listener;    /* seccomp notification fd, -1 if none */
+	int out_dirfd;   /* the sandbox's /out, -1 if none */
+	bool got_exit;   /* pid 1 reported the workload's status */
+	int wait_status; /* ... this one */
+	bool setup_failed, exec_failed;
+	bool timed_out;
+	int exec_errno;
+	char *error;
+	uint64_t inner_us[4]; /* mounts, net, exec_prep (see sync.h) */
+	int pid1_status;      /* wait status of pid 1 */
+	struct rusage rusage;
+};
+
+/* Wait for the sandbox to end: relay output, enforce the timeout, forward
+ * SIGINT/SIGTERM/SIGHUP (a second one kills), answer seccomp notifications,
+ * collect pid 1's messages; then reap pid 1 and drain what is left. */
+int sbx_supervise(struct sbx_supervision *s, struct sbx_error **err);
+/* Kill the whole sandbox now. */
+void sbx_supervise_kill(struct sbx_supervision *s);
+
+#endif

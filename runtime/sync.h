@@ -1,0 +1,38 @@
+/* Messages between the supervisor and the sandbox (pid 1 and, until its
+ * execve, the workload) over one SOCK_SEQPACKET socket pair: packet
+ * boundaries are kept, so each message is read whole, and end-of-file tells
+ * the supervisor that every sandbox-side holder has exited or exec'd. */
+#ifndef SBX_SYNC_H
+#define SBX_SYNC_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+enum sbx_msg_type {
+	SBX_MSG_GO = 1,      /* supervisor -> child: id maps written, cgroup joined */
+	SBX_MSG_SETUP_ERROR, /* child: a setup step failed; text = error chain */
+	SBX_MSG_EXEC_ERROR,  /* workload: execve failed; err = errno */
+	SBX_MSG_EXIT,        /* pid 1: the workload's wait status */
+	SBX_MSG_PHASES,      /* child: phase durations measured inside */
+	SBX_MSG_SECCOMP_FD,  /* workload: the seccomp listener (SCM_RIGHTS) */
+};
+
+enum sbx_inner_phase { SBX_PHASE_MOUNTS, SBX_PHASE_NET, SBX_PHASE_EXEC_PREP, SBX_INNER_PHASES };
+
+struct sbx_msg {
+	uint32_t type;
+	int32_t err;    /* errno for errors */
+	int32_t status; /* wait status for EXIT */
+	uint32_t unused;
+	uint64_t phase_us[SBX_INNER_PHASES];
+	char text[1024];
+};
+
+int sbx_msg_send(int sock, const struct sbx_msg *m, int fd_to_pass);
+/* Returns 1 with a message, 0 at end-of-file, -1 with errno. */
+int sbx_msg_recv(int sock, struct sbx_msg *m, int *fd_received);
+/* Child side: report a setup error chain and never return. */
+__attribute__((noreturn)) void sbx_msg_fail(int sock, int type, struct sbx_error *err, int exit_code);
+
+#endif

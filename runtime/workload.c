@@ -1,0 +1,122 @@
+#include "workload.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "clock.h"
+#include "idmap.h"
+#include "sync.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+int sbx_exec_failure_code(int e) { return e == ENOENT || e == ENOTDIR ? 127 : 126; }
+
+static __attribute__((noreturn)) void fail(int sock, struct sbx_error *err)
+{
+	sbx_msg_fail(sock, SBX_MSG_SETUP_ERROR, err, 125);
+}
+
+/* execvpe() searches the supervisor's PATH; the workload's PATH comes from
+ * its configured environment (or the usual default when it sets none). */
+static int exec_search(const struct sbx_config *c)
+{
+	const char *cmd = c->argv[0];
+	if (strchr(cmd, '/'))
+		return execve(cmd, c->argv, c->env ? c->env : (char *[]){ NULL });
+	const char *path = sbx_config_getenv(c, "PATH");
+	if (path == NULL)
+		path = DEFAULT_PATH;
+	int saved = ENOENT;
+	char buf[4096];
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		int n = snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(end - p), p, end == p ? "" : "/", cmd);
+		if (n > 0 && (size_t)n < sizeof(buf)) {
+			execve(buf, c->argv, c->env ? c->env : (char *[]){ NULL });
+			if (errno != ENOENT && errno != ENOTDIR)
+				saved = errno;
+		}
+		if (*end == '\0')
+			break;
+		p = end;
+	}
+	errno = saved;
+	return -1;
+}
+
+/* Placeholder until the seccomp module is wired in (seccomp issue): the
+ * step keeps its place in the order. */
+static int load_seccomp(const struct sbx_seccomp *filter, int sock, struct sbx_error **err)
+{
+	(void)filter;
+	(void)sock;
+	(void)err;
+	return 0;
+}
+
+void sbx_workload_exec(const struct sbx_config *c, const struct sbx_seccomp *filter, int sock, uint64_t start_ns)
+{
+	struct sbx_error *err = NULL;
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	/* A new session has no controlling terminal: the workload cannot push
+	 * input into the caller's terminal with TIOCSTI (CVE-2017-5226). */
+	if (setsid() < 0) {
+		sbx_error_set(&err, errno, "setsid");
+		fail(sock, err);
+	}
+	/* Supplementary groups come from the host; drop them while we may
+	 * (a rootless run has setgroups denied and keeps the caller's). */
+	if (sbx_idmap_privileged() && setgroups(0, NULL) < 0) {
+		sbx_error_set(&err, errno, "setgroups");
+		fail(sock, err);
+	}
+	if (setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0) {
+		sbx_error_set(&err, errno, "switching to user %u:%u", c->uid, c->gid);
+		fail(sock, err);
+	}
+	/* After the uid change (which needs CAP_SETUID/SETGID) nothing is kept. */
+	if (sbx_caps_clear(false, &err) < 0)
+		fail(sock, err);
+	const char *dir = c->workdir ? c->workdir : "/";
+	if (chdir(dir) < 0) {
+		sbx_error_set(&err, errno, "workdir %s", dir);
+		fail(sock, err);
+	}
+	/* Every descriptor but stdio is closed at execve (the sync socket must
+	 * live until then to report an exec failure). */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		sbx_error_set(&err, errno, "close_range");
+		fail(sock, err);
+	}
+	/* no_new_privs before seccomp: the kernel requires it for an
+	 * unprivileged filter, and it stops setuid files regaining privilege. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		sbx_error_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
+		fail(sock, err);
+	}
+	struct sbx_msg m = { .type = SBX_MSG_PHASES };
+	m.phase_us[SBX_PHASE_EXEC_PREP] = (sbx_now_ns() - start_ns) / 1000;
+	sbx_msg_send(sock, &m, -1);
+
+	/* seccomp last: everything above needs syscalls the filter denies. */
+	if (load_seccomp(filter, sock, &err) < 0)
+		fail(sock, err);
+	exec_search(c);
+	int e = errno;
+	struct sbx_msg em = { .type = SBX_MSG_EXEC_ERROR, .err = e };
+	snprintf(em.text, sizeof(em.text), "%s: %s: %s", c->argv[0],
+		 e == ENOENT ? "command not found in the sandbox" : "cannot execute", strerror(e));
+	sbx_msg_send(sock, &em, -1);
+	_exit(sbx_exec_failure_code(e));
+}
