@@ -93,9 +93,10 @@ int rfs_source_open(struct rfs_source *s, const char *path, struct sbx_error **e
 		has_manifest |= strcmp(name, "manifest.json") == 0;
 		n++;
 	}
-	if (r != ARCHIVE_EOF) {
-		sbx_error_set(err, 0, "%s: not a readable tar archive (entry %d): %s", path, n + 1,
-			      archive_error_string(a));
+	/* A damaged tar that starts like a filesystem is reported by the
+	 * extraction, which names the entry; one that never parsed is not a tar. */
+	if (r != ARCHIVE_EOF && n == 0) {
+		sbx_error_set(err, 0, "%s: not a readable tar archive: %s", path, archive_error_string(a));
 		archive_read_free(a);
 		return -1;
 	}

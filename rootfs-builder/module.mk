@@ -8,3 +8,13 @@ $(BUILD)/sbx-rootfs: $(BUILD)/obj/rootfs-builder/main.o $(BUILD)/libsbx.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 PROGRAMS += $(BUILD)/sbx-rootfs
+
+# Test images for tests/integration/rootfs_import.c, made with umoci and
+# skopeo (never committed).  umoci unpack keeps owners only as root; as
+# another user the import tests skip, and so does this.
+.PHONY: rootfs-fixtures
+rootfs-fixtures:
+	@if [ "$$(id -u)" -eq 0 ]; then tests/fixtures/rootfs/make-images.sh $(BUILD)/fixtures/rootfs; \
+	else echo "rootfs-fixtures: not root, skipped"; fi
+
+CHECKS += rootfs-fixtures

@@ -1,0 +1,676 @@
+/* sbx-rootfs import against real images and hostile archives.
+ *
+ * Real images: tests/fixtures/rootfs/make-images.sh builds an OCI layout
+ * with umoci (whiteout and opaque-directory layers) and converts it with
+ * skopeo; every format must import to the tree `umoci unpack` made.
+ * Hostile archives are written here with libarchive's writer; each must be
+ * refused with its message, leave no DIR and no temporary sibling, and write
+ * nothing into the canary directory beside DIR. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rootfs-builder/digest.h"
+#include "rootfs-builder/image_config.h"
+#include "rootfs-builder/import.h"
+#include "runtime/config.h"
+
+static char tmp[256];
+static char out[300], canary[300];
+
+static void setup(void)
+{
+	snprintf(tmp, sizeof(tmp), "/tmp/sbx-rootfs-test.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmp));
+	snprintf(out, sizeof(out), "%s/out", tmp);
+	snprintf(canary, sizeof(canary), "%s/canary", tmp);
+	cr_assert_eq(mkdir(canary, 0755), 0);
+}
+
+static void teardown(void)
+{
+	if (tmp[0])
+		rfs_remove_path(tmp);
+}
+
+TestSuite(rootfs_import, .init = setup, .fini = teardown, .timeout = 120);
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("SBX_BUILD");
+	return b && *b ? b : "build";
+}
+
+/* The fixture images, built on first use (and by `make rootfs-fixtures`). */
+static const char *fixtures(void)
+{
+	static char dir[600];
+	char abs[512];
+	if (geteuid() != 0)
+		cr_skip_test("the fixture images are made with umoci unpack, which needs root to keep owners");
+	snprintf(dir, sizeof(dir), "%s/fixtures/rootfs", build_dir());
+	if (realpath(build_dir(), abs) == NULL)
+		cr_skip_test("no build directory %s", build_dir());
+	snprintf(dir, sizeof(dir), "%s/fixtures/rootfs", abs);
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "tests/fixtures/rootfs/make-images.sh '%s' >/dev/null", dir);
+	int st = system(cmd);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+		cr_skip_test("umoci, skopeo or python3 missing (make deps)");
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "make-images.sh failed (%d)", st);
+	return dir;
+}
+
+static int do_import(const char *source, uint64_t max_size, char **msg, char **log)
+{
+	struct rfs_import_opts o;
+	rfs_import_opts_init(&o);
+	o.source = source;
+	o.out = out;
+	if (max_size)
+		o.max_size = max_size;
+	size_t len;
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, &len);
+	o.progress = f;
+	struct sbx_error *err = NULL;
+	int r = rfs_import(&o, &err);
+	fclose(f);
+	if (log)
+		*log = buf;
+	else
+		free(buf);
+	if (msg)
+		*msg = err ? strdup(err->msg) : NULL;
+	sbx_error_free(&err);
+	return r;
+}
+
+/* ---- tree comparison --------------------------------------------------- */
+
+static const char *cmp_root_exp, *cmp_root_got;
+static int cmp_count;
+static uint32_t cmp_shift;
+
+static char *slurp(const char *p, size_t *n)
+{
+	FILE *f = fopen(p, "rb");
+	cr_assert_not_null(f, "open %s", p);
+	char *b = NULL;
+	size_t cap = 0;
+	FILE *m = open_memstream(&b, &cap);
+	char buf[65536];
+	size_t k;
+	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, k, m);
+	fclose(f);
+	fclose(m);
+	*n = cap;
+	return b;
+}
+
+static int cmp_one(const char *path, const struct stat *se, int flag, struct FTW *ftw)
+{
+	const char *rel = path + strlen(cmp_root_exp);
+	char got[4096];
+	snprintf(got, sizeof(got), "%s%s", cmp_root_got, rel);
+	struct stat sg;
+	cr_assert_eq(lstat(got, &sg), 0, "%s missing from the imported tree", rel);
+	cr_assert_eq(se->st_mode & S_IFMT, sg.st_mode & S_IFMT, "%s: type differs", rel);
+	if (rel[0] != '\0')
+		cr_assert_eq(se->st_mode & 07777, sg.st_mode & 07777, "%s: mode %o, expected %o", rel,
+			     sg.st_mode & 07777, se->st_mode & 07777);
+	if (geteuid() == 0 && rel[0] != '\0') {
+		cr_assert_eq(sg.st_uid, se->st_uid + cmp_shift, "%s: uid %u, expected %u", rel, sg.st_uid,
+			     se->st_uid + cmp_shift);
+		cr_assert_eq(sg.st_gid, se->st_gid + cmp_shift, "%s: gid", rel);
+	}
+	if (S_ISLNK(se->st_mode)) {
+		char a[4096] = "", b[4096] = "";
+		cr_assert_gt(readlink(path, a, sizeof(a) - 1), 0);
+		cr_assert_gt(readlink(got, b, sizeof(b) - 1), 0);
+		cr_assert_str_eq(a, b, "%s: link target", rel);
+	} else if (S_ISREG(se->st_mode)) {
+		cr_assert_eq(se->st_size, sg.st_size, "%s: size", rel);
+		size_t na, nb;
+		char *a = slurp(path, &na), *b = slurp(got, &nb);
+		cr_assert(na == nb && memcmp(a, b, na) == 0, "%s: content differs", rel);
+		free(a);
+		free(b);
+	}
+	cmp_count++;
+	return 0;
+}
+
+static int count_one(const char *path, const struct stat *s, int flag, struct FTW *ftw)
+{
+	cmp_count++;
+	return 0;
+}
+
+static void compare_trees(const char *expected, const char *got, uint32_t shift)
+{
+	cmp_root_exp = expected;
+	cmp_root_got = got;
+	cmp_shift = shift;
+	cmp_count = 0;
+	cr_assert_eq(nftw(expected, cmp_one, 32, FTW_PHYS), 0);
+	int n = cmp_count;
+	cmp_count = 0;
+	cr_assert_eq(nftw(got, count_one, 32, FTW_PHYS), 0);
+	cr_assert_eq(cmp_count, n, "imported tree has %d entries, expected %d", cmp_count, n);
+	cr_assert_gt(n, 20);
+}
+
+static void check_real_import(const char *name, uint32_t shift)
+{
+	const char *fx = fixtures();
+	char src[700], exp[700];
+	snprintf(src, sizeof(src), "%s/%s", fx, name);
+	snprintf(exp, sizeof(exp), "%s/expected", fx);
+	char *msg = NULL;
+	cr_assert_eq(do_import(src, 0, &msg, NULL), 0, "import %s: %s", name, msg);
+	compare_trees(exp, out, shift);
+	/* The hard link survived as one inode; the whiteout and the opaque
+	 * directory removed what the lower layers had. */
+	struct stat a, b;
+	char p[400];
+	snprintf(p, sizeof(p), "%s/etc/hello", out);
+	cr_assert_eq(lstat(p, &a), 0);
+	snprintf(p, sizeof(p), "%s/etc/hello-hard", out);
+	cr_assert_eq(lstat(p, &b), 0);
+	cr_assert_eq(a.st_ino, b.st_ino, "hard link lost");
+	snprintf(p, sizeof(p), "%s/todelete", out);
+	cr_assert_eq(access(p, F_OK), -1, "whiteout not applied");
+	snprintf(p, sizeof(p), "%s/olddir/a", out);
+	cr_assert_eq(access(p, F_OK), -1, "opaque directory not applied");
+	snprintf(p, sizeof(p), "%s/olddir/c", out);
+	cr_assert_eq(access(p, F_OK), 0);
+	free(msg);
+}
+
+Test(rootfs_import, oci_layout) { check_real_import("oci", geteuid() == 0 ? SBX_DEFAULT_IDMAP_BASE : 0); }
+Test(rootfs_import, oci_archive) { check_real_import("oci.tar", geteuid() == 0 ? SBX_DEFAULT_IDMAP_BASE : 0); }
+Test(rootfs_import, docker_archive)
+{
+	check_real_import("docker.tar", geteuid() == 0 ? SBX_DEFAULT_IDMAP_BASE : 0);
+}
+Test(rootfs_import, flat_tar) { check_real_import("flat.tar", geteuid() == 0 ? SBX_DEFAULT_IDMAP_BASE : 0); }
+
+Test(rootfs_import, image_config_written)
+{
+	const char *fx = fixtures();
+	char src[700];
+	snprintf(src, sizeof(src), "%s/oci.tar", fx);
+	char *msg = NULL;
+	cr_assert_eq(do_import(src, 0, &msg, NULL), 0, "%s", msg);
+	char *path = sbx_image_config_path(out);
+	struct sbx_image_config c;
+	struct sbx_error *err = NULL;
+	cr_assert_eq(sbx_image_config_load(&c, path, &err), 0, "%s", err ? err->msg : "");
+	cr_assert_str_eq(c.env[0], "PYTHONHASHSEED=0");
+	cr_assert_str_eq(c.env[1], "LANG=C.UTF-8");
+	cr_assert_null(c.env[2]);
+	cr_assert_str_eq(c.entrypoint[0], "/bin/tool");
+	cr_assert_str_eq(c.cmd[1], "arg2");
+	cr_assert_str_eq(c.workdir, "/home/user");
+	cr_assert_str_eq(c.user, "1000:1000");
+	cr_assert_eq(c.uid, 1000);
+	cr_assert_eq(c.gid, 1000);
+	cr_assert_str_eq(json_string_value(json_object_get(c.labels, "org.example")), "yes");
+	cr_assert_str_eq(c.format, "oci-archive");
+	sbx_image_config_free(&c);
+	free(path);
+	free(msg);
+}
+
+Test(rootfs_import, existing_out_refused_then_forced)
+{
+	const char *fx = fixtures();
+	char src[700];
+	snprintf(src, sizeof(src), "%s/oci", fx);
+	cr_assert_eq(mkdir(out, 0755), 0);
+	char *msg = NULL;
+	cr_assert_lt(do_import(src, 0, &msg, NULL), 0);
+	cr_assert(strstr(msg, "exists"), "%s", msg);
+	free(msg);
+	struct rfs_import_opts o;
+	rfs_import_opts_init(&o);
+	o.source = src;
+	o.out = out;
+	o.force = 1;
+	struct sbx_error *err = NULL;
+	cr_assert_eq(rfs_import(&o, &err), 0, "%s", err ? err->msg : "");
+	char p[400];
+	snprintf(p, sizeof(p), "%s/olddir/c", out);
+	cr_assert_eq(access(p, F_OK), 0);
+}
+
+/* ---- hostile archives --------------------------------------------------- */
+
+struct ent {
+	const char *name;
+	mode_t type; /* AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR; 0 = hard link */
+	const char *data; /* file content, or link target */
+	size_t size;      /* for big files: content is repeated 'x' */
+};
+
+static void write_tar(const char *path, const struct ent *e, size_t n, int gzip)
+{
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	if (gzip)
+		archive_write_add_filter_gzip(a);
+	cr_assert_eq(archive_write_open_filename(a, path), ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *x = archive_entry_new();
+		archive_entry_set_pathname(x, e[i].name);
+		archive_entry_set_mtime(x, 1700000000, 0);
+		if (e[i].type == 0) {
+			archive_entry_set_filetype(x, AE_IFREG);
+			archive_entry_set_perm(x, 0644);
+			archive_entry_set_hardlink(x, e[i].data);
+			archive_entry_set_size(x, 0);
+			archive_write_header(a, x);
+		} else if (e[i].type == AE_IFLNK) {
+			archive_entry_set_filetype(x, AE_IFLNK);
+			archive_entry_set_perm(x, 0777);
+			archive_entry_set_symlink(x, e[i].data);
+			archive_write_header(a, x);
+		} else if (e[i].type == AE_IFDIR) {
+			archive_entry_set_filetype(x, AE_IFDIR);
+			archive_entry_set_perm(x, 0755);
+			archive_write_header(a, x);
+		} else if (e[i].type == AE_IFCHR) {
+			archive_entry_set_filetype(x, AE_IFCHR);
+			archive_entry_set_perm(x, 0666);
+			archive_entry_set_rdev(x, makedev(8, 0));
+			archive_write_header(a, x);
+		} else {
+			size_t sz = e[i].size ? e[i].size : strlen(e[i].data);
+			archive_entry_set_filetype(x, AE_IFREG);
+			archive_entry_set_perm(x, 0644);
+			archive_entry_set_size(x, (la_int64_t)sz);
+			archive_write_header(a, x);
+			if (e[i].size) {
+				char *b = malloc(sz);
+				memset(b, 'x', sz);
+				archive_write_data(a, b, sz);
+				free(b);
+			} else {
+				archive_write_data(a, e[i].data, sz);
+			}
+		}
+		archive_entry_free(x);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+}
+
+static void file_digest(const char *path, char out_[RFS_DIGEST_LEN], long *size)
+{
+	size_t n;
+	char *b = slurp(path, &n);
+	struct rfs_hash h;
+	rfs_hash_init(&h);
+	rfs_hash_update(&h, b, n);
+	rfs_hash_final(&h, out_);
+	*size = (long)n;
+	free(b);
+}
+
+static void write_file(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fputs(s, f);
+	fclose(f);
+}
+
+/* An OCI layout whose layers are the given tar files (gzip or not: the
+ * diff_id is computed on the uncompressed tar, so pass uncompressed ones
+ * unless gz[i], in which case plain[i] is the uncompressed twin). */
+static void make_oci(const char *dir, const char **layers, const char **plain, size_t n)
+{
+	char p[1000], blobs[700];
+	snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", dir);
+	char cmd[2200];
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", blobs);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(p, sizeof(p), "%s/oci-layout", dir);
+	write_file(p, "{\"imageLayoutVersion\":\"1.0.0\"}");
+	char *ls = NULL, *ids = NULL;
+	size_t lsn, idsn;
+	FILE *fl = open_memstream(&ls, &lsn), *fi = open_memstream(&ids, &idsn);
+	for (size_t i = 0; i < n; i++) {
+		char d[RFS_DIGEST_LEN], pd[RFS_DIGEST_LEN];
+		long sz, psz;
+		file_digest(layers[i], d, &sz);
+		file_digest(plain[i] ? plain[i] : layers[i], pd, &psz);
+		snprintf(p, sizeof(p), "%s/%s", blobs, rfs_digest_hex(d));
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", layers[i], p);
+		cr_assert_eq(system(cmd), 0);
+		fprintf(fl, "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar%s\",\"digest\":\"%s\",\"size\":%ld}",
+			i ? "," : "", plain[i] ? "+gzip" : "", d, sz);
+		fprintf(fi, "%s\"%s\"", i ? "," : "", pd);
+	}
+	fclose(fl);
+	fclose(fi);
+	char *cfg = NULL;
+	cr_assert_gt(asprintf(&cfg,
+			      "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Env\":[\"A=1\"]},"
+			      "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
+			      ids),
+		     0);
+	struct rfs_hash h;
+	char cd[RFS_DIGEST_LEN], md[RFS_DIGEST_LEN];
+	rfs_hash_init(&h);
+	rfs_hash_update(&h, cfg, strlen(cfg));
+	rfs_hash_final(&h, cd);
+	snprintf(p, sizeof(p), "%s/%s", blobs, rfs_digest_hex(cd));
+	write_file(p, cfg);
+	char *man = NULL;
+	cr_assert_gt(asprintf(&man,
+			      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+			      "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\","
+			      "\"size\":%zu},\"layers\":[%s]}",
+			      cd, strlen(cfg), ls),
+		     0);
+	rfs_hash_init(&h);
+	rfs_hash_update(&h, man, strlen(man));
+	rfs_hash_final(&h, md);
+	snprintf(p, sizeof(p), "%s/%s", blobs, rfs_digest_hex(md));
+	write_file(p, man);
+	char *idx = NULL;
+	cr_assert_gt(asprintf(&idx,
+			      "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+			      "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu}]}",
+			      md, strlen(man)),
+		     0);
+	snprintf(p, sizeof(p), "%s/index.json", dir);
+	write_file(p, idx);
+	free(ls);
+	free(ids);
+	free(cfg);
+	free(man);
+	free(idx);
+}
+
+/* Nothing may be left: no DIR, no temporary sibling, nothing in the canary. */
+static void assert_nothing_left(void)
+{
+	cr_assert_eq(access(out, F_OK), -1, "%s was left behind", out);
+	DIR *d = opendir(tmp);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		cr_assert(strncmp(de->d_name, "out.", 4) != 0, "temporary %s left behind", de->d_name);
+	closedir(d);
+	d = opendir(canary);
+	int n = 0;
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	cr_assert_eq(n, 0, "something was written into the canary directory");
+}
+
+static void refuse_flat(const struct ent *e, size_t n, const char *expect)
+{
+	char tar[400];
+	snprintf(tar, sizeof(tar), "%s/evil.tar", tmp);
+	write_tar(tar, e, n, 0);
+	char *msg = NULL;
+	cr_assert_lt(do_import(tar, 0, &msg, NULL), 0, "hostile archive was accepted");
+	cr_assert_not_null(strstr(msg, expect), "message '%s' lacks '%s'", msg, expect);
+	free(msg);
+	assert_nothing_left();
+}
+
+Test(rootfs_import, refuses_dotdot)
+{
+	struct ent e[] = {{"ok", AE_IFREG, "fine\n", 0}, {"../canary/escaped", AE_IFREG, "pwned\n", 0}};
+	refuse_flat(e, 2, "entry '../canary/escaped': '..' in path");
+}
+
+Test(rootfs_import, refuses_dotdot_in_the_middle)
+{
+	struct ent e[] = {{"a/../../canary/escaped", AE_IFREG, "pwned\n", 0}};
+	refuse_flat(e, 1, "'..' in path");
+}
+
+Test(rootfs_import, refuses_absolute_path)
+{
+	char name[400];
+	snprintf(name, sizeof(name), "%s/abs", canary);
+	struct ent e[] = {{name, AE_IFREG, "pwned\n", 0}};
+	refuse_flat(e, 1, "absolute path");
+}
+
+Test(rootfs_import, refuses_write_through_symlink_to_root)
+{
+	char through[500];
+	snprintf(through, sizeof(through), "evil%s/pwned", canary);
+	struct ent e[] = {{"evil", AE_IFLNK, "/", 0}, {through, AE_IFREG, "pwned\n", 0}};
+	refuse_flat(e, 2, "resolves outside the rootfs");
+}
+
+Test(rootfs_import, refuses_write_through_relative_escaping_symlink)
+{
+	struct ent e[] = {{"up", AE_IFLNK, "../canary", 0}, {"up/pwned", AE_IFREG, "pwned\n", 0}};
+	refuse_flat(e, 2, "resolves outside the rootfs");
+}
+
+/* The symlink comes in one layer, the write through it in the next. */
+Test(rootfs_import, refuses_symlink_planted_by_earlier_layer)
+{
+	char l1[400], l2[400], dir[400], through[500];
+	snprintf(l1, sizeof(l1), "%s/l1.tar", tmp);
+	snprintf(l2, sizeof(l2), "%s/l2.tar", tmp);
+	snprintf(dir, sizeof(dir), "%s/layout", tmp);
+	snprintf(through, sizeof(through), "evil%s/pwned", canary);
+	struct ent e1[] = {{"etc", AE_IFDIR, NULL, 0}, {"evil", AE_IFLNK, "/", 0}};
+	struct ent e2[] = {{through, AE_IFREG, "pwned\n", 0}};
+	write_tar(l1, e1, 2, 0);
+	write_tar(l2, e2, 1, 0);
+	const char *layers[] = {l1, l2}, *plain[] = {NULL, NULL};
+	make_oci(dir, layers, plain, 2);
+	char *msg = NULL;
+	cr_assert_lt(do_import(dir, 0, &msg, NULL), 0);
+	cr_assert(strstr(msg, "layer 2/2") && strstr(msg, "resolves outside the rootfs"), "%s", msg);
+	free(msg);
+	assert_nothing_left();
+}
+
+Test(rootfs_import, refuses_hardlink_to_host_file)
+{
+	struct ent e[] = {{"passwd", 0, "/etc/passwd", 0}};
+	refuse_flat(e, 1, "hard link to '/etc/passwd': absolute path");
+}
+
+Test(rootfs_import, refuses_hardlink_out_via_dotdot)
+{
+	struct ent e[] = {{"passwd", 0, "../../../../../../etc/passwd", 0}};
+	refuse_flat(e, 1, "'..' in path");
+}
+
+Test(rootfs_import, refuses_hardlink_through_symlink)
+{
+	struct ent e[] = {{"hostetc", AE_IFLNK, "/etc", 0}, {"passwd", 0, "hostetc/passwd", 0}};
+	refuse_flat(e, 2, "hard link target resolves outside the rootfs");
+}
+
+Test(rootfs_import, skips_device_nodes_with_a_warning)
+{
+	char tar[400];
+	snprintf(tar, sizeof(tar), "%s/dev.tar", tmp);
+	struct ent e[] = {{"dev", AE_IFDIR, NULL, 0}, {"dev/sda", AE_IFCHR, NULL, 0}, {"ok", AE_IFREG, "1\n", 0}};
+	write_tar(tar, e, 3, 0);
+	char *msg = NULL, *log = NULL;
+	cr_assert_eq(do_import(tar, 0, &msg, &log), 0, "%s", msg);
+	cr_assert(strstr(log, "entry 'dev/sda': device node skipped"), "%s", log);
+	char p[400];
+	snprintf(p, sizeof(p), "%s/dev/sda", out);
+	cr_assert_eq(access(p, F_OK), -1, "device node created");
+	snprintf(p, sizeof(p), "%s/ok", out);
+	cr_assert_eq(access(p, F_OK), 0);
+	free(log);
+}
+
+Test(rootfs_import, refuses_corrupted_blob)
+{
+	char l1[400], dir[400], blob[800];
+	snprintf(l1, sizeof(l1), "%s/l1.tar", tmp);
+	snprintf(dir, sizeof(dir), "%s/layout", tmp);
+	struct ent e[] = {{"file", AE_IFREG, "original content\n", 0}};
+	write_tar(l1, e, 1, 0);
+	const char *layers[] = {l1}, *plain[] = {NULL};
+	make_oci(dir, layers, plain, 1);
+	char d[RFS_DIGEST_LEN];
+	long sz;
+	file_digest(l1, d, &sz);
+	snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", dir, rfs_digest_hex(d));
+	/* Flip one byte of the content: the tar still parses, the hash not. */
+	size_t n;
+	char *b = slurp(blob, &n);
+	char *hit = memmem(b, n, "original", 8);
+	cr_assert_not_null(hit);
+	*hit = 'O';
+	FILE *f = fopen(blob, "wb");
+	fwrite(b, 1, n, f);
+	fclose(f);
+	free(b);
+	char *msg = NULL;
+	cr_assert_lt(do_import(dir, 0, &msg, NULL), 0);
+	cr_assert(strstr(msg, "layer 1/1") && strstr(msg, "digest mismatch"), "%s", msg);
+	free(msg);
+	assert_nothing_left();
+}
+
+Test(rootfs_import, refuses_corrupted_manifest)
+{
+	char l1[400], dir[400];
+	snprintf(l1, sizeof(l1), "%s/l1.tar", tmp);
+	snprintf(dir, sizeof(dir), "%s/layout", tmp);
+	struct ent e[] = {{"file", AE_IFREG, "x\n", 0}};
+	write_tar(l1, e, 1, 0);
+	const char *layers[] = {l1}, *plain[] = {NULL};
+	make_oci(dir, layers, plain, 1);
+	/* Rewrite index.json to point at the config blob as if it were the
+	 * manifest, with the digest of something else. */
+	char p[500];
+	snprintf(p, sizeof(p), "%s/index.json", dir);
+	size_t n;
+	char *idx = slurp(p, &n);
+	char *dg = strstr(idx, "sha256:");
+	cr_assert_not_null(dg);
+	dg[7] = dg[7] == 'a' ? 'b' : 'a';
+	write_file(p, idx);
+	free(idx);
+	char *msg = NULL;
+	cr_assert_lt(do_import(dir, 0, &msg, NULL), 0);
+	cr_assert(strstr(msg, "No such file") || strstr(msg, "digest mismatch"), "%s", msg);
+	free(msg);
+	assert_nothing_left();
+}
+
+Test(rootfs_import, refuses_truncated_flat_archive)
+{
+	char tar[400];
+	snprintf(tar, sizeof(tar), "%s/t.tar", tmp);
+	struct ent e[] = {{"a", AE_IFREG, "aaa\n", 0}, {"big", AE_IFREG, NULL, 200000}};
+	write_tar(tar, e, 2, 0);
+	cr_assert_eq(truncate(tar, 100000), 0);
+	char *msg = NULL;
+	cr_assert_lt(do_import(tar, 0, &msg, NULL), 0);
+	cr_assert(strstr(msg, "entry 'big'") && strstr(msg, "runcated"), "%s", msg);
+	free(msg);
+	assert_nothing_left();
+}
+
+Test(rootfs_import, refuses_truncated_gzip_layer)
+{
+	char gz[400], plain[400], dir[400];
+	snprintf(gz, sizeof(gz), "%s/l.tar.gz", tmp);
+	snprintf(plain, sizeof(plain), "%s/l.tar", tmp);
+	snprintf(dir, sizeof(dir), "%s/layout", tmp);
+	struct ent e[] = {{"a", AE_IFREG, "aaa\n", 0}, {"big", AE_IFREG, NULL, 300000}};
+	write_tar(gz, e, 2, 1);
+	write_tar(plain, e, 2, 0);
+	const char *layers[] = {gz}, *plains[] = {plain};
+	make_oci(dir, layers, plains, 1);
+	/* Truncate the blob in place; the manifest still names the whole. */
+	char d[RFS_DIGEST_LEN], blob[800];
+	long sz;
+	file_digest(gz, d, &sz);
+	snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", dir, rfs_digest_hex(d));
+	cr_assert_eq(truncate(blob, sz / 2), 0);
+	char *msg = NULL;
+	cr_assert_lt(do_import(dir, 0, &msg, NULL), 0);
+	cr_assert(strstr(msg, "layer 1/1"), "%s", msg);
+	free(msg);
+	assert_nothing_left();
+}
+
+Test(rootfs_import, refuses_content_over_max_size)
+{
+	char tar[400];
+	snprintf(tar, sizeof(tar), "%s/big.tar", tmp);
+	struct ent e[] = {{"big", AE_IFREG, NULL, 3 << 20}};
+	write_tar(tar, e, 1, 0);
+	char *msg = NULL;
+	cr_assert_lt(do_import(tar, 1 << 20, &msg, NULL), 0);
+	cr_assert(strstr(msg, "entry 'big'") && strstr(msg, "--max-size"), "%s", msg);
+	free(msg);
+	assert_nothing_left();
+}
+
+Test(rootfs_import, gzip_layers_verified_and_applied)
+{
+	char gz[400], plain[400], dir[400];
+	snprintf(gz, sizeof(gz), "%s/l.tar.gz", tmp);
+	snprintf(plain, sizeof(plain), "%s/l.tar", tmp);
+	snprintf(dir, sizeof(dir), "%s/layout", tmp);
+	struct ent e[] = {{"d", AE_IFDIR, NULL, 0}, {"d/f", AE_IFREG, "gz\n", 0}, {"d/l", AE_IFLNK, "f", 0}};
+	write_tar(gz, e, 3, 1);
+	write_tar(plain, e, 3, 0);
+	const char *layers[] = {gz}, *plains[] = {plain};
+	make_oci(dir, layers, plains, 1);
+	char *msg = NULL;
+	cr_assert_eq(do_import(dir, 0, &msg, NULL), 0, "%s", msg);
+	char p[400];
+	snprintf(p, sizeof(p), "%s/d/l", out);
+	size_t n;
+	char *c = slurp(p, &n);
+	cr_assert(n == 3 && memcmp(c, "gz\n", 3) == 0);
+	free(c);
+}
+
+Test(rootfs_import, refuses_wrong_diff_id)
+{
+	char gz[400], plain[400], other[400], dir[400];
+	snprintf(gz, sizeof(gz), "%s/l.tar.gz", tmp);
+	snprintf(plain, sizeof(plain), "%s/l.tar", tmp);
+	snprintf(other, sizeof(other), "%s/o.tar", tmp);
+	snprintf(dir, sizeof(dir), "%s/layout", tmp);
+	struct ent e[] = {{"f", AE_IFREG, "one\n", 0}};
+	struct ent o[] = {{"f", AE_IFREG, "two\n", 0}};
+	write_tar(gz, e, 1, 1);
+	write_tar(other, o, 1, 0);
+	const char *layers[] = {gz}, *plains[] = {other};
+	make_oci(dir, layers, plains, 1);
+	char *msg = NULL;
+	cr_assert_lt(do_import(dir, 0, &msg, NULL), 0);
+	cr_assert(strstr(msg, "diff_id mismatch"), "%s", msg);
+	free(msg);
+	assert_nothing_left();
+}
