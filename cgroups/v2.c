@@ -72,7 +72,7 @@ static int check_owned(const struct sbx_cgroup_host *h, const char *dir, struct 
 {
 	if (h->euid == 0)
 		return 0;
-	static const char *const files[] = {".", "cgroup.procs", "cgroup.subtree_control"};
+	static const char *const files[] = {"", "cgroup.procs", "cgroup.subtree_control"};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		cleanup_free char *p = sbx_cg_join(dir, files[i]);
 		struct stat st;
@@ -135,7 +135,11 @@ static int check_enable(const struct sbx_cgroup_host *h, const char *dir, unsign
 	int r = sbx_cg_procs(dir, &pids, &n);
 	if (r < 0)
 		return sbx_error_set(err, -r, "reading %s/cgroup.procs", dir);
-	bool only_self = n == 1 && pids[0] == h->pid;
+	size_t others = n;
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == h->pid)
+			others--;
+	bool only_self = n == 1 && others == 0;
 	free(pids);
 	if (n == 0)
 		return 0;
@@ -150,7 +154,7 @@ static int check_enable(const struct sbx_cgroup_host *h, const char *dir, unsign
 			     "(no-internal-processes rule); start sbx alone in a cgroup of its own "
 			     "(e.g. systemd-run --user --scope -p Delegate=yes -- sbx run ...) or pass --cgroup-parent "
 			     "naming a cgroup without processes",
-			     dir, only_self ? n - 1 : n, m);
+			     dir, others, m);
 }
 
 /* Longest common directory prefix of two absolute paths. */
