@@ -70,6 +70,9 @@ struct sbx_config {
 	 * idmap_host_base..; never host root (see docs/configuration.md). */
 	uint32_t idmap_host_base;
 	uint32_t idmap_size;
+	/* Derived by sbx_config_validate from the caller: not running as root,
+	 * so only the caller is mapped and setgroups is denied. */
+	bool rootless;
 };
 
 #define SBX_DEFAULT_IDMAP_BASE 1000000000u /* 1e9: far above any login or subuid range */

@@ -21,12 +21,10 @@ static int write_file(pid_t pid, const char *name, const char *content, struct s
 	return 0;
 }
 
-int sbx_idmap_privileged(void) { return geteuid() == 0; }
-
 int sbx_idmap_write(pid_t child, const struct sbx_config *c, struct sbx_error **err)
 {
 	char map[64];
-	if (sbx_idmap_privileged()) {
+	if (!c->rootless) {
 		snprintf(map, sizeof(map), "0 %u %u\n", c->idmap_host_base, c->idmap_size);
 		if (write_file(child, "uid_map", map, err) < 0 || write_file(child, "gid_map", map, err) < 0)
 			return sbx_error_wrap(err, "writing id maps");

@@ -11,7 +11,5 @@
  * Rootless: container 0 -> the caller (setgroups denied, as the kernel
  * requires before an unprivileged gid_map write). */
 int sbx_idmap_write(pid_t child, const struct sbx_config *c, struct sbx_error **err);
-/* True when the supervisor can write a multi-id map (it is root). */
-int sbx_idmap_privileged(void);
 
 #endif

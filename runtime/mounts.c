@@ -261,10 +261,10 @@ static int prepare_root(const struct sbx_config *c, bool *writable, struct sbx_e
 /* Fresh procfs of the new pid namespace; kernel interfaces that leak host
  * information or allow host-wide changes are hidden or made read-only, as
  * container runtimes customarily do. */
-static int setup_proc(int rootfd, struct sbx_error **err)
+static int setup_proc(int rootfd, bool create, struct sbx_error **err)
 {
 	if (mount_new_fs_at(rootfd, "proc", "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-			    false, err) < 0)
+			    create, err) < 0)
 		return -1;
 	cleanup_close int proc = open_target(rootfd, "proc", true, false, err);
 	if (proc < 0)
@@ -303,7 +303,7 @@ static int setup_proc(int rootfd, struct sbx_error **err)
 /* A minimal /dev on a small tmpfs: the harmless character devices bound
  * from the host (a user namespace may not mknod), a private devpts
  * instance, /dev/shm.  The tmpfs is made read-only once populated. */
-static int setup_dev(const struct sbx_config *c, int rootfd, struct sbx_error **err)
+static int setup_dev(const struct sbx_config *c, int rootfd, bool create, struct sbx_error **err)
 {
 	static const char *const devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
 	const char *opts[] = { "size", "64k", "nr_inodes", "64", "mode", "0755", NULL };
@@ -325,7 +325,7 @@ static int setup_dev(const struct sbx_config *c, int rootfd, struct sbx_error **
 			return sbx_error_set(err, errno, "creating /dev/%s", links[i][0]);
 	if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 01777) < 0 || mkdirat(dev, "mqueue", 0755) < 0)
 		return sbx_error_set(err, errno, "creating /dev directories");
-	cleanup_close int target = open_target(rootfd, "dev", true, false, err);
+	cleanup_close int target = open_target(rootfd, "dev", true, create, err);
 	if (target < 0 || attach(dev, target, "/dev", err) < 0)
 		return sbx_error_wrap(err, "mounting /dev");
 
@@ -412,7 +412,7 @@ int sbx_mounts_setup(const struct sbx_config *c, struct sbx_error **err)
 	if (rootfd < 0)
 		return -1;
 	bool overlay = writable_root && !c->writable_rootfs;
-	if (setup_proc(rootfd, err) < 0 || setup_dev(c, rootfd, err) < 0)
+	if (setup_proc(rootfd, overlay, err) < 0 || setup_dev(c, rootfd, overlay, err) < 0)
 		return -1;
 	cleanup_free char *uid = fmt("%u", (unsigned)c->uid);
 	cleanup_free char *gid = fmt("%u", (unsigned)c->gid);

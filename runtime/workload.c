@@ -12,7 +12,6 @@
 
 #include "caps.h"
 #include "clock.h"
-#include "idmap.h"
 #include "sync.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -77,7 +76,7 @@ void sbx_workload_exec(const struct sbx_config *c, const struct sbx_seccomp *fil
 	}
 	/* Supplementary groups come from the host; drop them while we may
 	 * (a rootless run has setgroups denied and keeps the caller's). */
-	if (sbx_idmap_privileged() && setgroups(0, NULL) < 0) {
+	if (!c->rootless && setgroups(0, NULL) < 0) {
 		sbx_error_set(&err, errno, "setgroups");
 		fail(sock, err);
 	}
