@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroups/cgroup.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "contain.h"
@@ -123,7 +124,14 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 
 	/* 3. cgroup with its limits, before the child exists. */
 	t = sbx_now_ns();
-	r->phases_us[SBX_P_CGROUP] = us_since(t);
+	if (sbx_cgroup_create(c, &cg, &err) < 0)
+		goto setup_failed;
+	cgroup_fd = sbx_cgroup_clone_fd(cg);
+	r->cgroup_version = sbx_cgroup_version(cg);
+	r->limits_enforced = sbx_cgroup_limits_enforced(cg);
+	if (*sbx_cgroup_path(cg))
+		r->cgroup_path = strdup(sbx_cgroup_path(cg));
+	uint64_t cgroup_us = us_since(t);
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
 	    pipe2(errp, O_CLOEXEC) < 0) {
@@ -159,9 +167,12 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	sbx_relay_init(&s.out, out[0], out_dst, own_out, c->limits.output);
 	sbx_relay_init(&s.err, errp[0], err_dst, own_err, c->limits.output);
 
-	/* 5. id maps, then the go. */
+	/* 5. id maps (and, on cgroup v1, the cgroup), then the go. */
 	t = sbx_now_ns();
-	if (sbx_idmap_write(pid, c, &err) < 0) {
+	bool idmap_ok = sbx_idmap_write(pid, c, &err) == 0;
+	r->phases_us[SBX_P_IDMAP] = us_since(t);
+	t = sbx_now_ns();
+	if (!idmap_ok || sbx_cgroup_attach(cg, pid, &err) < 0) {
 		sbx_supervise_kill(&s);
 		waitpid(pid, NULL, 0);
 		sbx_relay_close(&s.out);
@@ -172,7 +183,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 		own_out = own_err = false;
 		goto setup_failed;
 	}
-	r->phases_us[SBX_P_IDMAP] = us_since(t);
+	cgroup_us += us_since(t);
 	struct sbx_msg go = { .type = SBX_MSG_GO };
 	sbx_msg_send(s.sock, &go, -1);
 
@@ -190,6 +201,21 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	r->cpu_user_ms = (double)s.rusage.ru_utime.tv_sec * 1e3 + (double)s.rusage.ru_utime.tv_usec / 1e3;
 	r->cpu_system_ms = (double)s.rusage.ru_stime.tv_sec * 1e3 + (double)s.rusage.ru_stime.tv_usec / 1e3;
 	r->memory_peak_bytes = (uint64_t)s.rusage.ru_maxrss * 1024;
+	/* The cgroup's numbers cover every process of the sandbox, not only
+	 * those pid 1 reaped; read them before the cgroup goes. */
+	struct sbx_cgroup_stats st;
+	if (sbx_cgroup_version(cg) > 0) {
+		if (sbx_cgroup_stats(cg, &st, &err) == 0) {
+			r->cpu_user_ms = st.cpu_user_ms;
+			r->cpu_system_ms = st.cpu_system_ms;
+			r->memory_peak_bytes = st.memory_peak_bytes;
+			r->pids_peak = st.pids_peak;
+			r->oom_killed = st.oom_killed;
+		} else {
+			fprintf(stderr, "sbx: warning: %s\n", err->msg);
+			sbx_error_free(&err);
+		}
+	}
 
 	classify(&s, r);
 	r->stdout_bytes = s.out.total;
@@ -216,6 +242,12 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	if (s.sock >= 0)
 		close(s.sock);
 	close(pidfd);
+	t = sbx_now_ns();
+	if (sbx_cgroup_destroy(cg, &err) < 0) {
+		fprintf(stderr, "sbx: warning: %s\n", err->msg);
+		sbx_error_free(&err);
+	}
+	r->phases_us[SBX_P_CGROUP] = cgroup_us + us_since(t);
 	r->phases_us[SBX_P_TEARDOWN] = us_since(end);
 	return r->exit_code;
 
@@ -232,6 +264,11 @@ setup_failed:
 		close(out_dst);
 	if (own_err)
 		close(err_dst);
+	struct sbx_error *cg_err = NULL;
+	if (sbx_cgroup_destroy(cg, &cg_err) < 0) {
+		fprintf(stderr, "sbx: warning: %s\n", cg_err->msg);
+		sbx_error_free(&cg_err);
+	}
 	r->status = SBX_STATUS_SETUP_ERROR;
 	r->exit_code = 125;
 	set_error(r, err, "setup failed");

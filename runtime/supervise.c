@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroups/cgroup.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "sync.h"
@@ -23,8 +24,12 @@ static int pidfd_send(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_s
 
 void sbx_supervise_kill(struct sbx_supervision *s)
 {
-	/* pid 1 dying takes every process of its pid namespace with it. */
+	/* pid 1 dying takes every process of its pid namespace with it; the
+	 * cgroup kill also reaches anything that is mid-fork. */
 	pidfd_send(s->pidfd, SIGKILL);
+	struct sbx_error *err = NULL;
+	if (s->cgroup && sbx_cgroup_version(s->cgroup) > 0 && sbx_cgroup_kill(s->cgroup, &err) < 0)
+		sbx_error_free(&err);
 }
 
 static int sbx_supervise_seccomp(struct sbx_supervision *s)
