@@ -5,3 +5,4 @@ $(BUILD)/sbx: $(BUILD)/obj/runtime/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 PROGRAMS += $(BUILD)/sbx
+LDLIBS += $(shell pkg-config --libs jansson 2>/dev/null)
