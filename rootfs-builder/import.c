@@ -112,7 +112,7 @@ static int import_into(const struct rfs_import_opts *o, int rootfd, struct sbx_i
 	ic->source = strdup(o->source);
 	ic->format = strdup(rfs_format_name(src.format));
 	if (o->progress)
-		fprintf(o->progress, "sbx-rootfs: %s is a %s\n", o->source, rfs_format_name(src.format));
+		fprintf(o->progress, "sbx-rootfs: %s: %s\n", o->source, rfs_format_name(src.format));
 
 	if (src.format == RFS_FMT_FLAT_TAR) {
 		struct rfs_stream *st = NULL;
