@@ -45,7 +45,7 @@ while True:
 REJECTED = """\
 import os
 close = data.get("close")
-os.system("curl http://example.com")
+os.system("cat /etc/passwd")
 position = close > 0
 """
 
@@ -63,8 +63,13 @@ io = pd.io.common
 seen = {{}}
 seen["env"] = dict(io.os.environ)
 def read(path):
+    # os.open through pandas' module: past the runner's open() guard too
     try:
-        return np.fromfile(path, dtype=np.uint8).tobytes().decode("latin-1")
+        fd = io.os.open(path, io.os.O_RDONLY)
+        try:
+            return io.os.read(fd, 65536).decode("latin-1")
+        finally:
+            io.os.close(fd)
     except Exception as e:
         return "error: %s" % type(e).__name__
 slash = chr(47)
@@ -93,6 +98,7 @@ class Loop(unittest.TestCase):
             print("\nE2E skipped: " + why, file=sys.stderr)
             raise unittest.SkipTest(why)
         cls.work = tempfile.mkdtemp(prefix="sbx-e2e-")
+        os.chmod(cls.work, 0o711)  # work_dir: traversable, as $TMPDIR is
         cls.secret = "sbx-loop-secret-" + secrets.token_hex(12)
         cls.secret_file = os.path.join(cls.work, "secret.txt")
         with open(cls.secret_file, "w") as f:
@@ -160,8 +166,7 @@ class Loop(unittest.TestCase):
         self.assertEqual(rej.status, "rejected", self.describe(rej))
         self.assertEqual([(f["line"], f["col"], f["rule"])
                           for f in rej.findings],
-                         [(1, 1, "import-disallowed"),
-                          (3, 11, "url-literal")])
+                         [(1, 1, "import-disallowed")])
         self.assertEqual(rej.report["exit_code"], 2)
 
         bad = results["raises"]
@@ -177,10 +182,12 @@ class Loop(unittest.TestCase):
                     if l.startswith("PROBE "))
         seen = json.loads(line[len("PROBE "):])
         self.assertEqual(set(seen["env"]), set(self.wrapper.config["env"]))
-        self.assertTrue(seen["host_file"].startswith("error: "),
-                        seen["host_file"])
-        self.assertTrue(seen["repo_file"].startswith("error: "),
-                        seen["repo_file"])
+        self.assertEqual(seen["host_file"], "error: FileNotFoundError")
+        self.assertEqual(seen["repo_file"], "error: FileNotFoundError")
+        # its own environment is readable, and is the configured one
+        environ = dict(kv.split("=", 1) for kv in
+                       seen["self_environ"].split("\0") if kv)
+        self.assertEqual(environ, self.wrapper.config["env"])
         self.assertTrue(seen["net_ip"].startswith("error: "), seen["net_ip"])
         self.assertTrue(seen["net_dns"].startswith("error: "),
                         seen["net_dns"])

@@ -112,11 +112,16 @@ class Config(unittest.TestCase):
         for part in ("run --rootfs /r", "--out /T/out:16M",
                      "--report /T/report.json", "--network none",
                      "--bind /d:/data:ro", "--timeout 7", "--memory 512M",
-                     "--bind /src/runner:/opt/sbx-runner:ro",
+                     "--bind /src/runner:/sbx-runner:ro",
                      "--cgroup-parent /sbx.slice", "--allow-no-cgroup",
                      "--env A=1", "--hostname strategy",
-                     "-- /usr/bin/python3 /opt/sbx-runner/run.py -"):
+                     "-- /usr/bin/python3 /sbx-runner/run.py -"):
             self.assertIn(part, line)
+        w.config["runner_dir"] = None
+        line = " ".join(w._command("/T", "/d", lim, "/T/src/strategy.py"))
+        self.assertNotIn("sbx-runner:ro", line)
+        self.assertIn("-- /usr/bin/python3 /opt/sbx-runner/run.py -", line)
+        w.config["runner_dir"] = "/src/runner"
         self.assertNotIn("PYTHONHASHSEED", line)  # env replaced, not merged
         w.config["strategy_via"] = "bind"
         line = " ".join(w._command("/T", "/d", lim, "/T/src/strategy.py"))

@@ -48,7 +48,7 @@ DEFAULTS = {
     "rootfs": None,                     # required
     "python": "/usr/bin/python3",       # inside the rootfs
     "runner": "/opt/sbx-runner/run.py",  # inside the rootfs
-    "runner_dir": None,                 # host dir bound at runner's dir
+    "runner_dir": None,                 # host copy of the runner to use
     "data_dir": None,                   # default data directory (host)
     "network": "none",
     "seccomp": "default",
@@ -73,6 +73,7 @@ LIMIT_FLAGS = {"memory": "--memory", "memory_swap": "--memory-swap",
 # Where the sandbox is told to find things; fixed by the runner's contract.
 DATA_MOUNT = "/data"
 STRATEGY_MOUNT = "/strategy"
+DEV_RUNNER_MOUNT = "/sbx-runner"        # where runner_dir is bound
 
 # The only environment sbx itself gets (not the sandbox's: that is `env`).
 SBX_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
@@ -238,9 +239,16 @@ class SandboxExecutionWrapper:
         for key, flag in LIMIT_FLAGS.items():
             if limits.get(key) is not None:
                 cmd += [flag, str(limits[key])]
+        runner = c["runner"]
         if c["runner_dir"]:
+            # A host copy of the runner replaces the image's: bound at a
+            # top-level mount point of its own, so that it neither shadows
+            # /opt/sbx-runner nor needs a mount point inside an image
+            # directory (which the sandbox's root may not be allowed to
+            # create there).
             cmd += ["--bind", "%s:%s:ro" % (os.path.abspath(c["runner_dir"]),
-                                            os.path.dirname(c["runner"]))]
+                                            DEV_RUNNER_MOUNT)]
+            runner = DEV_RUNNER_MOUNT + "/run.py"
         if c["strategy_via"] == "bind":
             cmd += ["--bind", "%s:%s:ro" % (os.path.dirname(code_file),
                                             STRATEGY_MOUNT)]
@@ -252,7 +260,7 @@ class SandboxExecutionWrapper:
             cmd += ["--env", "%s=%s" % (k, v)]
         cmd += [str(a) for a in c["extra_args"]]
         src = STRATEGY_MOUNT if c["strategy_via"] == "bind" else "-"
-        cmd += ["--", c["python"], c["runner"], src]
+        cmd += ["--", c["python"], runner, src]
         return cmd
 
     @staticmethod
@@ -316,6 +324,14 @@ class SandboxExecutionWrapper:
         code_file = os.path.join(src_dir, "strategy.py")
         with open(code_file, "w", encoding="utf-8") as f:
             f.write(code)
+        if c["strategy_via"] == "bind":
+            # sbx opens bind sources from inside the sandbox's user
+            # namespace, as an unprivileged host uid when run as root: the
+            # path must be traversable and the source readable by others.
+            # The names under work_dir are random (mkdtemp).
+            os.chmod(tmp, 0o711)
+            os.chmod(src_dir, 0o755)
+            os.chmod(code_file, 0o644)
         cmd = self._command(tmp, data_dir, lim, code_file)
         res.command = cmd
         out_path = os.path.join(tmp, "stdout")
