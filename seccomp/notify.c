@@ -1,0 +1,87 @@
+/* The supervisor's side of user notification: answer each denied call with
+ * the errno the profile gives it, and count it by name.
+ *
+ * Why this cannot hang (docs/seccomp.md has the long form):
+ * - we only call NOTIF_RECV after poll() said a notification is queued, so
+ *   it does not block; if the task died in between, RECV fails with ENOENT;
+ * - NOTIF_SEND never blocks; ENOENT means the task is gone or was
+ *   interrupted, and the call will be notified again if it restarts;
+ * - if sbx dies, the listener closes and the kernel fails every pending and
+ *   future notified call with ENOSYS; a workload killed by the timeout
+ *   leaves its wait at once (the wait is killable). */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "bpf.h"
+#include "filter.h"
+
+/* Answer at most this many per call, so that a workload flooding denied
+ * calls cannot keep the supervisor from its timer and output pipes. */
+#define MAX_PER_CALL 256
+
+static void count(struct sbx_seccomp *f, uint32_t arch, int nr)
+{
+	for (size_t i = 0; i < f->n_denials; i++) {
+		if (f->keys[i].arch == arch && f->keys[i].nr == nr) {
+			f->counts[i]++;
+			return;
+		}
+	}
+	size_t n = f->n_denials + 1;
+	f->keys = realloc(f->keys, n * sizeof(*f->keys));
+	f->names = realloc(f->names, n * sizeof(*f->names));
+	f->counts = realloc(f->counts, n * sizeof(*f->counts));
+	if (!f->keys || !f->names || !f->counts)
+		abort();
+	char name[96];
+	sbx_seccomp_name(arch, nr, name, sizeof(name));
+	f->keys[n - 1] = (struct sbx_seccomp_denial){ .arch = arch, .nr = nr };
+	f->names[n - 1] = strdup(name);
+	if (!f->names[n - 1])
+		abort();
+	f->counts[n - 1] = 1;
+	f->n_denials = n;
+}
+
+int sbx_seccomp_handle(struct sbx_seccomp *f, int listener_fd, struct sbx_error **err)
+{
+	int answered = 0;
+	for (int i = 0; i < MAX_PER_CALL; i++) {
+		struct pollfd p = { .fd = listener_fd, .events = POLLIN };
+		int r = poll(&p, 1, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return sbx_error_set(err, errno, "poll on the seccomp listener");
+		if (r == 0 || !(p.revents & POLLIN))
+			break; /* nothing queued, or POLLHUP: every filtered task exited */
+		struct seccomp_notif req;
+		memset(&req, 0, sizeof(req)); /* the kernel insists on a zeroed buffer */
+		if (ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+			if (errno == ENOENT || errno == EINTR)
+				continue;
+			return sbx_error_set(err, errno, "receiving a seccomp notification");
+		}
+		uint32_t ret = sbx_bpf_run(f->plain, f->len, &req.data);
+		struct seccomp_notif_resp resp = { .id = req.id };
+		if ((ret & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) {
+			uint32_t e = ret & SECCOMP_RET_DATA;
+			resp.error = -(int32_t)(e > 4095 ? 4095 : e);
+		} else {
+			/* Cannot happen: the kernel program notifies exactly
+			 * where the plain one returns an errno. */
+			resp.error = -EPERM;
+		}
+		if (ioctl(listener_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return sbx_error_set(err, errno, "answering a seccomp notification");
+		}
+		count(f, req.data.arch, req.data.nr);
+		answered++;
+	}
+	return answered;
+}

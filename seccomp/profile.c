@@ -1,0 +1,617 @@
+/* YAML -> struct sbx_seccomp_profile, by walking libyaml's document tree.
+ * Every error names the file and the line of the offending node. */
+#include "profile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "names.h"
+#include "runtime/cleanup.h"
+
+/* Expanded rules; a profile reaching this is a mistake or a YAML alias bomb. */
+#define MAX_RULES 20000
+#define MAX_PROFILE_BYTES (1 << 20)
+
+struct parse {
+	yaml_document_t *doc;
+	const char *file;
+	struct sbx_seccomp_profile *p;
+	struct sbx_error **err;
+};
+
+static int line_of(const yaml_node_t *n)
+{
+	return (int)n->start_mark.line + 1;
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(struct parse *ps, const yaml_node_t *n,
+						      const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (n)
+		sbx_error_set(ps->err, 0, "%s:%d: %s", ps->file, line_of(n), msg);
+	else
+		sbx_error_set(ps->err, 0, "%s: %s", ps->file, msg);
+	free(msg);
+	return -1;
+}
+
+static yaml_node_t *node(struct parse *ps, int id)
+{
+	return yaml_document_get_node(ps->doc, id);
+}
+
+/* The scalar's text, or NULL (with the error set) when n is not a scalar. */
+static const char *scalar(struct parse *ps, yaml_node_t *n, const char *what)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		fail(ps, n, "%s must be a single value", what);
+		return NULL;
+	}
+	const char *s = (const char *)n->data.scalar.value;
+	if (strlen(s) != n->data.scalar.length) {
+		fail(ps, n, "%s contains a NUL byte", what);
+		return NULL;
+	}
+	return s;
+}
+
+static int parse_bool(struct parse *ps, yaml_node_t *n, const char *key, bool *out)
+{
+	const char *s = scalar(ps, n, key);
+	if (!s)
+		return -1;
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")) {
+		*out = false;
+		return 0;
+	}
+	return fail(ps, n, "%s: \"%s\" is not true or false", key, s);
+}
+
+int sbx_seccomp_parse_action(const char *s, uint32_t *action)
+{
+	static const struct {
+		const char *name;
+		uint32_t action;
+	} simple[] = {
+		{ "allow", SCMP_ACT_ALLOW },
+		{ "log", SCMP_ACT_LOG },
+		{ "kill_process", SCMP_ACT_KILL_PROCESS },
+		{ "kill_thread", SCMP_ACT_KILL_THREAD },
+		{ "trap", SCMP_ACT_TRAP },
+	};
+	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
+		if (!strcmp(s, simple[i].name)) {
+			*action = simple[i].action;
+			return 0;
+		}
+	}
+	if (strncmp(s, "errno", 5) == 0 && s[5] == ' ') {
+		const char *e = s + 6;
+		while (*e == ' ')
+			e++;
+		int n;
+		if (sbx_seccomp_errno_parse(e, &n) < 0)
+			return -1;
+		*action = SCMP_ACT_ERRNO((uint32_t)n);
+		return 0;
+	}
+	return -1;
+}
+
+void sbx_seccomp_format_action(uint32_t action, char *buf, size_t size)
+{
+	switch (action & 0xffff0000u) {
+	case SCMP_ACT_ALLOW:
+		snprintf(buf, size, "allow");
+		return;
+	case SCMP_ACT_LOG:
+		snprintf(buf, size, "log");
+		return;
+	case SCMP_ACT_KILL_PROCESS:
+		snprintf(buf, size, "kill_process");
+		return;
+	case SCMP_ACT_KILL_THREAD:
+		snprintf(buf, size, "kill_thread");
+		return;
+	case SCMP_ACT_TRAP:
+		snprintf(buf, size, "trap");
+		return;
+	case SCMP_ACT_ERRNO(0): {
+		const char *n = strerrorname_np((int)(action & 0xffff));
+		if (n)
+			snprintf(buf, size, "errno %s", n);
+		else
+			snprintf(buf, size, "errno %u", action & 0xffff);
+		return;
+	}
+	}
+	snprintf(buf, size, "0x%08x", action);
+}
+
+static int parse_action(struct parse *ps, yaml_node_t *n, const char *key, uint32_t *out)
+{
+	const char *s = scalar(ps, n, key);
+	if (!s)
+		return -1;
+	if (sbx_seccomp_parse_action(s, out) < 0)
+		return fail(ps, n,
+			    "%s: invalid action \"%s\" (allow, log, errno NAME|NUMBER, kill_process, "
+			    "kill_thread, trap)",
+			    key, s);
+	return 0;
+}
+
+static int check_syscall(struct parse *ps, yaml_node_t *n, const char *name)
+{
+	if (seccomp_syscall_resolve_name(name) == __NR_SCMP_ERROR)
+		return fail(ps, n, "unknown syscall \"%s\"", name);
+	return 0;
+}
+
+static int parse_arches(struct parse *ps, yaml_node_t *n)
+{
+	struct sbx_seccomp_profile *p = ps->p;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(ps, n, "architectures must be a list");
+	uint32_t native = seccomp_arch_native();
+	p->n_arches = 0;
+	p->arches[p->n_arches++] = native;
+	bool has_native = false;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+		yaml_node_t *a = node(ps, *it);
+		const char *s = scalar(ps, a, "architecture");
+		if (!s)
+			return -1;
+		uint32_t arch = seccomp_arch_resolve_name(s);
+		if (arch == 0)
+			return fail(ps, a, "unknown architecture \"%s\"", s);
+		/* x32 shares x86_64's audit arch and is told apart by a bit in the
+		 * syscall number; we always close it (libseccomp sends x32 numbers
+		 * of an x86_64-only filter to the bad-arch action). */
+		if (arch == SCMP_ARCH_X32)
+			return fail(ps, a, "architecture \"x32\" is not supported (it is always denied)");
+		if (arch == native) {
+			has_native = true;
+			continue;
+		}
+		bool dup = false;
+		for (size_t i = 0; i < p->n_arches; i++)
+			dup |= p->arches[i] == arch;
+		if (dup)
+			continue;
+		if (p->n_arches == SBX_SECCOMP_MAX_ARCHES)
+			return fail(ps, a, "too many architectures");
+		p->arches[p->n_arches++] = arch;
+	}
+	if (!has_native)
+		return fail(ps, n, "architectures must include the native one");
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	enum sbx_seccomp_op op;
+} ops[] = {
+	{ "eq", SBX_OP_EQ }, { "ne", SBX_OP_NE }, { "lt", SBX_OP_LT },	     { "le", SBX_OP_LE },
+	{ "gt", SBX_OP_GT }, { "ge", SBX_OP_GE }, { "masked_eq", SBX_OP_MASKED_EQ },
+};
+
+static int parse_value(struct parse *ps, yaml_node_t *n, const char *key, uint64_t *out)
+{
+	const char *s = scalar(ps, n, key);
+	if (!s)
+		return -1;
+	const char *bad = s;
+	if (sbx_seccomp_value_parse(s, out, &bad) < 0)
+		return fail(ps, n, "%s: invalid value \"%s\" (a number or a known constant such as AF_INET)",
+			    key, bad);
+	return 0;
+}
+
+/* One condition.  Its `value` may be a list; *values/n_values receive it and
+ * cond->value is left for the caller to fill from each. */
+static int parse_cond(struct parse *ps, yaml_node_t *n, struct sbx_seccomp_cond *c, uint64_t *values,
+		      size_t *n_values, size_t max_values)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(ps, n, "a condition must be a mapping {index, op, value[, mask]}");
+	bool has_index = false, has_op = false, has_mask = false;
+	yaml_node_t *value_node = NULL;
+	*n_values = 0;
+	memset(c, 0, sizeof(*c));
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(ps, pr->key), *v = node(ps, pr->value);
+		const char *key = scalar(ps, k, "key");
+		if (!key)
+			return -1;
+		if (!strcmp(key, "index")) {
+			const char *s = scalar(ps, v, "index");
+			if (!s)
+				return -1;
+			if (strlen(s) != 1 || s[0] < '0' || s[0] > '5')
+				return fail(ps, v, "index: \"%s\" is not an argument number 0..5", s);
+			c->index = (unsigned)(s[0] - '0');
+			has_index = true;
+		} else if (!strcmp(key, "op")) {
+			const char *s = scalar(ps, v, "op");
+			if (!s)
+				return -1;
+			size_t i;
+			for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+				if (!strcmp(s, ops[i].name))
+					break;
+			if (i == sizeof(ops) / sizeof(ops[0]))
+				return fail(ps, v, "op: unknown operator \"%s\" (eq, ne, lt, le, gt, ge, masked_eq)",
+					    s);
+			c->op = ops[i].op;
+			has_op = true;
+		} else if (!strcmp(key, "value")) {
+			value_node = v;
+			if (v->type == YAML_SEQUENCE_NODE) {
+				for (yaml_node_item_t *it = v->data.sequence.items.start;
+				     it < v->data.sequence.items.top; it++) {
+					if (*n_values == max_values)
+						return fail(ps, v, "value: too many values");
+					if (parse_value(ps, node(ps, *it), "value", &values[(*n_values)++]) < 0)
+						return -1;
+				}
+				if (*n_values == 0)
+					return fail(ps, v, "value: empty list");
+			} else {
+				if (parse_value(ps, v, "value", &values[0]) < 0)
+					return -1;
+				*n_values = 1;
+			}
+		} else if (!strcmp(key, "mask")) {
+			if (parse_value(ps, v, "mask", &c->mask) < 0)
+				return -1;
+			has_mask = true;
+		} else {
+			return fail(ps, k, "unknown condition key \"%s\" (index, op, value, mask)", key);
+		}
+	}
+	if (!has_index)
+		return fail(ps, n, "condition without index");
+	if (!has_op)
+		return fail(ps, n, "condition without op");
+	if (!value_node)
+		return fail(ps, n, "condition without value");
+	if (c->op == SBX_OP_MASKED_EQ && !has_mask)
+		return fail(ps, n, "op masked_eq needs a mask");
+	if (c->op != SBX_OP_MASKED_EQ && has_mask)
+		return fail(ps, n, "mask is only valid with op masked_eq");
+	return 0;
+}
+
+static int add_rule(struct parse *ps, yaml_node_t *at, const struct sbx_seccomp_rule *r)
+{
+	struct sbx_seccomp_profile *p = ps->p;
+	if (p->n_rules == MAX_RULES)
+		return fail(ps, at, "more than %d rules", MAX_RULES);
+	struct sbx_seccomp_rule *nr = realloc(p->rules, (p->n_rules + 1) * sizeof(*nr));
+	if (!nr)
+		abort();
+	p->rules = nr;
+	nr[p->n_rules] = *r;
+	nr[p->n_rules].syscall = strdup(r->syscall);
+	if (!nr[p->n_rules].syscall)
+		abort();
+	p->n_rules++;
+	return 0;
+}
+
+#define MAX_VALUES 256
+
+static int parse_entry(struct parse *ps, yaml_node_t *n)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(ps, n, "a syscalls entry must be a mapping {names, action[, args]}");
+	yaml_node_t *names = NULL, *args = NULL;
+	struct sbx_seccomp_rule r = { .line = line_of(n) };
+	bool has_action = false;
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(ps, pr->key), *v = node(ps, pr->value);
+		const char *key = scalar(ps, k, "key");
+		if (!key)
+			return -1;
+		if (!strcmp(key, "names") || !strcmp(key, "name")) {
+			names = v;
+		} else if (!strcmp(key, "action")) {
+			if (parse_action(ps, v, "action", &r.action) < 0)
+				return -1;
+			has_action = true;
+		} else if (!strcmp(key, "args")) {
+			args = v;
+		} else if (!strcmp(key, "comment")) {
+			continue;
+		} else {
+			return fail(ps, k, "unknown key \"%s\" in syscalls entry (names, action, args, comment)",
+				    key);
+		}
+	}
+	if (!names)
+		return fail(ps, n, "syscalls entry without names");
+	if (!has_action)
+		return fail(ps, n, "syscalls entry without action");
+
+	/* Conditions; at most one of them may list several values, which
+	 * makes one rule per value (rules of one syscall and action are ORed). */
+	uint64_t values[MAX_VALUES];
+	size_t n_values = 1;
+	int list_cond = -1;
+	if (args) {
+		if (args->type != YAML_SEQUENCE_NODE)
+			return fail(ps, args, "args must be a list of conditions");
+		for (yaml_node_item_t *it = args->data.sequence.items.start; it < args->data.sequence.items.top;
+		     it++) {
+			yaml_node_t *cn = node(ps, *it);
+			if (r.n_conds == SBX_SECCOMP_MAX_ARGS)
+				return fail(ps, cn, "more than %d conditions", SBX_SECCOMP_MAX_ARGS);
+			struct sbx_seccomp_cond *c = &r.conds[r.n_conds];
+			uint64_t v[MAX_VALUES];
+			size_t nv = 0;
+			if (parse_cond(ps, cn, c, v, &nv, MAX_VALUES) < 0)
+				return -1;
+			/* libseccomp compares each argument at most once per rule. */
+			for (size_t j = 0; j < r.n_conds; j++)
+				if (r.conds[j].index == c->index)
+					return fail(ps, cn,
+						    "argument %u is compared twice in one rule; write two entries",
+						    c->index);
+			if (nv > 1) {
+				if (list_cond >= 0)
+					return fail(ps, cn, "only one condition of an entry may list several values");
+				list_cond = (int)r.n_conds;
+				memcpy(values, v, nv * sizeof(v[0]));
+				n_values = nv;
+			} else {
+				c->value = v[0];
+			}
+			r.n_conds++;
+		}
+	}
+
+	/* names: one scalar or a list of them */
+	yaml_node_t *single[1] = { names };
+	yaml_node_t **name_nodes = single;
+	size_t n_names = 1;
+	cleanup_free yaml_node_t **list = NULL;
+	if (names->type == YAML_SEQUENCE_NODE) {
+		n_names = (size_t)(names->data.sequence.items.top - names->data.sequence.items.start);
+		if (n_names == 0)
+			return fail(ps, names, "names: empty list");
+		list = calloc(n_names, sizeof(*list));
+		if (!list)
+			abort();
+		for (size_t i = 0; i < n_names; i++)
+			list[i] = node(ps, names->data.sequence.items.start[i]);
+		name_nodes = list;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		yaml_node_t *nn = name_nodes[i];
+		const char *name = scalar(ps, nn, "syscall name");
+		if (!name || check_syscall(ps, nn, name) < 0)
+			return -1;
+		r.syscall = (char *)name;
+		r.line = line_of(nn);
+		for (size_t v = 0; v < n_values; v++) {
+			if (list_cond >= 0)
+				r.conds[list_cond].value = values[v];
+			if (add_rule(ps, nn, &r) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* libseccomp keeps only the unconditional rule when a syscall also has
+ * conditional ones: reject that instead of silently dropping rules. */
+static int check_overrides(struct parse *ps)
+{
+	struct sbx_seccomp_profile *p = ps->p;
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct sbx_seccomp_rule *u = &p->rules[i];
+		if (u->n_conds != 0)
+			continue;
+		for (size_t j = 0; j < p->n_rules; j++) {
+			const struct sbx_seccomp_rule *o = &p->rules[j];
+			if (j == i || strcmp(o->syscall, u->syscall) != 0)
+				continue;
+			if (o->n_conds == 0 && o->action == u->action)
+				continue;
+			return sbx_error_set(ps->err, 0,
+					     "%s:%d: rule for \"%s\" conflicts with the unconditional rule at "
+					     "line %d (an unconditional rule overrides every other rule of the "
+					     "syscall)",
+					     ps->file, o->line, o->syscall, u->line);
+		}
+	}
+	return 0;
+}
+
+static bool allows_unconditionally(const struct sbx_seccomp_profile *p, const char *name)
+{
+	if (p->default_action == SCMP_ACT_ALLOW || p->default_action == SCMP_ACT_LOG)
+		return true;
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct sbx_seccomp_rule *r = &p->rules[i];
+		if (r->n_conds == 0 && !strcmp(r->syscall, name) &&
+		    (r->action == SCMP_ACT_ALLOW || r->action == SCMP_ACT_LOG))
+			return true;
+	}
+	return false;
+}
+
+static int parse_root(struct parse *ps, yaml_node_t *root)
+{
+	struct sbx_seccomp_profile *p = ps->p;
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(ps, root, "a profile must be a mapping");
+	yaml_node_t *syscalls = NULL, *newer = NULL, *newest = NULL;
+	bool has_default = false;
+	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(ps, pr->key), *v = node(ps, pr->value);
+		const char *key = scalar(ps, k, "key");
+		if (!key)
+			return -1;
+		for (yaml_node_pair_t *q = root->data.mapping.pairs.start; q < pr; q++) {
+			yaml_node_t *qk = node(ps, q->key);
+			if (qk->type == YAML_SCALAR_NODE && !strcmp((const char *)qk->data.scalar.value, key))
+				return fail(ps, k, "duplicate key \"%s\"", key);
+		}
+		int rc = 0;
+		if (!strcmp(key, "default_action")) {
+			rc = parse_action(ps, v, key, &p->default_action);
+			has_default = true;
+		} else if (!strcmp(key, "newer_action")) {
+			rc = parse_action(ps, v, key, &p->newer_action);
+			newer = v;
+		} else if (!strcmp(key, "newest_syscall")) {
+			const char *s = scalar(ps, v, key);
+			if (!s || check_syscall(ps, v, s) < 0)
+				return -1;
+			free(p->newest_syscall);
+			p->newest_syscall = strdup(s);
+			if (!p->newest_syscall)
+				abort();
+			p->newest_line = line_of(v);
+			newest = v;
+		} else if (!strcmp(key, "bad_arch_action")) {
+			rc = parse_action(ps, v, key, &p->bad_arch_action);
+		} else if (!strcmp(key, "architectures")) {
+			rc = parse_arches(ps, v);
+		} else if (!strcmp(key, "spec_allow")) {
+			rc = parse_bool(ps, v, key, &p->spec_allow);
+		} else if (!strcmp(key, "report_denials")) {
+			rc = parse_bool(ps, v, key, &p->report_denials);
+		} else if (!strcmp(key, "syscalls")) {
+			syscalls = v;
+		} else if (!strcmp(key, "description") || !strcmp(key, "comment") || !strcmp(key, "version")) {
+			rc = scalar(ps, v, key) ? 0 : -1;
+		} else {
+			return fail(ps, k,
+				    "unknown key \"%s\" (default_action, newer_action, newest_syscall, "
+				    "bad_arch_action, architectures, spec_allow, report_denials, syscalls)",
+				    key);
+		}
+		if (rc < 0)
+			return -1;
+	}
+	if (!has_default)
+		return fail(ps, root, "default_action is required");
+	if ((newer != NULL) != (newest != NULL))
+		return fail(ps, newer ? newer : newest, "newer_action and newest_syscall go together");
+	p->has_newer = newer != NULL;
+	if (syscalls) {
+		if (syscalls->type != YAML_SEQUENCE_NODE)
+			return fail(ps, syscalls, "syscalls must be a list");
+		for (yaml_node_item_t *it = syscalls->data.sequence.items.start;
+		     it < syscalls->data.sequence.items.top; it++)
+			if (parse_entry(ps, node(ps, *it)) < 0)
+				return -1;
+	}
+	if (check_overrides(ps) < 0)
+		return -1;
+	/* See seccomp.h: the workload sends the listener to the supervisor
+	 * after loading the filter; a denied sendmsg there could never be
+	 * answered. */
+	if (p->report_denials && !allows_unconditionally(p, "sendmsg"))
+		return fail(ps, NULL,
+			    "a profile with report_denials must allow sendmsg unconditionally (the "
+			    "workload hands the notification listener to sbx with it)");
+	return 0;
+}
+
+static void init_defaults(struct sbx_seccomp_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->bad_arch_action = SCMP_ACT_KILL_PROCESS;
+	p->arches[0] = seccomp_arch_native();
+	p->n_arches = 1;
+	p->spec_allow = true;
+	p->report_denials = true;
+}
+
+int sbx_seccomp_profile_parse(const char *text, size_t len, const char *file,
+			      struct sbx_seccomp_profile *p, struct sbx_error **err)
+{
+	init_defaults(p);
+	p->file = strdup(file);
+	if (!p->file)
+		abort();
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	if (!yaml_parser_initialize(&parser))
+		abort();
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		sbx_error_set(err, 0, "%s:%zu:%zu: YAML: %s", file, parser.problem_mark.line + 1,
+			      parser.problem_mark.column + 1, parser.problem ? parser.problem : "syntax error");
+		yaml_parser_delete(&parser);
+		return -1;
+	}
+	struct parse ps = { .doc = &doc, .file = file, .p = p, .err = err };
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	int rc = root ? parse_root(&ps, root) : fail(&ps, NULL, "empty profile");
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
+int sbx_seccomp_profile_load(const char *path, struct sbx_seccomp_profile *p, struct sbx_error **err)
+{
+	init_defaults(p);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "open %s", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return sbx_error_set(err, errno, "stat %s", path);
+	if (!S_ISREG(st.st_mode))
+		return sbx_error_set(err, 0, "%s: not a regular file", path);
+	if (st.st_size > MAX_PROFILE_BYTES)
+		return sbx_error_set(err, 0, "%s: larger than %d bytes", path, MAX_PROFILE_BYTES);
+	cleanup_free char *buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		abort();
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sbx_error_set(err, errno, "read %s", path);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return sbx_seccomp_profile_parse(buf, got, path, p, err);
+}
+
+void sbx_seccomp_profile_free(struct sbx_seccomp_profile *p)
+{
+	for (size_t i = 0; i < p->n_rules; i++)
+		free(p->rules[i].syscall);
+	free(p->rules);
+	free(p->file);
+	free(p->newest_syscall);
+	memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,63 @@
+/* Seccomp for sbx: YAML profiles compiled with libseccomp before clone, loaded
+ * by the workload right before execve, denials answered and counted by the
+ * supervisor through user notification.  See docs/seccomp.md.
+ *
+ * Life of a filter in one run:
+ *   supervisor: sbx_seccomp_compile()                  (before clone)
+ *   workload:   PR_SET_NO_NEW_PRIVS, sbx_seccomp_load(), hand the listener fd
+ *               to the supervisor (sendmsg SCM_RIGHTS), close it, execve
+ *   supervisor: sbx_seccomp_handle() whenever the listener is readable,
+ *               sbx_seccomp_denials() for the report, sbx_seccomp_free()
+ *
+ * Between sbx_seccomp_load() and execve the workload may only make calls the
+ * profile allows without the supervisor: a denial before the supervisor holds
+ * the listener would wait for an answer that cannot come.  Profiles that
+ * report denials must therefore allow sendmsg, close and execve
+ * unconditionally; sbx_seccomp_compile() refuses those that do not. */
+#ifndef SBX_SECCOMP_H
+#define SBX_SECCOMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/error.h"
+
+struct sbx_seccomp; /* a compiled filter plus what the supervisor needs to answer denials */
+
+/* spec: "default" (the built-in profile, compiled when sbx was built),
+ * "unconfined" (*out = NULL, returns 0) or the path of a YAML profile.
+ * Errors name the file, line and offending value. */
+int sbx_seccomp_compile(const char *spec, struct sbx_seccomp **out, struct sbx_error **err);
+
+/* In the workload, after PR_SET_NO_NEW_PRIVS, last before execve.  Makes one
+ * seccomp(2) call and allocates nothing unless it fails.  *listener_fd gets
+ * the user-notification listener when the filter reports denials, else -1. */
+int sbx_seccomp_load(const struct sbx_seccomp *f, int *listener_fd, struct sbx_error **err);
+
+/* Supervisor: call when listener_fd is readable.  Answers every pending
+ * notification with the errno the profile gives and counts it; never waits
+ * for a notification that is not already queued.  A notification whose task
+ * died meanwhile is skipped (ENOENT is normal).  Returns the number of
+ * denials answered, < 0 on a real error. */
+int sbx_seccomp_handle(struct sbx_seccomp *f, int listener_fd, struct sbx_error **err);
+
+/* Denials counted so far: n entries, names[i] denied counts[i] times.  Names
+ * are syscall names ("mount"), prefixed with the ABI for non-native calls
+ * ("x86:getpid", "x32:getpid"); unknown numbers read "syscall_463".  The
+ * arrays stay valid until the next sbx_seccomp_handle() or free. */
+size_t sbx_seccomp_denials(const struct sbx_seccomp *f, const char ***names, const uint64_t **counts);
+
+/* Length in BPF instructions of the program the kernel runs. */
+size_t sbx_seccomp_instructions(const struct sbx_seccomp *f);
+
+/* True when denials go through user notification (a listener will exist). */
+int sbx_seccomp_reports_denials(const struct sbx_seccomp *f);
+
+void sbx_seccomp_free(struct sbx_seccomp *f);
+
+/* `sbx seccomp check FILE` and `sbx seccomp export FILE|default --pfc|--bpf`.
+ * argv starts at "check"/"export"; prints its own errors; returns the exit
+ * status (0 ok, 1 invalid profile or failure, 2 usage). */
+int sbx_seccomp_cli(int argc, char **argv);
+
+#endif
