@@ -61,7 +61,10 @@ static void ctx_release(scmp_filter_ctx *ctx)
 }
 #define cleanup_scmp __attribute__((cleanup(ctx_release)))
 
-static int make_ctx(const struct sbx_seccomp_profile *p, scmp_filter_ctx *out, struct sbx_error **err)
+/* for_bpf: mark quiet errno rules (see SBX_SECCOMP_QUIET in profile.h);
+ * the pseudo filter code shows plain errnos instead. */
+static int make_ctx(const struct sbx_seccomp_profile *p, bool for_bpf, scmp_filter_ctx *out,
+		    struct sbx_error **err)
 {
 	cleanup_scmp scmp_filter_ctx ctx = seccomp_init(MARKER);
 	if (!ctx)
@@ -83,7 +86,10 @@ static int make_ctx(const struct sbx_seccomp_profile *p, scmp_filter_ctx *out, s
 		for (size_t c = 0; c < r->n_conds; c++)
 			scmp_cond(&r->conds[c], &cmps[c]);
 		int nr = seccomp_syscall_resolve_name(r->syscall);
-		rc = seccomp_rule_add_array(ctx, r->action, nr, (unsigned)r->n_conds, cmps);
+		uint32_t action = r->action;
+		if (r->quiet && for_bpf)
+			action = SCMP_ACT_TRACE(SBX_SECCOMP_QUIET | (r->action & 0xfff));
+		rc = seccomp_rule_add_array(ctx, action, nr, (unsigned)r->n_conds, cmps);
 		if (rc < 0)
 			return sbx_error_set(err, -rc, "%s:%d: libseccomp rejected the rule for \"%s\"", p->file,
 					     r->line, r->syscall);
@@ -129,7 +135,7 @@ int sbx_seccomp_build_plain(const struct sbx_seccomp_profile *p, struct sock_fil
 			    struct sbx_error **err)
 {
 	cleanup_scmp scmp_filter_ctx ctx = NULL;
-	if (make_ctx(p, &ctx, err) < 0)
+	if (make_ctx(p, true, &ctx, err) < 0)
 		return -1;
 	cleanup_free char *raw = NULL;
 	size_t bytes;
@@ -186,7 +192,7 @@ int sbx_seccomp_build_plain(const struct sbx_seccomp_profile *p, struct sock_fil
 int sbx_seccomp_write_pfc(const struct sbx_seccomp_profile *p, int fd, struct sbx_error **err)
 {
 	cleanup_scmp scmp_filter_ctx ctx = NULL;
-	if (make_ctx(p, &ctx, err) < 0)
+	if (make_ctx(p, false, &ctx, err) < 0)
 		return -1;
 	cleanup_free char *text = NULL;
 	size_t len;
@@ -206,8 +212,13 @@ int sbx_seccomp_write_pfc(const struct sbx_seccomp_profile *p, int fd, struct sb
 	else
 		fprintf(out, "# DEFAULT = %s\n", def);
 	fprintf(out, "# bad architecture: %s\n", bad);
+	bool quiet = false;
+	for (size_t i = 0; i < p->n_rules; i++)
+		quiet |= p->rules[i].quiet;
 	fprintf(out, "# errno results are %s\n",
-		p->report_denials ? "delivered as USER_NOTIF and answered (and counted) by sbx"
+		p->report_denials ? (quiet ? "delivered as USER_NOTIF and answered (and counted) by sbx, "
+					     "except those of rules with report: false"
+					   : "delivered as USER_NOTIF and answered (and counted) by sbx")
 				  : "returned by the kernel (not counted)");
 	fprintf(out, "# SECCOMP_FILTER_FLAG_SPEC_ALLOW: %s\n", p->spec_allow ? "yes" : "no");
 	/* libseccomp names our marker TRACE(1461); show what it stands for. */

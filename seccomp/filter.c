@@ -32,13 +32,19 @@ int sbx_seccomp_from_plain(const struct sock_filter *plain, size_t len, bool spe
 	 * supervisor then answers with the errno `plain` gives.  The data bits
 	 * of a USER_NOTIF return are ignored by the kernel, hence the plain
 	 * copy to recover them. */
-	for (size_t i = 0; report_denials && i < len; i++) {
+	for (size_t i = 0; i < len; i++) {
 		struct sock_filter *in = &f->kernel[i];
-		if (in->code == (BPF_RET | BPF_A)) {
+		if (in->code == (BPF_RET | BPF_A) && report_denials) {
 			sbx_seccomp_free(f);
 			return sbx_error_set(err, 0, "seccomp filter returns a computed action; cannot report denials");
 		}
-		if (in->code == (BPF_RET | BPF_K) && (in->k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) {
+		if (in->code != (BPF_RET | BPF_K))
+			continue;
+		uint32_t action = in->k & SECCOMP_RET_ACTION_FULL, data = in->k & SECCOMP_RET_DATA;
+		if (action == SECCOMP_RET_TRACE && (data & 0xf000) == SBX_SECCOMP_QUIET) {
+			in->k = SECCOMP_RET_ERRNO | (data & 0xfff);
+			f->plain[i].k = in->k;
+		} else if (action == SECCOMP_RET_ERRNO && report_denials) {
 			in->k = SECCOMP_RET_USER_NOTIF;
 			f->notify = true;
 		}

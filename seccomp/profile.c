@@ -324,7 +324,7 @@ static int parse_entry(struct parse *ps, yaml_node_t *n)
 {
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(ps, n, "a syscalls entry must be a mapping {names, action[, args]}");
-	yaml_node_t *names = NULL, *args = NULL;
+	yaml_node_t *names = NULL, *args = NULL, *quiet_node = NULL;
 	struct sbx_seccomp_rule r = { .line = line_of(n) };
 	bool has_action = false;
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
@@ -340,10 +340,16 @@ static int parse_entry(struct parse *ps, yaml_node_t *n)
 			has_action = true;
 		} else if (!strcmp(key, "args")) {
 			args = v;
+		} else if (!strcmp(key, "report")) {
+			bool report;
+			if (parse_bool(ps, v, key, &report) < 0)
+				return -1;
+			r.quiet = !report;
+			quiet_node = v;
 		} else if (!strcmp(key, "comment")) {
 			continue;
 		} else {
-			return fail(ps, k, "unknown key \"%s\" in syscalls entry (names, action, args, comment)",
+			return fail(ps, k, "unknown key \"%s\" in syscalls entry (names, action, args, report, comment)",
 				    key);
 		}
 	}
@@ -351,6 +357,8 @@ static int parse_entry(struct parse *ps, yaml_node_t *n)
 		return fail(ps, n, "syscalls entry without names");
 	if (!has_action)
 		return fail(ps, n, "syscalls entry without action");
+	if (r.quiet && (r.action & 0xffff0000u) != SCMP_ACT_ERRNO(0))
+		return fail(ps, quiet_node, "report: false is only valid with an errno action");
 
 	/* Conditions; at most one of them may list several values, which
 	 * makes one rule per value (rules of one syscall and action are ORed). */

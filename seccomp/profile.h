@@ -13,6 +13,12 @@
 #define SBX_SECCOMP_MAX_ARCHES 8
 #define SBX_SECCOMP_MAX_ARGS 6
 
+/* While building, an errno rule with `report: false` is given to libseccomp
+ * as TRACE(SBX_SECCOMP_QUIET | errno), an action no profile can use, and
+ * turned back into that errno returned by the kernel itself (never
+ * notified).  libseccomp refuses errno values above 4095, hence TRACE. */
+#define SBX_SECCOMP_QUIET 0x4000u
+
 enum sbx_seccomp_op {
 	SBX_OP_EQ,
 	SBX_OP_NE,
@@ -37,6 +43,7 @@ struct sbx_seccomp_rule {
 	char *syscall;
 	int line;
 	uint32_t action; /* libseccomp action (SCMP_ACT_*) */
+	bool quiet;      /* errno returned by the kernel itself: not reported */
 	size_t n_conds;
 	struct sbx_seccomp_cond conds[SBX_SECCOMP_MAX_ARGS];
 };
