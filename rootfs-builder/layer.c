@@ -271,7 +271,7 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 
 	/* Whiteouts (OCI image spec, "Whiteouts"): remove from lower layers. */
 	if (strncmp(name, ".wh.", 4) == 0) {
-		cleanup_close int pfd = rfs_open_parent(x->rootfd, path, 0, &base);
+		cleanup_close int pfd = rfs_open_parent(x->rootfd, path, 0, -1, -1, &base);
 		if (pfd < 0)
 			return errno == ENOENT ? 0 : resolve_error(err, "whiteout's directory");
 		if (strcmp(name, ".wh..wh..opq") == 0) {
@@ -293,7 +293,12 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 	if (rfs_pathset_add(written, path) < 0)
 		return sbx_error_set(err, ENOMEM, "pathset");
 
-	cleanup_close int pfd = rfs_open_parent(x->rootfd, path, 1, &base);
+	/* Directories the archive implies but does not list belong to the
+	 * image's root, like the ones it lists without an owner. */
+	uid_t implied = (uid_t)-1;
+	if (x->can_chown && x->ids != RFS_IDS_CALLER)
+		implied = x->ids == RFS_IDS_SHIFT ? x->id_base : 0;
+	cleanup_close int pfd = rfs_open_parent(x->rootfd, path, 1, implied, implied, &base);
 	if (pfd < 0)
 		return resolve_error(err, "path");
 
@@ -310,7 +315,7 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 		if (rfs_normalize_path(link, target, sizeof(target), &why) < 0)
 			return sbx_error_set(err, 0, "hard link to '%s': %s", link, why);
 		const char *tbase;
-		cleanup_close int tfd = rfs_open_parent(x->rootfd, target, 0, &tbase);
+		cleanup_close int tfd = rfs_open_parent(x->rootfd, target, 0, -1, -1, &tbase);
 		if (tfd < 0)
 			return resolve_error(err, "hard link target");
 		struct stat st;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,7 +27,7 @@ int rfs_openat_beneath(int dirfd, const char *path, int flags, mode_t mode)
 	return fd;
 }
 
-int rfs_open_parent(int rootfd, const char *path, int create, const char **base)
+int rfs_open_parent(int rootfd, const char *path, int create, uid_t uid, gid_t gid, const char **base)
 {
 	const char *slash = strrchr(path, '/');
 	*base = slash ? slash + 1 : path;
@@ -49,8 +50,12 @@ int rfs_open_parent(int rootfd, const char *path, int create, const char **base)
 		char saved = *p;
 		*p = '\0';
 		int e = 0;
-		if (mkdirat(rootfd, parent, 0755) < 0 && errno != EEXIST)
+		if (mkdirat(rootfd, parent, 0755) == 0) {
+			if (uid != (uid_t)-1 && fchownat(rootfd, parent, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+				e = errno;
+		} else if (errno != EEXIST) {
 			e = errno;
+		}
 		/* mkdirat resolved `parent` without our restrictions; it can only
 		 * have created the last component, inside a directory that the
 		 * previous iteration checked with openat2. Check this one too. */
@@ -71,6 +76,26 @@ int rfs_open_parent(int rootfd, const char *path, int create, const char **base)
 	free(parent);
 	errno = e;
 	return fd;
+}
+
+int rfs_mkdir_p(int rootfd, const char *path, uid_t uid, gid_t gid)
+{
+	char *p = NULL;
+	if (path[0] == '\0')
+		return 0;
+	/* A dummy last component makes rfs_open_parent create all of path. */
+	if (asprintf(&p, "%s/.", path) < 0)
+		return -1;
+	const char *base;
+	int fd = rfs_open_parent(rootfd, p, 1, uid, gid, &base);
+	int e = errno;
+	free(p);
+	if (fd < 0) {
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 static int keep_none(const char *name, void *data) { return 0; }

@@ -14,9 +14,12 @@ int rfs_openat_beneath(int dirfd, const char *path, int flags, mode_t mode);
 
 /* Open the directory that holds `path` (relative, already normalised, not
  * empty) as an O_PATH fd, creating missing directories (mode 0755, owned by
- * the caller) when `create`.  *base points at the last component of path.
- * Returns -1 with errno on failure. */
-int rfs_open_parent(int rootfd, const char *path, int create, const char **base);
+ * uid:gid, or by the caller when uid is -1) when `create`.  *base points at
+ * the last component of path.  Returns -1 with errno on failure. */
+int rfs_open_parent(int rootfd, const char *path, int create, uid_t uid, gid_t gid, const char **base);
+
+/* mkdir -p of a relative path beneath rootfd, new directories as above. */
+int rfs_mkdir_p(int rootfd, const char *path, uid_t uid, gid_t gid);
 
 /* Remove dirfd/name, recursively when it is a directory; symlinks are
  * removed, never followed.  Missing is not an error. */
