@@ -92,7 +92,8 @@ int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 	}
 	if (f->h->euid != 0) {
 		sbx_cgroup_plan_free(p);
-		return sbx_error_set(err, 0, "the cgroup v1 fallback needs root (v1 has no safe delegation)");
+		return sbx_error_set(err, 0, "the cgroup v1 fallback needs root (v1 has no safe delegation): run sbx as root, or boot with "
+				     "the unified cgroup v2 hierarchy (systemd.unified_cgroup_hierarchy=1)");
 	}
 	return 0;
 }

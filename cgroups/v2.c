@@ -187,6 +187,18 @@ int sbx_cg2_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 		abort();
 	cleanup_free char *caller = sbx_cg_join(mount_dir, rel);
 
+	/* Controllers bound to v1 hierarchies (hybrid hosts) are missing at the
+	 * top already: say so plainly rather than blame delegation. */
+	unsigned top_avail;
+	cleanup_free char *top_text = NULL;
+	if (read_mask(mount_dir, "cgroup.controllers", &top_avail, &top_text, err) < 0)
+		return -1;
+	if (needed & ~top_avail) {
+		char miss[64];
+		sbx_cg_format_ctrls(needed & ~top_avail, "", ", ", miss, sizeof(miss));
+		return sbx_error_set(err, 0, "the cgroup2 hierarchy at %s has no %s controller (its cgroup.controllers lists: %s)",
+				     mount_dir, miss, top_text[0] ? top_text : "nothing");
+	}
 	memset(p, 0, sizeof(*p));
 	p->version = 2;
 	if (cgroup_parent) {

@@ -33,9 +33,18 @@ static void setup(void)
 	owner = geteuid() == 0 ? 4242 : geteuid();
 }
 
+static void cg2(const char *rel, const char *controllers, const char *subtree, const char *procs, bool is_root);
+
+/* Every test starts with a v2 root offering the usual controllers. */
+static void setup_v2(void)
+{
+	setup();
+	cg2("/sys/fs/cgroup", "cpuset cpu io memory pids\n", "cpu memory pids\n", "1\n", true);
+}
+
 static void teardown(void) { nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
-TestSuite(cgroup_plan, .init = setup, .fini = teardown);
+TestSuite(cgroup_plan, .init = setup_v2, .fini = teardown);
 
 static char *P(const char *rel)
 {
@@ -330,7 +339,8 @@ Test(cgroup_plan, hybrid_rootless_refuses_with_both_reasons)
 	struct sbx_cgroup_plan p;
 	struct sbx_error *err = NULL;
 	cr_assert_lt(sbx_cgroup_plan(&h, NULL, ALL, &p, &err), 0);
-	cr_expect(strstr(err->msg, "cgroup v2: controller(s) memory, pids, cpu not available") != NULL, "%s",
+	cr_expect(strstr(err->msg, "cgroup v2: the cgroup2 hierarchy at ") != NULL, "%s", err->msg);
+	cr_expect(strstr(err->msg, "/sys/fs/cgroup/unified has no memory, pids, cpu controller") != NULL, "%s",
 		  err->msg);
 	cr_expect(strstr(err->msg, "lists: nothing") != NULL, "%s", err->msg);
 	cr_expect(strstr(err->msg, "the cgroup v1 fallback needs root") != NULL, "%s", err->msg);
