@@ -60,6 +60,14 @@ static int cmd_run(int argc, char **argv)
 		sbx_config_free(&c);
 		return code;
 	}
+	/* An unwritable report path is found now, before anything runs. */
+	if (c.report && sbx_report_check(c.report, &err) < 0) {
+		r.error = strdup(err->msg);
+		sbx_error_free(&err);
+		int code = finish(&r, NULL);
+		sbx_config_free(&c);
+		return code;
+	}
 	r.phases_us[SBX_P_CONFIG] = (sbx_now_ns() - t0) / 1000;
 	/* The supervisor must outlive a broken stdout pipe to report. */
 	signal(SIGPIPE, SIG_IGN);

@@ -141,3 +141,18 @@ int sbx_report_write(const struct sbx_result *r, const char *path, struct sbx_er
 	}
 	return 0;
 }
+
+int sbx_report_check(const char *path, struct sbx_error **err)
+{
+	if (strcmp(path, "-") == 0)
+		return 0;
+	cleanup_free char *tmp = NULL;
+	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		abort();
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "--report %s", path);
+	close(fd);
+	unlink(tmp);
+	return 0;
+}

@@ -65,6 +65,9 @@ const char *sbx_phase_name(enum sbx_phase p);
 
 /* Write the report as one JSON object to `path` ("-" = stderr). */
 int sbx_report_write(const struct sbx_result *r, const char *path, struct sbx_error **err);
+/* Check that a report can be written at `path` (creates and removes a
+ * temporary file beside it). */
+int sbx_report_check(const char *path, struct sbx_error **err);
 /* The report as a malloc'd JSON string. */
 char *sbx_report_json(const struct sbx_result *r);
 

@@ -139,6 +139,16 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 		goto setup_failed;
 	}
 
+	/* The supervisor takes SIGINT/SIGTERM/SIGHUP through a signalfd, to
+	 * forward them; blocked from before the clone so none is lost (the
+	 * child inherits the mask, and pid 1 blocks everything anyway). */
+	sigset_t fwd;
+	sigemptyset(&fwd);
+	sigaddset(&fwd, SIGINT);
+	sigaddset(&fwd, SIGTERM);
+	sigaddset(&fwd, SIGHUP);
+	sigprocmask(SIG_BLOCK, &fwd, NULL);
+
 	/* 4. clone3 into every namespace at once. */
 	t = sbx_now_ns();
 	uint64_t start = t;
