@@ -6,8 +6,10 @@ bare runner on the same data, and where the difference goes.
 Columns, medians over the runs, milliseconds:
   bare      the runner as a plain host process (python3 run.py ...)
   wrapped   SandboxExecutionWrapper.run, as the loop sees it
-  py_start  interpreter start and exit (bare wall - runner's own total)
-  import    pandas/numpy import (runner's timing_ms.import, in the sandbox)
+  py_start  interpreter start and exit, bare (wall - runner's own total)
+  py_sbx    the same in the sandbox (sbx_wall - setup - teardown - total)
+  imp_bare  pandas/numpy import, bare (runner's timing_ms.import)
+  import    the same in the sandbox
   strategy  the strategy and its backtest (timing_ms.strategy, in sandbox)
   sbx_wall  the sbx report's wall_ms (clone to teardown)
   setup     sbx phases before exec (config..exec in phases_us)
@@ -61,7 +63,8 @@ def main():
     os.chdir(REPO)
     w = sw.SandboxExecutionWrapper.from_yaml(a.config)
     data_dir = w.config["data_dir"]
-    cols = ("bare", "wrapped", "py_start", "import", "strategy", "sbx_wall",
+    cols = ("bare", "wrapped", "py_start", "py_sbx", "imp_bare",
+            "import", "strategy", "sbx_wall",
             "setup", "teardown", "wrapper")
     print("%-22s" % "strategy" + "".join("%10s" % c for c in cols))
     for name in sorted(os.listdir(EXAMPLES)):
@@ -76,14 +79,18 @@ def main():
                 print("%s: %s %s" % (name, r.status, r.error))
                 break
             ph = r.report.get("phases_us", {})
+            setup = sum(ph.get(k, 0) for k in SETUP_PHASES) / 1000.0
+            teardown = ph.get("teardown", 0) / 1000.0
             rows.append({
                 "bare": b_ms, "wrapped": r.wall_time * 1000.0,
                 "py_start": b_ms - b_res["timing_ms"]["total"],
+                "imp_bare": b_res["timing_ms"]["import"],
                 "import": r.result["timing_ms"]["import"],
                 "strategy": r.result["timing_ms"]["strategy"],
                 "sbx_wall": r.report["wall_ms"],
-                "setup": sum(ph.get(k, 0) for k in SETUP_PHASES) / 1000.0,
-                "teardown": ph.get("teardown", 0) / 1000.0,
+                "py_sbx": r.report["wall_ms"] - setup - teardown
+                - r.result["timing_ms"]["total"],
+                "setup": setup, "teardown": teardown,
                 "wrapper": r.wall_time * 1000.0 - r.report["wall_ms"],
             })
         if rows:
