@@ -39,3 +39,4 @@ build/rootfs/usr/local/bin/sbx-probe: $(BUILD)/sbx-probe build/rootfs/.sbx-fixtu
 fixtures: build/rootfs/.sbx-fixture build/rootfs/usr/local/bin/sbx-probe
 
 CHECKS += $(BUILD)/tests/unit $(BUILD)/tests/integration fixtures
+include tests/vm/module.mk
