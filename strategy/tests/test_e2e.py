@@ -107,6 +107,7 @@ class Loop(unittest.TestCase):
             "sbx": SBX, "rootfs": _paths.ROOTFS,
             "runner_dir": _paths.RUNNER_DIR, "data_dir": _paths.DATA_EU,
             "work_dir": cls.work, "limits": {"timeout": 60, "memory": "1G"},
+            "user": "1000:1000",
         }
 
     @classmethod

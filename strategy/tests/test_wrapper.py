@@ -103,7 +103,8 @@ class Config(unittest.TestCase):
         w = sw.SandboxExecutionWrapper({
             "sbx": "build/sbx", "rootfs": "/r", "runner_dir": "/src/runner",
             "cgroup_parent": "/sbx.slice", "allow_no_cgroup": True,
-            "env": {"A": "1"}, "extra_args": ["--hostname", "strategy"]})
+            "env": {"A": "1"}, "extra_args": ["--hostname", "strategy"],
+            "user": "1000:1000"})
         lim = dict(w.config["limits"], timeout=7)
         cmd = w._command("/T", "/d", lim, "/T/src/strategy.py")
         line = " ".join(cmd)
@@ -114,7 +115,7 @@ class Config(unittest.TestCase):
                      "--bind /d:/data:ro", "--timeout 7", "--memory 512M",
                      "--bind /src/runner:/sbx-runner:ro",
                      "--cgroup-parent /sbx.slice", "--allow-no-cgroup",
-                     "--env A=1", "--hostname strategy",
+                     "--env A=1", "--hostname strategy", "--user 1000:1000",
                      "-- /usr/bin/python3 /sbx-runner/run.py -"):
             self.assertIn(part, line)
         w.config["runner_dir"] = None

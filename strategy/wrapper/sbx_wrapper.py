@@ -52,6 +52,7 @@ DEFAULTS = {
     "runner_dir": None,                 # host copy of the runner to use
     "data_dir": None,                   # default data directory (host)
     "network": "none",
+    "user": None,                       # UID[:GID] inside (sbx default: 0)
     "seccomp": "default",
     "strategy_via": "stdin",            # stdin | bind
     "limits": {"memory": "512M", "memory_swap": "0", "pids": 128,
@@ -271,6 +272,8 @@ class SandboxExecutionWrapper:
         if c["strategy_via"] == "bind":
             cmd += ["--bind", "%s:%s:ro" % (os.path.dirname(code_file),
                                             STRATEGY_MOUNT)]
+        if c["user"] is not None:
+            cmd += ["--user", str(c["user"])]
         if c["cgroup_parent"]:
             cmd += ["--cgroup-parent", str(c["cgroup_parent"])]
         if c["allow_no_cgroup"]:
