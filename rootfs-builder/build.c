@@ -323,6 +323,10 @@ static int from_debian(struct build *b, struct stage *s, const char *suite, int 
 	unlink(tar);
 	if (r < 0)
 		return -1;
+	/* --skip=output/dev drops /dev itself; sbx run mounts over it. */
+	cleanup_close int root = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0 || rfs_mkdir_p(root, "dev", image_root(b), image_root(b)) < 0)
+		return sbx_error_set(err, errno, "creating /dev in %s", s->dir);
 	kv_set(&s->env, "PATH", DEFAULT_PATH + 5);
 	s->cmd = calloc(2, sizeof(char *));
 	s->cmd[0] = strdup("bash");
@@ -568,7 +572,7 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 		resolv_out(s);
 	kv_free(&env);
 	if (r < 0)
-		return sbx_error_wrap(err, "RUN (in sbx run --writable-rootfs)");
+		return sbx_error_wrap(err, "in sbx run --writable-rootfs");
 	return 0;
 }
 
