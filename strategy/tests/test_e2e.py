@@ -55,21 +55,25 @@ momentum = close / close.shift(20)
 position = momentum["NIKKEI"] > 1
 """
 
-# Every route here passes the static check (no os import, no dunder, no
-# literal path or URL): only the sandbox stands in the way.
+# Every route here passes the static check (no os import or attribute, no
+# dunder, no literal path or URL: names are built at run time and looked up
+# with operator.attrgetter): only the sandbox stands in the way.
 PROBE = """\
 import json
-io = pd.io.common
+import operator
+def grab(obj, *parts):
+    return operator.attrgetter("".join(parts))(obj)
+osm = grab(pd.io.common, "o", "s")
 seen = {{}}
-seen["env"] = dict(io.os.environ)
+seen["env"] = dict(grab(osm, "envi", "ron"))
 def read(path):
-    # os.open through pandas' module: past the runner's open() guard too
+    # os.open, not open(): past the runner's open() guard too
     try:
-        fd = io.os.open(path, io.os.O_RDONLY)
+        fd = osm.open(path, osm.O_RDONLY)
         try:
-            return io.os.read(fd, 65536).decode("latin-1")
+            return osm.read(fd, 65536).decode("latin-1")
         finally:
-            io.os.close(fd)
+            osm.close(fd)
     except Exception as e:
         return "error: %s" % type(e).__name__
 slash = chr(47)
@@ -79,7 +83,8 @@ seen["self_environ"] = read(slash + "proc" + slash + "self" + slash + "environ")
 seen["repo_file"] = read({repo_file!r}.replace("|", slash))
 def fetch(url):
     try:
-        return io.urlopen(url, timeout=3).read(100).decode("latin-1")
+        return grab(pd.io.common, "url", "open")(url, timeout=3) \\
+            .read(100).decode("latin-1")
     except Exception as e:
         return "error: %s: %s" % (type(e).__name__, e)
 scheme = "ht" + "tp:" + slash + slash
@@ -167,7 +172,8 @@ class Loop(unittest.TestCase):
         self.assertEqual(rej.status, "rejected", self.describe(rej))
         self.assertEqual([(f["line"], f["col"], f["rule"])
                           for f in rej.findings],
-                         [(1, 1, "import-disallowed")])
+                         [(1, 1, "import-disallowed"),
+                          (3, 1, "attribute-disallowed")])
         self.assertEqual(rej.report["exit_code"], 2)
 
         bad = results["raises"]

@@ -158,8 +158,9 @@ class Runner(unittest.TestCase):
     def test_what_the_check_misses(self):
         # Reaching os through pandas' own modules passes both layers: the
         # sandbox is the boundary (see the E2E test), not the runner.
-        rc, res, err, _ = run_bare("import pandas\n"
-                                   "f = pandas.io.common.os.getpid\n"
+        rc, res, err, _ = run_bare("import operator\n"
+                                   "m = operator.attrgetter('o' + 's')\n"
+                                   "f = m(pd.io.common).getpid\n"
                                    "position = data.get('close') > 0\n")
         self.assertEqual((rc, res["status"]), (0, "ok"))
 

@@ -56,6 +56,22 @@ class RuleCases(unittest.TestCase):
             self.flags("dunder-attribute", src)
         self.passes("dunder-attribute", "print(f.__name__, close.mean())")
 
+    def test_attribute_disallowed(self):
+        for src in ("e = pd.io.common.os.environ", "np.ctypeslib.as_array(x)",
+                    "x.system('id')", "f = pd.io.common.urlopen"):
+            self.flags("attribute-disallowed", src)
+        for src in ("close.rolling(20).mean()", "df.dtypes",
+                    "pd.api.types.is_bool_dtype(x)", "d.osc", "x.systems"):
+            self.passes("attribute-disallowed", src)
+
+    def test_format_dunder(self):
+        for src in ("'{0.__class__}'.format(x)", "f = '{x._secret}'",
+                    "'{0[_k]}'.format(d)"):
+            self.flags("format-dunder", src)
+        for src in ("'{0:.2f}'.format(x)", "'{name}_{i}'.format(name=n, i=1)",
+                    "f'{x.mean():.3f}'", "'a_b {}'.format(1)"):
+            self.passes("format-dunder", src)
+
     def test_dunder_name(self):
         self.flags("dunder-name", "b = __builtins__")
         self.flags("dunder-name", "print(__loader__)")

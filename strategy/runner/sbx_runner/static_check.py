@@ -10,6 +10,7 @@ that a rejection never pays for importing pandas.
 
 import ast
 import posixpath
+import re
 from dataclasses import dataclass
 
 # Modules (and everything below them) a strategy may not import.  A strategy
@@ -41,6 +42,19 @@ ATTR_FUNCS = frozenset({"getattr", "setattr", "delattr", "hasattr"})
 # Dunder names harmless enough to allow.
 ALLOWED_DUNDERS = frozenset({"__name__", "__doc__", "__init__", "__len__"})
 
+# Attribute names that lead to the same places as the modules above when a
+# library re-exports them (`pd.io.common.os.environ`).  Kept short: a name
+# here is refused on every object.
+DISALLOWED_ATTRIBUTES = frozenset({
+    "os", "sys", "subprocess", "socket", "ctypes", "ctypeslib", "importlib",
+    "builtins", "shutil", "pathlib", "posix", "_posixsubprocess", "environ",
+    "system", "popen", "urlopen",
+})
+
+# A format field that reaches an attribute or item starting with "_":
+# "{0.__class__}".format(x) walks objects like x.__class__ does.
+_FORMAT_UNDERSCORE = re.compile(r"\{[^{}]*?(\.|\[)_")
+
 ALLOWED_PATH_ROOTS = ("/data", "/out")
 
 RULES = {
@@ -49,6 +63,8 @@ RULES = {
     "call-disallowed": "call of a builtin that runs code or exposes the interpreter",
     "getattr-dunder": "getattr/setattr/delattr/hasattr with a dunder or computed name",
     "dunder-attribute": "access to a dunder attribute (__class__, __globals__, ...)",
+    "attribute-disallowed": "attribute that re-exports a disallowed module (x.os, x.environ)",
+    "format-dunder": "format string reaching an underscore attribute ('{0.__class__}')",
     "dunder-name": "use of a dunder name (__builtins__, __loader__, ...)",
     "open-path": "open() of a path that is not a literal under /data or /out",
     "path-outside-data": "absolute path literal outside /data and /out passed to a call",
@@ -136,7 +152,16 @@ class _Checker(ast.NodeVisitor):
         if _is_dunder(node.attr) and node.attr not in ALLOWED_DUNDERS:
             self.add(node, "dunder-attribute",
                      "access to attribute '%s' is not allowed" % node.attr)
+        elif node.attr in DISALLOWED_ATTRIBUTES:
+            self.add(node, "attribute-disallowed",
+                     "access to attribute '%s' is not allowed" % node.attr)
         self.generic_visit(node)
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, str) and _FORMAT_UNDERSCORE.search(
+                node.value):
+            self.add(node, "format-dunder",
+                     "format field reaching an underscore name")
 
     def visit_Name(self, node):
         if _is_dunder(node.id) and node.id not in ALLOWED_DUNDERS:
