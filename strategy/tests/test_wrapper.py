@@ -175,6 +175,16 @@ class FailingSbx(unittest.TestCase):
         self.assertEqual(r.status, "sandbox_error")
         self.assertIn("data directory", r.error["message"])
 
+    def test_colon_in_path(self):
+        d = os.path.join(self.work, "a:b")
+        os.mkdir(d)
+        try:
+            r = self.wrapper("/bin/true").run("x = 1", d)
+        finally:
+            os.rmdir(d)
+        self.assertEqual(r.status, "sandbox_error")
+        self.assertIn("':'", r.error["message"])
+
     def test_exits_without_report(self):
         r = self.wrapper("/bin/false").run("x = 1")
         self.assertEqual((r.status, r.exit_code), ("sandbox_error", 1))

@@ -325,6 +325,13 @@ class SandboxExecutionWrapper:
                              "message": "data directory %r does not exist"
                              % (data_dir,)}
                 return res
+            bad = [p for p in (data_dir, self.config["runner_dir"],
+                               self.config["work_dir"]) if p and ":" in p]
+            if bad:
+                # sbx's --bind and --out separate fields with ':'
+                res.error = {"type": "SandboxError", "message":
+                             "path %r contains ':'" % bad[0]}
+                return res
             tmp = tempfile.mkdtemp(prefix="sbx-strategy-",
                                    dir=self.config["work_dir"])
             self._run_in(tmp, code, data_dir, lim, res)
