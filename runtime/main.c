@@ -10,11 +10,14 @@
 #include "runtime/result.h"
 #include "runtime/run.h"
 #include "runtime/version.h"
+#include "seccomp/seccomp.h"
 
 static const char usage[] = "Usage: sbx COMMAND [OPTIONS]\n"
 			    "\n"
 			    "Commands:\n"
 			    "  run [OPTIONS] [--] COMMAND [ARG...]   run COMMAND in a new sandbox\n"
+			    "  seccomp check FILE                   validate a seccomp profile\n"
+			    "  seccomp export FILE|default --pfc|--bpf  print what a profile compiles to\n"
 			    "  version                              print the version\n"
 			    "\n"
 			    "See 'sbx run --help' and sbx(1).\n";
@@ -86,6 +89,13 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "seccomp") == 0) {
+		if (argc < 3) {
+			fputs("Usage: sbx seccomp check FILE | sbx seccomp export FILE|default --pfc|--bpf\n", stderr);
+			return 2;
+		}
+		return sbx_seccomp_cli(argc - 2, argv + 2);
+	}
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("sbx %s\n", SBX_VERSION);
 		return 0;

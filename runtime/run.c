@@ -18,6 +18,7 @@
 #include "contain.h"
 #include "idmap.h"
 #include "outcopy.h"
+#include "seccomp/seccomp.h"
 #include "supervise.h"
 #include "sync.h"
 #include "workload.h"
@@ -42,6 +43,21 @@ static pid_t clone_sandbox(const struct sbx_config *c, int cgroup_fd, int *pidfd
 		args.cgroup = (uint64_t)cgroup_fd;
 	}
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static void collect_denials(const struct sbx_seccomp *filter, struct sbx_result *r)
+{
+	const char **names;
+	const uint64_t *counts;
+	size_t n = filter ? sbx_seccomp_denials(filter, &names, &counts) : 0;
+	if (n == 0)
+		return;
+	r->denials = calloc(n, sizeof(*r->denials));
+	if (r->denials == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		r->denials[i] = (struct sbx_denial){ .syscall = strdup(names[i]), .count = counts[i] };
+	r->n_denials = n;
 }
 
 static void set_error(struct sbx_result *r, struct sbx_error *err, const char *fallback)
@@ -120,6 +136,10 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 
 	/* 2. seccomp compiled before clone: the child only loads it. */
 	t = sbx_now_ns();
+	if (sbx_seccomp_compile(c->seccomp, &filter, &err) < 0) {
+		sbx_error_wrap(&err, "seccomp profile %s", c->seccomp);
+		goto setup_failed;
+	}
 	r->phases_us[SBX_P_SECCOMP_COMPILE] = us_since(t);
 
 	/* 3. cgroup with its limits, before the child exists. */
@@ -228,6 +248,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	}
 
 	classify(&s, r);
+	collect_denials(filter, r);
 	r->stdout_bytes = s.out.total;
 	r->stderr_bytes = s.err.total;
 	r->stdout_truncated = s.out.truncated;
@@ -258,6 +279,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 		sbx_error_free(&err);
 	}
 	r->phases_us[SBX_P_CGROUP] = cgroup_us + us_since(t);
+	sbx_seccomp_free(filter);
 	r->phases_us[SBX_P_TEARDOWN] = us_since(end);
 	return r->exit_code;
 
@@ -274,6 +296,7 @@ setup_failed:
 		close(out_dst);
 	if (own_err)
 		close(err_dst);
+	sbx_seccomp_free(filter);
 	struct sbx_error *cg_err = NULL;
 	if (sbx_cgroup_destroy(cg, &cg_err) < 0) {
 		fprintf(stderr, "sbx: warning: %s\n", cg_err->msg);
