@@ -395,7 +395,7 @@ int sbx_cg2_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx
 	sbx_cg_keyed_get(cpu, "system_usec", &sys);
 	st->cpu_user_ms = (double)user / 1000.0;
 	st->cpu_system_ms = (double)sys / 1000.0;
-	/* memory.peak: Linux 5.19; pids.peak: Linux 6.13.  0 when absent. */
+	/* memory.peak: Linux 5.19; pids.peak: Linux 6.1.  0 when absent. */
 	st->memory_peak_bytes = read_u64(cg->dir, "memory.peak");
 	st->pids_peak = read_u64(cg->dir, "pids.peak");
 	st->oom_killed = read_keyed(cg->dir, "memory.events", "oom_kill") > 0;
