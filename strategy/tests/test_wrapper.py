@@ -26,6 +26,13 @@ class Classify(unittest.TestCase):
                                  {"status": st}, 0)
             self.assertEqual(got, st)
 
+    def test_result_and_exit_code_disagree(self):
+        st, err = sw.classify(report(exit_code=139), {"status": "ok"}, 139)
+        self.assertEqual((st, err["type"]), ("error", "RunnerExit"))
+        st, err = sw.classify(report(exit_code=3), {"status": "error",
+                                                    "error": {"type": "X"}}, 3)
+        self.assertEqual((st, err["type"]), ("error", "X"))
+
     def test_timeout(self):
         self.assertEqual(sw.classify(report(status="timeout", timed_out=True,
                                             exit_code=124), None, 124)[0],

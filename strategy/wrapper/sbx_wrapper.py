@@ -186,10 +186,17 @@ def classify(report, result, exit_code):
     if report is None:
         return "sandbox_error", {"type": "SandboxError", "message":
                                  "sbx wrote no report (exit %s)" % exit_code}
-    if result is not None and result.get("status") in ("ok", "rejected",
-                                                       "error"):
-        return result["status"], result.get("error")
     code = report.get("exit_code", exit_code)
+    expected = {"ok": 0, "error": 1, "rejected": 2}
+    if result is not None and result.get("status") in expected:
+        st = result["status"]
+        if code not in (expected[st], 3 if st == "error" else None):
+            # e.g. a crash at interpreter exit after result.json was
+            # written: do not pass on metrics the runner did not stand by
+            return "error", {"type": "RunnerExit", "message":
+                             "result.json says %s but the runner exited %s"
+                             % (st, code)}
+        return st, result.get("error")
     if code in (126, 127):
         return "sandbox_error", {"type": "SandboxError", "message":
                                  "runner not executable or not found "
@@ -304,8 +311,8 @@ class SandboxExecutionWrapper:
     def run(self, code, data_dir=None, **limits):
         """Run `code` on the CSVs in `data_dir`; limits override the
         config's (memory, memory_swap, pids, cpus, timeout, output, out:
-        the size of /out).  Returns an ExecutionResult; raises only for a caller's
-        mistake (unknown limit name, code not a string)."""
+        the size of /out).  Returns an ExecutionResult; raises only for a
+        caller's mistake (unknown limit name, code not a string)."""
         if not isinstance(code, str):
             raise TypeError("code must be a str")
         allowed = set(LIMIT_FLAGS) | {"out"}
