@@ -16,8 +16,9 @@
 #include "names.h"
 #include "runtime/cleanup.h"
 
-/* Expanded rules; a profile reaching this is a mistake or a YAML alias bomb. */
-#define MAX_RULES 20000
+/* Expanded rules.  A kernel filter holds at most 4096 instructions, so more
+ * rules than that cannot fit anyway (and would only be a YAML alias bomb). */
+#define MAX_RULES 4096
 #define MAX_PROFILE_BYTES (1 << 20)
 
 struct parse {
