@@ -101,6 +101,18 @@ class Runner(unittest.TestCase):
         self.assertIn("1 / 0", e["traceback"])
         self.assertNotIn("sbx_runner", e["traceback"])
 
+    def test_exception_that_breaks_str(self):
+        rc, res, err, _ = run_bare("""
+            class Nasty(Exception):
+                def __str__(self):
+                    raise RuntimeError("no")
+
+            raise Nasty()
+        """)
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(res["error"]["type"], "Nasty")
+        self.assertIn("RuntimeError", res["error"]["message"])
+
     def test_error_inside_pandas(self):
         rc, res, err, _ = run_bare("close = data.get('close')\n"
                                    "x = close['NOPE']\n")

@@ -53,7 +53,10 @@ def error_dict(exc, skip_files=()):
     tb = "".join(traceback.format_list(trimmed))
     if len(tb) > MAX_TRACEBACK:
         tb = "...\n" + tb[-MAX_TRACEBACK:]
-    message = str(exc)
+    try:
+        message = str(exc)
+    except Exception as e:  # a strategy's exception class may break str()
+        message = "<str() of the exception raised %s>" % type(e).__name__
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE] + "..."
     line = next((f.lineno for f in reversed(frames)
