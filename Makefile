@@ -24,6 +24,7 @@ CHECKS :=
 CLEAN_EXTRA :=
 
 .PHONY: all check clean install deps asan check-asan fixtures bench
+.SECONDEXPANSION:
 all: programs
 
 LIB := $(BUILD)/libsbx.a

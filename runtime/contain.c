@@ -12,6 +12,7 @@
 
 #include "caps.h"
 #include "clock.h"
+#include "fault.h"
 #include "init.h"
 #include "mounts.h"
 #include "net.h"
@@ -20,7 +21,7 @@
 
 int sbx_contain_filesystem(const struct sbx_config *c, struct sbx_error **err)
 {
-	if (sbx_mounts_setup(c, err) < 0)
+	if (SBX_FAULT("mounts", err) < 0 || sbx_mounts_setup(c, err) < 0)
 		return sbx_error_wrap(err, "setting up the filesystem");
 	return 0;
 }
@@ -28,6 +29,8 @@ int sbx_contain_filesystem(const struct sbx_config *c, struct sbx_error **err)
 int sbx_contain_hostname(const struct sbx_config *c, struct sbx_error **err)
 {
 	const char *h = c->hostname ? c->hostname : "sbx";
+	if (SBX_FAULT("hostname", err) < 0)
+		return -1;
 	if (sethostname(h, strlen(h)) < 0)
 		return sbx_error_set(err, errno, "sethostname %s", h);
 	return 0;
@@ -37,7 +40,7 @@ int sbx_contain_network(const struct sbx_config *c, struct sbx_error **err)
 {
 	if (c->network != SBX_NET_LOOPBACK)
 		return 0;
-	if (sbx_net_loopback_up(err) < 0)
+	if (SBX_FAULT("net", err) < 0 || sbx_net_loopback_up(err) < 0)
 		return sbx_error_wrap(err, "setting up the loopback network");
 	return 0;
 }
@@ -104,7 +107,7 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 
 	/* Bounding set and securebits go before the fork, so the workload
 	 * inherits them; CAP_SETPCAP is still ours here. */
-	if (sbx_caps_drop_bounding(&err) < 0)
+	if (SBX_FAULT("bounding", &err) < 0 || sbx_caps_drop_bounding(&err) < 0)
 		fail(sock, err);
 
 	sigset_t all;

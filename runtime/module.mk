@@ -6,3 +6,13 @@ $(BUILD)/sbx: $(BUILD)/obj/runtime/main.o $(LIB)
 
 PROGRAMS += $(BUILD)/sbx
 LDLIBS += $(shell pkg-config --libs jansson 2>/dev/null)
+
+# build/sbx-fault: the same program with the test-only fault-injection seam
+# (runtime/fault.h) compiled in.  Never installed.
+FAULT_OBJS = $(patsubst %.c,$(BUILD)/obj-fault/%.o,$(LIB_SRCS) runtime/main.c)
+$(BUILD)/obj-fault/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSBX_FAULT_INJECTION -MMD -MP -c $< -o $@
+$(BUILD)/sbx-fault: $$(FAULT_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+CHECKS += $(BUILD)/sbx-fault

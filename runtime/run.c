@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "clock.h"
 #include "contain.h"
+#include "fault.h"
 #include "idmap.h"
 #include "outcopy.h"
 #include "seccomp/seccomp.h"
@@ -136,7 +137,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 
 	/* 2. seccomp compiled before clone: the child only loads it. */
 	t = sbx_now_ns();
-	if (sbx_seccomp_compile(c->seccomp, &filter, &err) < 0) {
+	if (SBX_FAULT("seccomp_compile", &err) < 0 || sbx_seccomp_compile(c->seccomp, &filter, &err) < 0) {
 		sbx_error_wrap(&err, "seccomp profile %s", c->seccomp);
 		goto setup_failed;
 	}
@@ -144,8 +145,9 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 
 	/* 3. cgroup with its limits, before the child exists. */
 	t = sbx_now_ns();
-	if (sbx_cgroup_create(c, &cg, &err) < 0)
+	if (SBX_FAULT("cgroup", &err) < 0 || sbx_cgroup_create(c, &cg, &err) < 0)
 		goto setup_failed;
+	SBX_FAULT_DIE("cgroup");
 	cgroup_fd = sbx_cgroup_clone_fd(cg);
 	r->cgroup_version = sbx_cgroup_version(cg);
 	r->limits_enforced = sbx_cgroup_limits_enforced(cg);
@@ -153,6 +155,8 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 		r->cgroup_path = strdup(sbx_cgroup_path(cg));
 	uint64_t cgroup_us = us_since(t);
 
+	if (SBX_FAULT("channels", &err) < 0)
+		goto setup_failed;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
 	    pipe2(errp, O_CLOEXEC) < 0) {
 		sbx_error_set(&err, errno, "creating the sandbox's channels");
@@ -173,7 +177,10 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	t = sbx_now_ns();
 	uint64_t start = t;
 	int pidfd = -1;
-	pid_t pid = clone_sandbox(c, cgroup_fd, &pidfd);
+	pid_t pid = -1;
+	if (SBX_FAULT("clone", &err) < 0)
+		goto setup_failed;
+	pid = clone_sandbox(c, cgroup_fd, &pidfd);
 	if (pid < 0) {
 		sbx_error_set(&err, errno, "clone3 into new namespaces");
 		goto setup_failed;
@@ -199,7 +206,8 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 
 	/* 5. id maps (and, on cgroup v1, the cgroup), then the go. */
 	t = sbx_now_ns();
-	bool idmap_ok = sbx_idmap_write(pid, c, &err) == 0;
+	SBX_FAULT_DIE("clone");
+	bool idmap_ok = SBX_FAULT("idmap", &err) == 0 && sbx_idmap_write(pid, c, &err) == 0;
 	r->phases_us[SBX_P_IDMAP] = us_since(t);
 	t = sbx_now_ns();
 	if (!idmap_ok || sbx_cgroup_attach(cg, pid, &err) < 0) {
@@ -216,6 +224,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	cgroup_us += us_since(t);
 	struct sbx_msg go = { .type = SBX_MSG_GO };
 	sbx_msg_send(s.sock, &go, -1);
+	SBX_FAULT_DIE("go");
 
 	/* 8. supervise until the sandbox is gone. */
 	if (sbx_supervise(&s, &err) < 0) {
@@ -254,6 +263,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	r->stdout_truncated = s.out.truncated;
 	r->stderr_truncated = s.err.truncated;
 
+	SBX_FAULT_DIE("teardown");
 	/* Teardown: results survive timeouts and kills (the /out tmpfs is
 	 * still reachable through its fd). */
 	if (s.out_dirfd >= 0) {

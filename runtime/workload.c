@@ -12,6 +12,7 @@
 
 #include "caps.h"
 #include "clock.h"
+#include "fault.h"
 #include "seccomp/seccomp.h"
 #include "sync.h"
 
@@ -61,7 +62,7 @@ static int load_seccomp(const struct sbx_seccomp *filter, int sock, struct sbx_e
 	if (filter == NULL)
 		return 0;
 	int listener = -1;
-	if (sbx_seccomp_load(filter, &listener, err) < 0)
+	if (SBX_FAULT("seccomp_load", err) < 0 || sbx_seccomp_load(filter, &listener, err) < 0)
 		return sbx_error_wrap(err, "loading the seccomp filter");
 	if (listener >= 0) {
 		struct sbx_msg m = { .type = SBX_MSG_SECCOMP_FD };
@@ -83,6 +84,8 @@ void sbx_workload_exec(const struct sbx_config *c, const struct sbx_seccomp *fil
 
 	/* A new session has no controlling terminal: the workload cannot push
 	 * input into the caller's terminal with TIOCSTI (CVE-2017-5226). */
+	if (SBX_FAULT("setsid", &err) < 0)
+		fail(sock, err);
 	if (setsid() < 0) {
 		sbx_error_set(&err, errno, "setsid");
 		fail(sock, err);
@@ -93,14 +96,18 @@ void sbx_workload_exec(const struct sbx_config *c, const struct sbx_seccomp *fil
 		sbx_error_set(&err, errno, "setgroups");
 		fail(sock, err);
 	}
+	if (SBX_FAULT("user", &err) < 0)
+		fail(sock, err);
 	if (setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0) {
 		sbx_error_set(&err, errno, "switching to user %u:%u", c->uid, c->gid);
 		fail(sock, err);
 	}
 	/* After the uid change (which needs CAP_SETUID/SETGID) nothing is kept. */
-	if (sbx_caps_clear(false, &err) < 0)
+	if (SBX_FAULT("caps", &err) < 0 || sbx_caps_clear(false, &err) < 0)
 		fail(sock, err);
 	const char *dir = c->workdir ? c->workdir : "/";
+	if (SBX_FAULT("workdir", &err) < 0)
+		fail(sock, err);
 	if (chdir(dir) < 0) {
 		sbx_error_set(&err, errno, "workdir %s", dir);
 		fail(sock, err);
@@ -113,6 +120,8 @@ void sbx_workload_exec(const struct sbx_config *c, const struct sbx_seccomp *fil
 	}
 	/* no_new_privs before seccomp: the kernel requires it for an
 	 * unprivileged filter, and it stops setuid files regaining privilege. */
+	if (SBX_FAULT("no_new_privs", &err) < 0)
+		fail(sock, err);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		sbx_error_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
 		fail(sock, err);

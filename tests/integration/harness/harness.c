@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +37,9 @@ const char *h_build(void)
 const char *h_sbx(void)
 {
 	static char *s;
+	const char *alt = getenv("SBX_TEST_BINARY");
+	if (alt && *alt)
+		return alt;
 	if (!s && asprintf(&s, "%s/sbx", h_build()) < 0)
 		abort();
 	return s;
@@ -97,6 +101,8 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
 	(*buf)[*len] = '\0';
 }
 
+int h_nofile_limit;
+
 int h_run(struct sbx_out *o, uid_t uid, int timeout_s, const char *const *args)
 {
 	memset(o, 0, sizeof(*o));
@@ -118,6 +124,10 @@ int h_run(struct sbx_out *o, uid_t uid, int timeout_s, const char *const *args)
 		int devnull = open("/dev/null", O_RDONLY);
 		dup2(devnull, 0);
 		setpgid(0, 0);
+		if (h_nofile_limit > 0) {
+			struct rlimit rl = { (rlim_t)h_nofile_limit, (rlim_t)h_nofile_limit };
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		if (uid != 0) {
 			if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)
 				_exit(99);
@@ -162,6 +172,7 @@ int h_run(struct sbx_out *o, uid_t uid, int timeout_s, const char *const *args)
 		}
 	}
 	int st;
+	o->pid = pid;
 	waitpid(pid, &st, 0);
 	o->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	if (killed)

@@ -12,12 +12,14 @@
 
 struct sbx_out {
 	int status;  /* exit code of sbx, or 128+N if it died of signal N */
+	pid_t pid;   /* sbx's pid (names its cgroups: sbx-PID-...) */
 	char *out;   /* everything sbx wrote to stdout */
 	char *err;   /* ... and stderr */
 	json_t *report; /* parsed --report, when the run asked for one (see h_run_report) */
 };
 
-/* build/sbx (or $SBX_BUILD/sbx) and build/rootfs, as absolute paths. */
+/* build/sbx (or $SBX_BUILD/sbx, or $SBX_TEST_BINARY) and build/rootfs, as
+ * absolute paths. */
 const char *h_sbx(void);
 const char *h_rootfs(void);
 const char *h_build(void);
@@ -26,6 +28,8 @@ const char *h_build(void);
  * `uid` (0 = as we are; NOBODY = an unprivileged user), killing it after
  * `timeout_s` seconds.  Returns 0, or -1 if it could not be started. */
 int h_run(struct sbx_out *o, uid_t uid, int timeout_s, const char *const *args);
+/* When > 0, sbx is started with RLIMIT_NOFILE set to this. */
+extern int h_nofile_limit;
 /* Same, with "--report FILE" added first and the report parsed into o->report. */
 int h_run_report(struct sbx_out *o, uid_t uid, int timeout_s, const char *const *args);
 void h_free(struct sbx_out *o);

@@ -1,0 +1,25 @@
+/* Fault injection, for tests only.  Compiled in only with
+ * -DSBX_FAULT_INJECTION (the build/sbx-fault binary); in sbx itself every
+ * SBX_FAULT() is the constant 0 and no environment variable is read.
+ *
+ *   SBX_FAULT=POINT       the step named POINT fails with EIO
+ *   SBX_FAULT=die:POINT   the supervisor SIGKILLs itself at POINT
+ *
+ * The points are listed in docs/security.md. */
+#ifndef SBX_FAULT_H
+#define SBX_FAULT_H
+
+#include <errno.h>
+
+#include "error.h"
+
+#ifdef SBX_FAULT_INJECTION
+int sbx_fault_hit(const char *point);
+#define SBX_FAULT(point, err) (sbx_fault_hit(point) ? sbx_error_set(err, EIO, "injected fault at %s", point) : 0)
+#define SBX_FAULT_DIE(point) ((void)sbx_fault_hit("die:" point))
+#else
+#define SBX_FAULT(point, err) 0
+#define SBX_FAULT_DIE(point) ((void)0)
+#endif
+
+#endif
