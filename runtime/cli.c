@@ -23,11 +23,14 @@ const char sbx_run_usage[] =
 	"  --out DIR[:SIZE]        writable /out inside (tmpfs, default 64M); its files\n"
 	"                          and directories are copied into DIR after the run\n"
 	"  --writable-rootfs       bind the rootfs read-write (for image builds)\n"
+	"  --image-config FILE     image defaults (env, command, workdir, user); default:\n"
+	"                          DIR.image-config.json beside the rootfs, if present\n"
+	"  --no-image-config       ignore the image's defaults\n"
 	"Process:\n"
 	"  --workdir DIR           working directory inside (default /)\n"
 	"  --env KEY=VALUE         environment variable (repeatable); nothing else is\n"
 	"                          inherited\n"
-	"  --user UID[:GID]        numeric user inside (default 0:0)\n"
+	"  --user UID[:GID]        numeric user inside (default: the image's, else 0:0)\n"
 	"  --hostname NAME         hostname inside (default sbx)\n"
 	"  --network MODE          none | loopback (default) | host\n"
 	"Limits:\n"
@@ -56,7 +59,7 @@ const char sbx_run_usage[] =
 enum {
 	O_ROOTFS = 256, O_CONFIG, O_BIND, O_TMPFS, O_OUT, O_WORKDIR, O_ENV, O_USER, O_HOSTNAME, O_NETWORK,
 	O_MEMORY, O_MEMSWAP, O_MEMHIGH, O_PIDS, O_CPUS, O_TIMEOUT, O_OUTPUT, O_SECCOMP, O_REPORT, O_CGPARENT,
-	O_NOCGROUP, O_STDOUT, O_STDERR, O_WRITABLE,
+	O_NOCGROUP, O_STDOUT, O_STDERR, O_WRITABLE, O_IMAGECFG, O_NOIMAGECFG,
 };
 
 static const struct option opts[] = {
@@ -84,6 +87,8 @@ static const struct option opts[] = {
 	{ "stdout", required_argument, 0, O_STDOUT },
 	{ "stderr", required_argument, 0, O_STDERR },
 	{ "writable-rootfs", no_argument, 0, O_WRITABLE },
+	{ "image-config", required_argument, 0, O_IMAGECFG },
+	{ "no-image-config", no_argument, 0, O_NOIMAGECFG },
 	{ "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
@@ -137,6 +142,8 @@ static int apply(struct sbx_config *c, int opt, const char *name, const char *v,
 	case O_STDOUT: return sbx_config_set_string(&c->stdout_file, v);
 	case O_STDERR: return sbx_config_set_string(&c->stderr_file, v);
 	case O_WRITABLE: c->writable_rootfs = true; return 0;
+	case O_IMAGECFG: return sbx_config_set_string(&c->image_config, v);
+	case O_NOIMAGECFG: c->no_image_config = true; return 0;
 	default: return 0;
 	}
 	if (r < 0)

@@ -54,6 +54,7 @@ void sbx_config_free(struct sbx_config *c)
 	free(c->stdout_file);
 	free(c->stderr_file);
 	free(c->cgroup_parent);
+	free(c->image_config);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -274,6 +275,7 @@ int sbx_config_set_user(struct sbx_config *c, const char *spec, struct sbx_error
 	}
 	c->uid = (uid_t)uid;
 	c->gid = g != NULL ? (gid_t)gid : (gid_t)uid;
+	c->user_set = true;
 	r = 0;
 out:
 	free(copy);

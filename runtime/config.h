@@ -51,6 +51,9 @@ struct sbx_config {
 	char *workdir; /* NULL = "/" */
 	uid_t uid;     /* inside the sandbox */
 	gid_t gid;
+	bool user_set; /* --user or user: given (else the image's USER applies) */
+	char *image_config; /* image-config file; NULL = "<rootfs>.image-config.json" if present */
+	bool no_image_config;
 	char *hostname;
 	enum sbx_network network;
 	struct sbx_limits limits;
@@ -98,5 +101,10 @@ const char *sbx_config_getenv(const struct sbx_config *c, const char *key);
 /* Final checks once every source has been applied: required fields, paths
  * that must exist, conflicting options.  Creates nothing. */
 int sbx_config_validate(struct sbx_config *c, struct sbx_error **err);
+
+/* Fill what flags and the YAML config left unset (command, environment
+ * keys, workdir, user) from the rootfs' image-config file (docs/rootfs.md),
+ * when there is one.  Runs before sbx_config_validate. */
+int sbx_config_apply_image(struct sbx_config *c, struct sbx_error **err);
 
 #endif

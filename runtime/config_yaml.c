@@ -236,6 +236,10 @@ static int top_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_erro
 		return get_string(x, v, k, &c->cgroup_parent, err);
 	if (strcmp(k, "allow_no_cgroup") == 0)
 		return get_bool(x, v, k, &c->allow_no_cgroup, err);
+	if (strcmp(k, "image_config") == 0)
+		return get_string(x, v, k, &c->image_config, err);
+	if (strcmp(k, "no_image_config") == 0)
+		return get_bool(x, v, k, &c->no_image_config, err);
 	if (strcmp(k, "writable_rootfs") == 0)
 		return get_bool(x, v, k, &c->writable_rootfs, err);
 	if (strcmp(k, "network") == 0 || strcmp(k, "user") == 0) {

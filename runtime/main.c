@@ -56,7 +56,7 @@ static int cmd_run(int argc, char **argv)
 		sbx_config_free(&c);
 		return 0;
 	}
-	if (p < 0 || sbx_config_validate(&c, &err) < 0) {
+	if (p < 0 || sbx_config_apply_image(&c, &err) < 0 || sbx_config_validate(&c, &err) < 0) {
 		r.error = strdup(err->msg);
 		sbx_error_free(&err);
 		int code = finish(&r, c.report);

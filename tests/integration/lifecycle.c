@@ -308,3 +308,33 @@ Test(lifecycle, bad_input_is_one_line_naming_the_thing)
 		h_free(&o);
 	}
 }
+
+Test(lifecycle, image_config_fills_what_was_not_given)
+{
+	char *dir = h_tmpdir();
+	char ic[600];
+	snprintf(ic, sizeof(ic), "%s/image-config.json", dir);
+	FILE *f = fopen(ic, "w");
+	fputs("{\"sbx_image_config\":1,\"env\":[\"PATH=/usr/bin:/bin\",\"X=image\"],\"entrypoint\":null,"
+	      "\"cmd\":[\"/usr/local/bin/sbx-probe\",\"env\"],\"workdir\":\"/tmp\",\"user\":\"nobody\","
+	      "\"uid\":65534,\"gid\":65534,\"labels\":{}}",
+	      f);
+	fclose(f);
+	struct sbx_out o;
+	/* No command given: the image's; its env, with --env winning. */
+	const char *const a[] = { "--rootfs", h_rootfs(), "--image-config", ic, "--env", "X=flag", NULL };
+	cr_assert_eq(h_run(&o, 0, 60, a), 0);
+	cr_expect_str_eq(o.out, "X=flag\nPATH=/usr/bin:/bin\n", "stderr: %s", o.err);
+	h_free(&o);
+	RUN(&o, 0, "--image-config", ic, "--", PROBE, "ids");
+	cr_expect_str_eq(o.out, "65534 65534\n", "the image's user");
+	h_free(&o);
+	RUN(&o, 0, "--image-config", ic, "--user", "0", "--", PROBE, "ids");
+	cr_expect_str_eq(o.out, "0 0\n", "--user wins");
+	h_free(&o);
+	RUN(&o, 0, "--image-config", ic, "--no-image-config", "--", PROBE, "env");
+	cr_expect_str_eq(o.out, "", "--no-image-config ignores it");
+	h_free(&o);
+	h_rmtree(dir);
+	free(dir);
+}
