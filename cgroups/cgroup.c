@@ -195,9 +195,11 @@ int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup **out, struc
 	struct sbx_cgroup_host h;
 	struct sbx_cgroup_plan p = {0};
 	cleanup_error struct sbx_error *e = NULL;
+	bool planned = false;
 	int r = sbx_cgroup_host_read(&h, &e);
 	if (r == 0) {
 		r = sbx_cgroup_plan(&h, c->cgroup_parent, sbx_cgroup_needed(&c->limits), &p, &e);
+		planned = r == 0;
 		if (r == 0)
 			r = sbx_cgroup_create_from_plan(&h, &p, &c->limits, out, &e);
 		sbx_cgroup_plan_free(&p);
@@ -214,7 +216,11 @@ int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup **out, struc
 		*out = cg;
 		return 0;
 	}
-	sbx_error_set(err, 0, "cannot limit the sandbox's resources: %s. %s", e->msg, delegate_howto);
+	/* How to delegate helps when there was no usable place, or the kernel
+	 * refused us one; not when, say, a limit value was refused. */
+	bool denied = !planned || e->errno_ == EACCES || e->errno_ == EPERM;
+	sbx_error_set(err, 0, "cannot limit the sandbox's resources: %s. %s", e->msg,
+		      denied ? delegate_howto : "Pass --allow-no-cgroup to run without limits");
 	if (err)
 		(*err)->errno_ = e->errno_;
 	return -1;
