@@ -40,3 +40,4 @@ fixtures: build/rootfs/.sbx-fixture build/rootfs/usr/local/bin/sbx-probe
 
 CHECKS += $(BUILD)/tests/unit $(BUILD)/tests/integration fixtures
 include tests/vm/module.mk
+include tests/fuzz/module.mk
