@@ -226,10 +226,10 @@ Test(resource_limits, swap_zero_is_written_and_honoured)
 	h_free(&o);
 }
 
-Test(resource_limits, memory_swap_and_cpu_limits_are_written)
+Test(resource_limits, swap_high_cpu_and_pids_limits_are_written)
 {
-	pid_t sbx = start_sbx((const char *const[]){"--memory", "64M", "--memory-swap", "32M", "--cpus", "0.5", "--pids",
-						    "50", "--", "/bin/sleep", "3", NULL});
+	pid_t sbx = start_sbx((const char *const[]){"--memory", "64M", "--memory-swap", "32M", "--memory-high", "48M",
+						    "--cpus", "0.5", "--pids", "50", "--", "/bin/sleep", "3", NULL});
 	if (pure_v2()) {
 		const char *dir = find_run_cgroup(sbx, "memory.max");
 		cr_assert_not_null(dir);
@@ -239,6 +239,7 @@ Test(resource_limits, memory_swap_and_cpu_limits_are_written)
 		snprintf(swap, sizeof(swap), "%s/memory.swap.max", d);
 		if (exists(swap))
 			cr_expect_str_eq(slurp(d, "memory.swap.max"), "33554432");
+		cr_expect_str_eq(slurp(d, "memory.high"), "50331648");
 		cr_expect_str_eq(slurp(d, "cpu.max"), "50000 100000");
 		cr_expect_str_eq(slurp(d, "pids.max"), "50");
 	} else {
@@ -248,6 +249,8 @@ Test(resource_limits, memory_swap_and_cpu_limits_are_written)
 		snprintf(memsw, sizeof(memsw), "%s/memory.memsw.limit_in_bytes", dir);
 		if (exists(memsw))
 			cr_expect_str_eq(slurp(dir, "memory.memsw.limit_in_bytes"), "100663296");
+		/* v1 has no memory.high: the soft limit is the closest. */
+		cr_expect_str_eq(slurp(dir, "memory.soft_limit_in_bytes"), "50331648");
 		dir = find_run_cgroup(sbx, "cpu.cfs_quota_us");
 		cr_assert_not_null(dir);
 		cr_expect_str_eq(slurp(dir, "cpu.cfs_quota_us"), "50000");
