@@ -18,11 +18,12 @@
 #include "runtime/cleanup.h"
 
 static const char delegate_howto[] =
-	"To give sbx a cgroup: run it in a systemd unit with Delegate=yes "
-	"(systemd-run --user --scope -p Delegate=yes -- sbx run ...), or, as root, enable the controllers "
-	"on every level down to a cgroup (echo '+memory +pids +cpu' > .../cgroup.subtree_control), chown that "
-	"cgroup's directory and its cgroup.procs, cgroup.subtree_control and cgroup.threads to the user, and start "
-	"sbx from inside it; or pass --allow-no-cgroup to run without limits";
+    "To give sbx a cgroup: run it in a systemd unit with Delegate=yes "
+    "(systemd-run --user --scope -p Delegate=yes -- sbx run ...), or, as root, enable the controllers "
+    "on every level down to a cgroup (echo '+memory +pids +cpu' > .../cgroup.subtree_control), chown that "
+    "cgroup's directory and its cgroup.procs, cgroup.subtree_control and cgroup.threads to the user, and "
+    "start "
+    "sbx from inside it; or pass --allow-no-cgroup to run without limits";
 
 unsigned sbx_cgroup_needed(const struct sbx_limits *l)
 {
@@ -173,7 +174,8 @@ int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sb
 	char name[48];
 	random_name(h->pid, name, sizeof(name));
 	struct sbx_cgroup *cg = cg_new();
-	int r = p->version == 2 ? sbx_cg2_create(h, p, l, name, cg, err) : sbx_cg1_create(p, l, name, cg, err);
+	int r =
+	    p->version == 2 ? sbx_cg2_create(h, p, l, name, cg, err) : sbx_cg1_create(p, l, name, cg, err);
 	if (r < 0) {
 		destroy(cg, h, NULL);
 		return sbx_error_wrap(err, "creating the sandbox's cgroup");
@@ -226,10 +228,22 @@ int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup **out, struc
 	return -1;
 }
 
-int sbx_cgroup_version(const struct sbx_cgroup *cg) { return cg ? cg->version : 0; }
-const char *sbx_cgroup_path(const struct sbx_cgroup *cg) { return cg && cg->path ? cg->path : ""; }
-bool sbx_cgroup_limits_enforced(const struct sbx_cgroup *cg) { return cg && cg->limits_enforced; }
-int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg) { return cg && cg->version == 2 ? cg->fd : -1; }
+int sbx_cgroup_version(const struct sbx_cgroup *cg)
+{
+	return cg ? cg->version : 0;
+}
+const char *sbx_cgroup_path(const struct sbx_cgroup *cg)
+{
+	return cg && cg->path ? cg->path : "";
+}
+bool sbx_cgroup_limits_enforced(const struct sbx_cgroup *cg)
+{
+	return cg && cg->limits_enforced;
+}
+int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg)
+{
+	return cg && cg->version == 2 ? cg->fd : -1;
+}
 
 int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid, struct sbx_error **err)
 {

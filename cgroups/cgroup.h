@@ -52,11 +52,11 @@ int sbx_cgroup_destroy(struct sbx_cgroup *cg, struct sbx_error **err);
  * /proc/self and the real filesystem (root ""); tests from text and a
  * temporary directory. */
 struct sbx_cgroup_host {
-	const char *root;        /* prefix of every mount point: "" = the real filesystem */
+	const char *root;	 /* prefix of every mount point: "" = the real filesystem */
 	const char *self_cgroup; /* text of /proc/self/cgroup */
-	const char *mountinfo;   /* text of /proc/self/mountinfo */
-	uid_t euid;              /* 0: root rules; else rootless (delegation) rules */
-	pid_t pid;               /* the supervisor */
+	const char *mountinfo;	 /* text of /proc/self/mountinfo */
+	uid_t euid;		 /* 0: root rules; else rootless (delegation) rules */
+	pid_t pid;		 /* the supervisor */
 };
 /* Reads the real /proc/self files; free with sbx_cgroup_host_free. */
 int sbx_cgroup_host_read(struct sbx_cgroup_host *h, struct sbx_error **err);
@@ -71,8 +71,8 @@ struct sbx_cgroup_plan {
 	int version; /* 2 or 1 */
 	/* v2: controllers are enabled (and missing directories created) on
 	 * every level from chain_top down to parent. */
-	char *parent;     /* directory of the parent cgroup */
-	char *chain_top;  /* existing directory, parent or one of its ancestors */
+	char *parent;	    /* directory of the parent cgroup */
+	char *chain_top;    /* existing directory, parent or one of its ancestors */
 	char *self_leaf_in; /* non-NULL: the supervisor is alone in this cgroup,
 			     * which needs controllers enabled; it first moves into
 			     * a leaf beneath it (no-internal-processes rule) */

@@ -34,8 +34,9 @@ struct sbx_cg_facts {
 
 int sbx_cg2_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsigned needed,
 		 struct sbx_cgroup_plan *p, struct sbx_error **err);
-int sbx_cg2_create(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p, const struct sbx_limits *l,
-		   const char *name, struct sbx_cgroup *cg, struct sbx_error **err);
+int sbx_cg2_create(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
+		   const struct sbx_limits *l, const char *name, struct sbx_cgroup *cg,
+		   struct sbx_error **err);
 int sbx_cg2_kill(struct sbx_cgroup *cg, struct sbx_error **err);
 int sbx_cg2_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err);
 int sbx_cg2_destroy(struct sbx_cgroup *cg, const struct sbx_cgroup_host *h, struct sbx_error **err);

@@ -32,7 +32,7 @@ int sbx_cg_parse_self(const char *text, struct sbx_cg_self **out, size_t *n, str
 	struct sbx_cg_self *v = NULL;
 	size_t count = 0;
 	unsigned lineno = 0;
-	for (const char *line = text; line && *line; ) {
+	for (const char *line = text; line && *line;) {
 		const char *eol = strchrnul(line, '\n');
 		lineno++;
 		if (eol > line) {
@@ -43,8 +43,8 @@ int sbx_cg_parse_self(const char *text, struct sbx_cg_self **out, size_t *n, str
 			unsigned long id = strtoul(line, &end, 10);
 			if (c2 == NULL || end != c1 || c1 == line || c2[1] != '/') {
 				sbx_cg_self_free(v, count);
-				return sbx_error_set(err, 0, "malformed line %u of /proc/self/cgroup: '%.*s'", lineno,
-						     (int)(eol - line), line);
+				return sbx_error_set(err, 0, "malformed line %u of /proc/self/cgroup: '%.*s'",
+						     lineno, (int)(eol - line), line);
 			}
 			v = reallocarray(v, count + 1, sizeof(*v));
 			if (v == NULL)
@@ -114,7 +114,7 @@ int sbx_cg_parse_mountinfo(const char *text, struct sbx_cg_mount **out, size_t *
 	struct sbx_cg_mount *v = NULL;
 	size_t count = 0;
 	unsigned lineno = 0;
-	for (const char *line = text; line && *line; ) {
+	for (const char *line = text; line && *line;) {
 		const char *eol = strchrnul(line, '\n');
 		lineno++;
 		const char *f[64];
@@ -143,7 +143,8 @@ int sbx_cg_parse_mountinfo(const char *text, struct sbx_cg_mount **out, size_t *
 				v[count].root = unescape(f[3], fl[3]);
 				v[count].mount_point = unescape(f[4], fl[4]);
 				v[count].v2 = v2;
-				v[count].options = sep + 3 < nf ? xstrndup(f[sep + 3], fl[sep + 3]) : xstrndup("", 0);
+				v[count].options =
+				    sep + 3 < nf ? xstrndup(f[sep + 3], fl[sep + 3]) : xstrndup("", 0);
 				count++;
 			}
 		}
@@ -185,7 +186,7 @@ bool sbx_cg_list_has(const char *list, const char *word, const char *seps)
 int sbx_cg_keyed_get(const char *text, const char *key, uint64_t *out)
 {
 	size_t kl = strlen(key);
-	for (const char *line = text; line && *line; ) {
+	for (const char *line = text; line && *line;) {
 		const char *eol = strchrnul(line, '\n');
 		if ((size_t)(eol - line) > kl && memcmp(line, key, kl) == 0 && line[kl] == ' ') {
 			const char *num = line + kl + 1;
@@ -345,7 +346,8 @@ void sbx_cg_format_ctrls(unsigned mask, const char *prefix, const char *sep, cha
 	for (int c = 0; c < SBX_CG_NCTRL; c++) {
 		if (!(mask & SBX_CG_BIT(c)))
 			continue;
-		int w = snprintf(buf + used, len - used, "%s%s%s", used ? sep : "", prefix, sbx_cg_ctrl_names[c]);
+		int w =
+		    snprintf(buf + used, len - used, "%s%s%s", used ? sep : "", prefix, sbx_cg_ctrl_names[c]);
 		if (w < 0 || (size_t)w >= len - used)
 			return;
 		used += w;

@@ -16,7 +16,7 @@
 struct sbx_cg_self {
 	unsigned hier_id;
 	char *controllers; /* "memory", "cpu,cpuacct", "name=systemd", "" for v2 */
-	char *path;        /* absolute within the hierarchy (or cgroup namespace) */
+	char *path;	   /* absolute within the hierarchy (or cgroup namespace) */
 };
 int sbx_cg_parse_self(const char *text, struct sbx_cg_self **out, size_t *n, struct sbx_error **err);
 void sbx_cg_self_free(struct sbx_cg_self *v, size_t n);
@@ -24,9 +24,9 @@ void sbx_cg_self_free(struct sbx_cg_self *v, size_t n);
 /* A cgroup or cgroup2 mount from /proc/<pid>/mountinfo. */
 struct sbx_cg_mount {
 	char *mount_point; /* unescaped (\040 -> ' ') */
-	char *root;        /* the part of the hierarchy visible at the mount point */
-	bool v2;           /* fstype cgroup2 */
-	char *options;     /* super options; for v1 they name the controllers */
+	char *root;	   /* the part of the hierarchy visible at the mount point */
+	bool v2;	   /* fstype cgroup2 */
+	char *options;	   /* super options; for v1 they name the controllers */
 };
 /* Keeps only cgroup/cgroup2 mounts; other lines are skipped. */
 int sbx_cg_parse_mountinfo(const char *text, struct sbx_cg_mount **out, size_t *n, struct sbx_error **err);
@@ -62,7 +62,7 @@ bool sbx_cg_parse_name(const char *name, pid_t *creator);
 
 /* One file write that sets a limit, in the order they must happen. */
 struct sbx_cg_write {
-	int ctrl;         /* enum sbx_cg_ctrl: which v1 hierarchy; informative on v2 */
+	int ctrl;	  /* enum sbx_cg_ctrl: which v1 hierarchy; informative on v2 */
 	const char *file; /* name inside the run's cgroup */
 	char value[48];
 };

@@ -58,7 +58,8 @@ int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 			continue;
 		}
 		char *dir = NULL;
-		if (asprintf(&dir, "%s%s/%s", f->h->root, m->mount_point, cgroup_parent ? cgroup_parent : rel) < 0)
+		if (asprintf(&dir, "%s%s/%s", f->h->root, m->mount_point,
+			     cgroup_parent ? cgroup_parent : rel) < 0)
 			abort();
 		/* Tidy "//" from joining "/" paths. */
 		char *w = dir;
@@ -70,8 +71,10 @@ int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 			w[-1] = '\0';
 		if (!sbx_cg_exists(dir)) {
 			if (cgroup_parent && (needed & SBX_CG_BIT(c))) {
-				sbx_error_set(err, 0, "cgroup v1: --cgroup-parent %s does not exist in the %s hierarchy (%s)",
-					      cgroup_parent, name, dir);
+				sbx_error_set(
+				    err, 0,
+				    "cgroup v1: --cgroup-parent %s does not exist in the %s hierarchy (%s)",
+				    cgroup_parent, name, dir);
 				free(dir);
 				sbx_cgroup_plan_free(p);
 				return -1;
@@ -87,12 +90,15 @@ int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 		char m[64];
 		sbx_cg_format_ctrls(missing, "", ", ", m, sizeof(m));
 		sbx_cgroup_plan_free(p);
-		return sbx_error_set(err, 0, "cgroup v1: controller(s) %s not mounted (or your cgroup is not visible in them)",
-				     m);
+		return sbx_error_set(
+		    err, 0, "cgroup v1: controller(s) %s not mounted (or your cgroup is not visible in them)",
+		    m);
 	}
 	if (f->h->euid != 0) {
 		sbx_cgroup_plan_free(p);
-		return sbx_error_set(err, 0, "the cgroup v1 fallback needs root (v1 has no safe delegation): run sbx as root, or boot with "
+		return sbx_error_set(err, 0,
+				     "the cgroup v1 fallback needs root (v1 has no safe delegation): run sbx "
+				     "as root, or boot with "
 				     "the unified cgroup v2 hierarchy (systemd.unified_cgroup_hierarchy=1)");
 	}
 	return 0;
@@ -136,7 +142,8 @@ int sbx_cg1_attach(struct sbx_cgroup *cg, pid_t pid, struct sbx_error **err)
 	char v[16];
 	snprintf(v, sizeof(v), "%d", (int)pid);
 	for (int c = 0; c < SBX_CG_NCTRL; c++)
-		if (first_of_hierarchy(cg->v1_dir, c) && sbx_cg_write_err(cg->v1_dir[c], "cgroup.procs", v, err) < 0)
+		if (first_of_hierarchy(cg->v1_dir, c) &&
+		    sbx_cg_write_err(cg->v1_dir[c], "cgroup.procs", v, err) < 0)
 			return sbx_error_wrap(err, "moving pid %d into the sandbox's cgroup", (int)pid);
 	return 0;
 }

@@ -79,9 +79,9 @@ static int check_owned(const struct sbx_cgroup_host *h, const char *dir, struct 
 		if (stat(p, &st) < 0)
 			return sbx_error_set(err, errno, "stat %s", p);
 		if (st.st_uid != h->euid)
-			return sbx_error_set(err, 0,
-					     "cgroup %s is not delegated to you: %s is owned by uid %u, not uid %u",
-					     dir, p, (unsigned)st.st_uid, (unsigned)h->euid);
+			return sbx_error_set(
+			    err, 0, "cgroup %s is not delegated to you: %s is owned by uid %u, not uid %u",
+			    dir, p, (unsigned)st.st_uid, (unsigned)h->euid);
 	}
 	return 0;
 }
@@ -121,10 +121,11 @@ static int check_enable(const struct sbx_cgroup_host *h, const char *dir, unsign
 	if (missing) {
 		char m[64];
 		sbx_cg_format_ctrls(missing, "", ", ", m, sizeof(m));
-		return sbx_error_set(err, 0,
-				     "controller(s) %s not available in cgroup %s (its cgroup.controllers lists: %s); "
-				     "every ancestor must enable them in cgroup.subtree_control",
-				     m, dir, avail_text[0] ? avail_text : "nothing");
+		return sbx_error_set(
+		    err, 0,
+		    "controller(s) %s not available in cgroup %s (its cgroup.controllers lists: %s); "
+		    "every ancestor must enable them in cgroup.subtree_control",
+		    m, dir, avail_text[0] ? avail_text : "nothing");
 	}
 	/* Only the root cgroup lacks cgroup.type. */
 	cleanup_free char *type = sbx_cg_join(dir, "cgroup.type");
@@ -149,12 +150,13 @@ static int check_enable(const struct sbx_cgroup_host *h, const char *dir, unsign
 	}
 	char m[64];
 	sbx_cg_format_ctrls(needed & ~sub, "", ", ", m, sizeof(m));
-	return sbx_error_set(err, 0,
-			     "cgroup %s holds %zu other process(es), so the kernel will not enable %s for its children "
-			     "(no-internal-processes rule); start sbx alone in a cgroup of its own "
-			     "(e.g. systemd-run --user --scope -p Delegate=yes -- sbx run ...) or pass --cgroup-parent "
-			     "naming a cgroup without processes",
-			     dir, others, m);
+	return sbx_error_set(
+	    err, 0,
+	    "cgroup %s holds %zu other process(es), so the kernel will not enable %s for its children "
+	    "(no-internal-processes rule); start sbx alone in a cgroup of its own "
+	    "(e.g. systemd-run --user --scope -p Delegate=yes -- sbx run ...) or pass --cgroup-parent "
+	    "naming a cgroup without processes",
+	    dir, others, m);
 }
 
 /* Longest common directory prefix of two absolute paths. */
@@ -196,8 +198,10 @@ int sbx_cg2_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 	if (needed & ~top_avail) {
 		char miss[64];
 		sbx_cg_format_ctrls(needed & ~top_avail, "", ", ", miss, sizeof(miss));
-		return sbx_error_set(err, 0, "the cgroup2 hierarchy at %s has no %s controller (its cgroup.controllers lists: %s)",
-				     mount_dir, miss, top_text[0] ? top_text : "nothing");
+		return sbx_error_set(
+		    err, 0,
+		    "the cgroup2 hierarchy at %s has no %s controller (its cgroup.controllers lists: %s)",
+		    mount_dir, miss, top_text[0] ? top_text : "nothing");
 	}
 	memset(p, 0, sizeof(*p));
 	p->version = 2;
@@ -219,19 +223,21 @@ int sbx_cg2_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 			free(p->chain_top);
 			p->chain_top = up;
 		}
-		if (check_owned(h, p->chain_top, err) < 0 || check_enable(h, p->chain_top, needed, p, err) < 0)
+		if (check_owned(h, p->chain_top, err) < 0 ||
+		    check_enable(h, p->chain_top, needed, p, err) < 0)
 			goto fail;
 		/* CLONE_INTO_CGROUP needs write access to the common ancestor of
 		 * where the supervisor is and where the child goes. */
 		if (h->euid != 0) {
-			cleanup_free char *sup = p->self_leaf_in ? sbx_cg_join(p->self_leaf_in, "leaf")
-							       : xstrdup(caller);
+			cleanup_free char *sup =
+			    p->self_leaf_in ? sbx_cg_join(p->self_leaf_in, "leaf") : xstrdup(caller);
 			cleanup_free char *common = common_dir(sup, p->parent);
 			if (check_owned(h, common, err) < 0) {
-				sbx_error_wrap(err,
-					       "sbx (in cgroup %s) must be started from inside the delegated subtree "
-					       "containing %s",
-					       caller, p->parent);
+				sbx_error_wrap(
+				    err,
+				    "sbx (in cgroup %s) must be started from inside the delegated subtree "
+				    "containing %s",
+				    caller, p->parent);
 				goto fail;
 			}
 		}
@@ -316,8 +322,9 @@ static int move_self_to_leaf(const struct sbx_cgroup_host *h, const char *in, st
 	return 0;
 }
 
-int sbx_cg2_create(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p, const struct sbx_limits *l,
-		   const char *name, struct sbx_cgroup *cg, struct sbx_error **err)
+int sbx_cg2_create(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
+		   const struct sbx_limits *l, const char *name, struct sbx_cgroup *cg,
+		   struct sbx_error **err)
 {
 	cg->version = 2;
 	cg->fd = -1;
@@ -343,7 +350,8 @@ int sbx_cg2_create(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan
 		if (r == -ENOENT && strcmp(w[i].file, "memory.swap.max") == 0)
 			continue;
 		if (r < 0)
-			return sbx_error_set(err, -r, "writing '%s' to %s/%s", w[i].value, cg->dir, w[i].file);
+			return sbx_error_set(err, -r, "writing '%s' to %s/%s", w[i].value, cg->dir,
+					     w[i].file);
 	}
 	cg->fd = open(cg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg->fd < 0)

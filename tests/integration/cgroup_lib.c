@@ -67,7 +67,8 @@ static pid_t spawn_in(struct sbx_cgroup *cg, int (*fn)(void *), void *arg)
 	cr_assert_eq(pipe2(go, O_CLOEXEC), 0);
 	pid_t pid;
 	if (sbx_cgroup_clone_fd(cg) >= 0) {
-		struct clone_args a = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+		struct clone_args a = {.flags = CLONE_INTO_CGROUP,
+				       .exit_signal = SIGCHLD,
 				       .cgroup = (uint64_t)sbx_cgroup_clone_fd(cg)};
 		pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 	} else {
@@ -170,7 +171,8 @@ Test(cgroup_lib, stats_of_a_child, .init = require_cgroup)
 	cr_assert_eq(sbx_cgroup_stats(cg, &s, &err), 0, "%s", err ? err->msg : "");
 	cr_expect_geq(s.memory_peak_bytes, 64u << 20, "peak %lu", (unsigned long)s.memory_peak_bytes);
 	cr_expect_lt(s.memory_peak_bytes, 1u << 30);
-	cr_expect_geq(s.cpu_user_ms + s.cpu_system_ms, 250.0, "cpu %.1f+%.1f ms", s.cpu_user_ms, s.cpu_system_ms);
+	cr_expect_geq(s.cpu_user_ms + s.cpu_system_ms, 250.0, "cpu %.1f+%.1f ms", s.cpu_user_ms,
+		      s.cpu_system_ms);
 	cr_expect_not(s.oom_killed);
 	destroy(cg);
 }

@@ -221,15 +221,17 @@ Test(resource_limits, swap_zero_is_written_and_honoured)
 	cr_expect_eq(wait_sbx(sbx), 0);
 	/* And the hog cannot escape into swap: it is OOM-killed at 64M. */
 	struct sbx_out o;
-	run(&o, 60, (const char *const[]){"--memory", "64M", "--memory-swap", "0", "--", PY, "-c", hog, NULL});
+	run(&o, 60,
+	    (const char *const[]){"--memory", "64M", "--memory-swap", "0", "--", PY, "-c", hog, NULL});
 	cr_expect_str_eq(h_rs(o.report, "status"), "oom", "stderr: %s", o.err);
 	h_free(&o);
 }
 
 Test(resource_limits, swap_high_cpu_and_pids_limits_are_written)
 {
-	pid_t sbx = start_sbx((const char *const[]){"--memory", "64M", "--memory-swap", "32M", "--memory-high", "48M",
-						    "--cpus", "0.5", "--pids", "50", "--", "/bin/sleep", "3", NULL});
+	pid_t sbx =
+	    start_sbx((const char *const[]){"--memory", "64M", "--memory-swap", "32M", "--memory-high", "48M",
+					    "--cpus", "0.5", "--pids", "50", "--", "/bin/sleep", "3", NULL});
 	if (pure_v2()) {
 		const char *dir = find_run_cgroup(sbx, "memory.max");
 		cr_assert_not_null(dir);
@@ -291,8 +293,8 @@ Test(resource_limits, fork_bomb_is_contained)
 {
 	struct sbx_out o;
 	run(&o, 60,
-	    (const char *const[]){"--pids", "64", "--timeout", "3", "--", "/bin/sh", "-c", "b() { b | b & }; b; sleep 100",
-				  NULL});
+	    (const char *const[]){"--pids", "64", "--timeout", "3", "--", "/bin/sh", "-c",
+				  "b() { b | b & }; b; sleep 100", NULL});
 	cr_expect_eq(o.status, 124, "exit %d, stderr: %s", o.status, o.err);
 	cr_expect_str_eq(h_rs(o.report, "status"), "timeout");
 	long long peak = h_ri(o.report, "pids_peak");
@@ -343,7 +345,8 @@ Test(resource_limits, peak_memory_and_cpu_stats_are_plausible)
 	double wall = json_number_value(json_object_get(o.report, "wall_ms"));
 	cr_expect_geq(user + sys, 250.0, "cpu %.1f + %.1f ms", user, sys);
 	cr_expect_gt(user, 0.0);
-	cr_expect_leq(user + sys, wall * 1.05 + 50, "cpu %.1f ms beyond one CPU over %.1f ms", user + sys, wall);
+	cr_expect_leq(user + sys, wall * 1.05 + 50, "cpu %.1f ms beyond one CPU over %.1f ms", user + sys,
+		      wall);
 	long long pids = h_ri(o.report, "pids_peak");
 	cr_expect(pids == 0 || pids >= 4, "pids_peak %lld (python, 3 children)", pids);
 	cr_expect_not(h_rb(o.report, "oom_killed"));
@@ -354,7 +357,8 @@ Test(resource_limits, timeout_kills_a_daemonized_child)
 {
 	struct sbx_out o;
 	run(&o, 60,
-	    (const char *const[]){"--timeout", "2", "--", "/bin/sh", "-c", PROBE " daemon 4271; sleep 100", NULL});
+	    (const char *const[]){"--timeout", "2", "--", "/bin/sh", "-c", PROBE " daemon 4271; sleep 100",
+				  NULL});
 	cr_expect_eq(o.status, 124, "exit %d, stderr: %s", o.status, o.err);
 	cr_expect_str_eq(h_rs(o.report, "status"), "timeout");
 	cr_expect(h_rb(o.report, "timed_out"));
@@ -365,10 +369,10 @@ Test(resource_limits, timeout_kills_a_daemonized_child)
 Test(resource_limits, no_cgroup_left_after_any_outcome)
 {
 	static const char *const cmds[][4] = {
-		{"/bin/true", NULL},
-		{"/bin/sh", "-c", "exit 3", NULL},
-		{"/bin/sh", "-c", "kill -SEGV $$", NULL},
-		{"/does/not/exist", NULL},
+	    {"/bin/true", NULL},
+	    {"/bin/sh", "-c", "exit 3", NULL},
+	    {"/bin/sh", "-c", "kill -SEGV $$", NULL},
+	    {"/does/not/exist", NULL},
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		const char *args[8] = {"--timeout", "20", "--"};
@@ -437,13 +441,14 @@ Test(resource_limits, v1_cgroups_are_beneath_the_callers_own)
 		const char *probe = !strcmp(ctrl, "memory") ? "memory.limit_in_bytes"
 				    : !strcmp(ctrl, "pids") ? "pids.max"
 				    : !strcmp(ctrl, "cpu")  ? "cpu.cfs_quota_us"
-							     : NULL;
+							    : NULL;
 		if (probe == NULL)
 			continue;
 		const char *dir = find_run_cgroup(sbx, probe);
 		cr_assert_not_null(dir, "no %s cgroup", ctrl);
 		char want[PATH_MAX];
-		snprintf(want, sizeof(want), "/sys/fs/cgroup/%s%s%ssbx-", ctrl, own, strcmp(own, "/") ? "/" : "");
+		snprintf(want, sizeof(want), "/sys/fs/cgroup/%s%s%ssbx-", ctrl, own,
+			 strcmp(own, "/") ? "/" : "");
 		cr_expect(strncmp(dir, want, strlen(want)) == 0, "%s is not directly beneath %s", dir, want);
 		checked++;
 	}
@@ -458,7 +463,8 @@ Test(resource_limits, rootless_without_delegation_refuses)
 {
 	h_need_userns_as(NOBODY);
 	struct sbx_out o;
-	cr_assert_eq(h_run(&o, NOBODY, 60, (const char *const[]){"--rootfs", h_rootfs(), "--", "/bin/true", NULL}), 0);
+	cr_assert_eq(
+	    h_run(&o, NOBODY, 60, (const char *const[]){"--rootfs", h_rootfs(), "--", "/bin/true", NULL}), 0);
 	cr_expect_eq(o.status, 125, "exit %d, stderr: %s", o.status, o.err);
 	cr_expect(strstr(o.err, "cannot limit the sandbox's resources") != NULL, "%s", o.err);
 	cr_expect(strstr(o.err, "Delegate=yes") != NULL, "%s", o.err);
@@ -473,7 +479,8 @@ Test(resource_limits, allow_no_cgroup_runs_without_limits)
 	h_need_userns_as(NOBODY);
 	struct sbx_out o;
 	cr_assert_eq(h_run_report(&o, NOBODY, 60,
-				  (const char *const[]){"--rootfs", h_rootfs(), "--allow-no-cgroup", "--", "/bin/true", NULL}),
+				  (const char *const[]){"--rootfs", h_rootfs(), "--allow-no-cgroup", "--",
+							"/bin/true", NULL}),
 		     0);
 	cr_expect_eq(o.status, 0, "exit %d, stderr: %s", o.status, o.err);
 	cr_expect(strstr(o.err, "WARNING: running WITHOUT resource limits") != NULL, "%s", o.err);
@@ -501,7 +508,8 @@ static void make_delegated(const char *dir)
 	if (!strstr(sub, "memory") || !strstr(sub, "pids") || !strstr(sub, "cpu"))
 		write_file("/sys/fs/cgroup", "cgroup.subtree_control", "+memory +pids +cpu");
 	cr_assert_eq(mkdir(dir, 0755), 0, "%s: %s", dir, strerror(errno));
-	static const char *const files[] = {"", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads"};
+	static const char *const files[] = {"", "/cgroup.procs", "/cgroup.subtree_control",
+					    "/cgroup.threads"};
 	for (size_t i = 0; i < 4; i++) {
 		char p[PATH_MAX + 32];
 		snprintf(p, sizeof(p), "%s%s", dir, files[i]);
@@ -568,7 +576,8 @@ Test(resource_limits, rootless_with_delegated_subtree_enforces_limits)
 	snprintf(deleg, sizeof(deleg), "/sys/fs/cgroup/sbxtest-deleg-%d", (int)getpid());
 	make_delegated(deleg);
 	json_t *r = NULL;
-	int rc = run_nobody_from(deleg, &r, (const char *const[]){"--memory", "48M", "--", PY, "-c", hog, NULL});
+	int rc =
+	    run_nobody_from(deleg, &r, (const char *const[]){"--memory", "48M", "--", PY, "-c", hog, NULL});
 	/* sbx put itself back and removed its leaf and the run's cgroup. */
 	int left = rmdir(deleg) == 0 ? 0 : errno;
 	cr_assert_not_null(r, "no report (sbx exit %d)", rc);
@@ -578,7 +587,8 @@ Test(resource_limits, rootless_with_delegated_subtree_enforces_limits)
 	cr_expect_eq(json_integer_value(json_object_get(cg, "version")), 2);
 	cr_expect(json_is_true(json_object_get(cg, "limits_enforced")));
 	const char *p = json_string_value(json_object_get(cg, "path"));
-	cr_expect(p && strncmp(p, deleg, strlen(deleg)) == 0, "run cgroup %s not in %s", p ? p : "(null)", deleg);
+	cr_expect(p && strncmp(p, deleg, strlen(deleg)) == 0, "run cgroup %s not in %s", p ? p : "(null)",
+		  deleg);
 	cr_expect_eq(left, 0, "delegated cgroup not empty after the run: %s", strerror(left));
 	json_decref(r);
 }
@@ -596,7 +606,8 @@ Test(resource_limits, rootless_cgroup_parent_in_a_chowned_subtree)
 	snprintf(shell, sizeof(shell), "%s/shell", deleg);
 	make_delegated(deleg);
 	cr_assert_eq(mkdir(shell, 0755), 0);
-	static const char *const files[] = {"", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads"};
+	static const char *const files[] = {"", "/cgroup.procs", "/cgroup.subtree_control",
+					    "/cgroup.threads"};
 	for (size_t i = 0; i < 4; i++) {
 		char p[PATH_MAX + 48];
 		snprintf(p, sizeof(p), "%s%s", shell, files[i]);
@@ -612,7 +623,8 @@ Test(resource_limits, rootless_cgroup_parent_in_a_chowned_subtree)
 				     "    raise SystemExit(0 if e.errno == errno.EAGAIN else 1)\n";
 	json_t *r = NULL;
 	int rc = run_nobody_from(
-		shell, &r, (const char *const[]){"--cgroup-parent", parent, "--pids", "8", "--", PY, "-c", forker, NULL});
+	    shell, &r,
+	    (const char *const[]){"--cgroup-parent", parent, "--pids", "8", "--", PY, "-c", forker, NULL});
 	int left_shell = rmdir(shell) == 0 ? 0 : errno;
 	int left = rmdir(deleg) == 0 ? 0 : errno;
 	cr_assert_not_null(r, "no report (sbx exit %d)", rc);
@@ -620,7 +632,8 @@ Test(resource_limits, rootless_cgroup_parent_in_a_chowned_subtree)
 	json_t *cg = json_object_get(r, "cgroup");
 	cr_expect(json_is_true(json_object_get(cg, "limits_enforced")));
 	const char *p = json_string_value(json_object_get(cg, "path"));
-	cr_expect(p && strncmp(p, deleg, strlen(deleg)) == 0, "run cgroup %s not in %s", p ? p : "(null)", deleg);
+	cr_expect(p && strncmp(p, deleg, strlen(deleg)) == 0, "run cgroup %s not in %s", p ? p : "(null)",
+		  deleg);
 	cr_expect_eq(left_shell, 0, "%s", strerror(left_shell));
 	cr_expect_eq(left, 0, "subtree not empty after the run: %s", strerror(left));
 	json_decref(r);

@@ -8,7 +8,8 @@
 
 Test(cgroup_parse, self_hybrid)
 {
-	const char *text = "9:name=systemd:/\n8:pids:/\n4:memory:/process_api/338ec7\n2:cpu,cpuacct:/a:b\n0::/\n";
+	const char *text =
+	    "9:name=systemd:/\n8:pids:/\n4:memory:/process_api/338ec7\n2:cpu,cpuacct:/a:b\n0::/\n";
 	struct sbx_cg_self *v = NULL;
 	size_t n = 0;
 	struct sbx_error *err = NULL;
@@ -31,7 +32,9 @@ Test(cgroup_parse, self_pure_v2_without_trailing_newline)
 {
 	struct sbx_cg_self *v = NULL;
 	size_t n = 0;
-	cr_assert_eq(sbx_cg_parse_self("0::/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope", &v, &n, NULL), 0);
+	cr_assert_eq(sbx_cg_parse_self("0::/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope",
+				       &v, &n, NULL),
+		     0);
 	cr_assert_eq(n, 1);
 	cr_expect_str_eq(v[0].path, "/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope");
 	sbx_cg_self_free(v, n);
@@ -54,11 +57,11 @@ Test(cgroup_parse, self_malformed)
 Test(cgroup_parse, mountinfo_keeps_cgroup_mounts)
 {
 	const char *text =
-		"22 1 0:21 / / rw,relatime - ext4 /dev/vda1 rw\n"
-		"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-		"32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:5 - cgroup cgroup rw,cpu,cpuacct\n"
-		"35 31 0:32 /docker/abc /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
-		"41 31 0:38 / /sys/fs/cgroup/unified\\040x rw,relatime - cgroup2 cgroup2 rw,nsdelegate\n";
+	    "22 1 0:21 / / rw,relatime - ext4 /dev/vda1 rw\n"
+	    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+	    "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:5 - cgroup cgroup rw,cpu,cpuacct\n"
+	    "35 31 0:32 /docker/abc /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+	    "41 31 0:38 / /sys/fs/cgroup/unified\\040x rw,relatime - cgroup2 cgroup2 rw,nsdelegate\n";
 	struct sbx_cg_mount *m = NULL;
 	size_t n = 0;
 	cr_assert_eq(sbx_cg_parse_mountinfo(text, &m, &n, NULL), 0);
@@ -238,7 +241,8 @@ Test(cgroup_parse, v2_limit_writes_from_sizes)
 	cr_expect_null(find(w, n, "memory.swap.max"));
 	cr_expect_null(find(w, n, "pids.max"));
 	cr_expect_str_eq(find(w, n, "cpu.max"), "20000 100000");
-	cr_expect_eq(sbx_cgroup_needed(&l), SBX_CG_BIT(SBX_CG_MEMORY) | SBX_CG_BIT(SBX_CG_PIDS) | SBX_CG_BIT(SBX_CG_CPU));
+	cr_expect_eq(sbx_cgroup_needed(&l),
+		     SBX_CG_BIT(SBX_CG_MEMORY) | SBX_CG_BIT(SBX_CG_PIDS) | SBX_CG_BIT(SBX_CG_CPU));
 	l.cpus = 0;
 	cr_expect_eq(sbx_cgroup_needed(&l), SBX_CG_BIT(SBX_CG_MEMORY) | SBX_CG_BIT(SBX_CG_PIDS));
 }

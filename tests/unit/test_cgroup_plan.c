@@ -34,7 +34,8 @@ static void setup(void)
 	owner = geteuid() == 0 ? 4242 : geteuid();
 }
 
-static void cg2(const char *rel, const char *controllers, const char *subtree, const char *procs, bool is_root);
+static void cg2(const char *rel, const char *controllers, const char *subtree, const char *procs,
+		bool is_root);
 
 /* Every test starts with a v2 root offering the usual controllers. */
 static void setup_v2(void)
@@ -43,7 +44,10 @@ static void setup_v2(void)
 	cg2("/sys/fs/cgroup", "cpuset cpu io memory pids\n", "cpu memory pids\n", "1\n", true);
 }
 
-static void teardown(void) { nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+static void teardown(void)
+{
+	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 TestSuite(cgroup_plan, .init = setup_v2, .fini = teardown);
 
@@ -79,7 +83,8 @@ static void put(const char *dir, const char *file, const char *content)
 }
 
 /* A fake cgroup v2 directory.  Only non-root cgroups have cgroup.type. */
-static void cg2(const char *rel, const char *controllers, const char *subtree, const char *procs, bool is_root)
+static void cg2(const char *rel, const char *controllers, const char *subtree, const char *procs,
+		bool is_root)
 {
 	char *d = P(rel);
 	mkdirs(d);
@@ -105,24 +110,26 @@ static const char v2_mountinfo[] = "22 1 0:21 / / rw - ext4 /dev/vda1 rw\n"
 				   "30 22 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
 
 static const char hybrid_mountinfo[] =
-	"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-	"32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
-	"33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
-	"35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
-	"37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
-	"39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
-	"40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
-	"41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+    "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+    "33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
+    "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+    "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
+    "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
+    "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
+    "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
 
 static const char hybrid_self[] = "9:name=systemd:/\n8:pids:/\n6:freezer:/\n4:memory:/process_api/abc\n"
 				  "2:cpuacct:/\n1:cpu:/\n0::/\n";
 
 static struct sbx_cgroup_host host(const char *self, const char *mi, uid_t euid)
 {
-	return (struct sbx_cgroup_host){.root = tmp, .self_cgroup = self, .mountinfo = mi, .euid = euid, .pid = 4000};
+	return (struct sbx_cgroup_host){
+	    .root = tmp, .self_cgroup = self, .mountinfo = mi, .euid = euid, .pid = 4000};
 }
 
-static const char user_cg[] = "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/run.scope";
+static const char user_cg[] =
+    "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/run.scope";
 static const char user_self[] = "0::/user.slice/user-1000.slice/user@1000.service/app.slice/run.scope\n";
 
 Test(cgroup_plan, v2_root_default_is_sbx_subtree)
@@ -279,7 +286,8 @@ Test(cgroup_plan, v2_rootless_explicit_parent_outside_own_subtree)
 	struct sbx_cgroup_plan p;
 	struct sbx_error *err = NULL;
 	cr_assert_lt(sbx_cgroup_plan(&h, "/deleg", ALL, &p, &err), 0);
-	cr_expect(strstr(err->msg, "must be started from inside the delegated subtree") != NULL, "%s", err->msg);
+	cr_expect(strstr(err->msg, "must be started from inside the delegated subtree") != NULL, "%s",
+		  err->msg);
 	sbx_error_free(&err);
 	/* Started inside it, it works. */
 	cg2("/sys/fs/cgroup/deleg/shell", "cpu memory pids\n", "", "4000\n", false);
@@ -292,9 +300,10 @@ Test(cgroup_plan, v2_rootless_explicit_parent_outside_own_subtree)
 Test(cgroup_plan, hybrid_root_falls_back_to_v1_beneath_own_cgroups)
 {
 	cg2("/sys/fs/cgroup/unified", "", "", "1\n", true);
-	for (const char *const *d = (const char *const[]){"/sys/fs/cgroup/memory/process_api/abc",
-							 "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpu",
-							 "/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/freezer", NULL};
+	for (const char *const *d =
+		 (const char *const[]){"/sys/fs/cgroup/memory/process_api/abc", "/sys/fs/cgroup/pids",
+				       "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpuacct",
+				       "/sys/fs/cgroup/freezer", NULL};
 	     *d; d++)
 		mkdirs(P(*d));
 	struct sbx_cgroup_host h = host(hybrid_self, hybrid_mountinfo, 0);
@@ -343,8 +352,8 @@ Test(cgroup_plan, hybrid_rootless_refuses_with_both_reasons)
 	struct sbx_error *err = NULL;
 	cr_assert_lt(sbx_cgroup_plan(&h, NULL, ALL, &p, &err), 0);
 	cr_expect(strstr(err->msg, "cgroup v2: the cgroup2 hierarchy at ") != NULL, "%s", err->msg);
-	cr_expect(strstr(err->msg, "/sys/fs/cgroup/unified has no memory, pids, cpu controller") != NULL, "%s",
-		  err->msg);
+	cr_expect(strstr(err->msg, "/sys/fs/cgroup/unified has no memory, pids, cpu controller") != NULL,
+		  "%s", err->msg);
 	cr_expect(strstr(err->msg, "lists: nothing") != NULL, "%s", err->msg);
 	cr_expect(strstr(err->msg, "the cgroup v1 fallback needs root") != NULL, "%s", err->msg);
 	sbx_error_free(&err);
