@@ -34,3 +34,4 @@ fuzz: fuzz-build
 	tests/fuzz/run $(SECONDS) $(FUZZ)
 
 CLEAN_EXTRA += $(FUZZ_OBJS_DIR) $(FUZZ_BIN_DIR)
+include tests/soak/module.mk
