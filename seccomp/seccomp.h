@@ -38,7 +38,9 @@ int sbx_seccomp_load(const struct sbx_seccomp *f, int *listener_fd, struct sbx_e
  * notification with the errno the profile gives and counts it; never waits
  * for a notification that is not already queued.  A notification whose task
  * died meanwhile is skipped (ENOENT is normal).  Returns the number of
- * denials answered, < 0 on a real error. */
+ * denials answered, < 0 on a real error.  Once poll() reports POLLHUP
+ * without POLLIN on the listener, every filtered task has exited: stop
+ * polling it (it would report POLLHUP at once, forever). */
 int sbx_seccomp_handle(struct sbx_seccomp *f, int listener_fd, struct sbx_error **err);
 
 /* Denials counted so far: n entries, names[i] denied counts[i] times.  Names
