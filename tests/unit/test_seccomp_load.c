@@ -4,10 +4,12 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -289,5 +291,79 @@ Test(seccomp_load, every_denial_is_counted, .timeout = 60)
 	pid_t pid = spawn(f, many_denials, &listener);
 	cr_assert_eq(supervise(f, pid, listener), 0);
 	cr_assert_eq(denials_of(f, "getppid"), 2000);
+	sbx_seccomp_free(f);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static int denied_call_through_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	sigaction(SIGALRM, &sa, NULL);
+	/* Signals arrive while the call waits for the supervisor. */
+	struct itimerval it = { .it_interval = { 0, 20000 }, .it_value = { 0, 20000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+	int rc = fails_with(syscall(SYS_getppid), EXDEV);
+	struct itimerval off = { 0 };
+	setitimer(ITIMER_REAL, &off, NULL);
+	return rc;
+}
+
+/* An ordinary signal during the wait restarts the call at worst; it is
+ * answered once and counted once. */
+Test(seccomp_load, signals_during_the_wait_do_not_double_count, .timeout = 20)
+{
+	struct sbx_seccomp *f = compile_yaml("default_action: allow\n"
+					     "syscalls:\n"
+					     "  - names: [getppid]\n"
+					     "    action: errno EXDEV\n");
+	int listener;
+	pid_t pid = spawn(f, denied_call_through_signals, &listener);
+	cr_assert_geq(listener, 0);
+	struct pollfd p = { .fd = listener, .events = POLLIN };
+	cr_assert_eq(poll(&p, 1, 10000), 1);
+	usleep(200000); /* let several SIGALRMs hit the waiting call */
+	cr_assert_eq(supervise(f, pid, listener), 0);
+	cr_assert_eq(denials_of(f, "getppid"), 1);
+	sbx_seccomp_free(f);
+}
+
+static void *thread_denials(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 250; i++)
+		if (fails_with(syscall(SYS_getppid), EXDEV))
+			return (void *)1;
+	return NULL;
+}
+
+static int eight_threads_denied(void)
+{
+	pthread_t t[8];
+	for (int i = 0; i < 8; i++)
+		if (pthread_create(&t[i], NULL, thread_denials, NULL) != 0)
+			return 2;
+	int bad = 0;
+	for (int i = 0; i < 8; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		bad |= r != NULL;
+	}
+	return bad;
+}
+
+Test(seccomp_load, denials_from_many_threads_are_all_counted, .timeout = 60)
+{
+	struct sbx_seccomp *f = compile_yaml("default_action: allow\n"
+					     "syscalls:\n"
+					     "  - names: [getppid]\n"
+					     "    action: errno EXDEV\n");
+	int listener;
+	pid_t pid = spawn(f, eight_threads_denied, &listener);
+	cr_assert_eq(supervise(f, pid, listener), 0);
+	cr_assert_eq(denials_of(f, "getppid"), 8 * 250);
 	sbx_seccomp_free(f);
 }
