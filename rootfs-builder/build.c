@@ -518,6 +518,7 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 	argv[n++] = "--rootfs";
 	argv[n++] = s->dir;
 	argv[n++] = "--writable-rootfs";
+	argv[n++] = "--no-image-config"; /* the step's settings are all given here */
 	argv[n++] = "--network";
 	argv[n++] = "host";
 	argv[n++] = "--memory";
