@@ -148,11 +148,12 @@ int sbx_supervise(struct sbx_supervision *s, struct sbx_error **err)
 			continue;
 		if (n < 0)
 			return sbx_error_set(err, errno, "poll");
-		if (p[P_LISTENER].revents) {
-			if (sbx_supervise_seccomp(s) < 0) {
-				close(s->listener);
-				s->listener = -1;
-			}
+		/* Once the filtered tasks are gone the listener reports POLLHUP
+		 * for ever: close it then, or poll would spin. */
+		if (p[P_LISTENER].revents &&
+		    (sbx_supervise_seccomp(s) < 0 || !(p[P_LISTENER].revents & POLLIN))) {
+			close(s->listener);
+			s->listener = -1;
 		}
 		if (p[P_SOCK].revents)
 			handle_msg(s);

@@ -54,9 +54,10 @@ static int exec_search(const struct sbx_config *c)
 }
 
 /* Load the filter and hand its notification listener to the supervisor,
- * which answers (and counts) every denial.  The profile allows sendmsg,
- * close and execve unconditionally (sbx_seccomp_compile checks), so nothing
- * here can wait on a supervisor that does not hold the listener yet. */
+ * which answers (and counts) every denial.  A reporting profile must allow
+ * sendmsg unconditionally (sbx_seccomp_compile refuses one that does not):
+ * it is the only call between the load and the hand-over, and a denied one
+ * would wait for a supervisor that does not hold the listener yet. */
 static int load_seccomp(const struct sbx_seccomp *filter, int sock, struct sbx_error **err)
 {
 	if (filter == NULL)
