@@ -186,7 +186,7 @@ def markdown(results, charts=()):
     true_w = next(w for w in results["workloads"] if w["key"] == "true")
     lines = [BEGIN, "",
              "Measured %s%s on %s, %s, kernel %s, %s (virtualization: %s), cgroups %s. "
-             "sbx %s (commit %s); %s; %s; %s; %s. The whole run took %.0f s." % (
+             "%s (commit %s); %s; %s; %s; %s. The whole run took %.0f s." % (
                  m["date"], " (QUICK)" if results["quick"] else "", m["cpu"], m["memory"],
                  m["kernel"], m["os"], m["virt"], m["cgroups"], m["sbx"], m["commit"],
                  m["hyperfine"], m["bwrap"], m["crun"], m["runc"], results["seconds"]),
@@ -221,67 +221,79 @@ def markdown(results, charts=()):
     return "\n".join(lines)
 
 
-def write_chart(path, title, ylabel, rows, colors=("#4477aa", "#ee6677")):
-    """A clustered bar chart: rows = [(label, value, value2 or None)]."""
+def write_chart(path, title, ylabel, rows, series):
+    """A clustered bar chart.  rows: [(label, [value or None per series])],
+    a value being a number or (low, median, high) for an error bar."""
     data = path + ".dat"
-    two = any(r[2] is not None for r in rows)
+    bars = any(isinstance(v, tuple) for _, vs in rows for v in vs)
     with open(data, "w") as f:
-        for label, a, b in rows:
-            f.write('"%s" %f %s\n' % (label.replace('"', "'"), a,
-                                      "%f" % b if b is not None else "NaN"))
-    plot = "plot '%s' using 2:xtic(1) title '%s' lc rgb '%s'" % (
-        data, "root" if two else "", colors[0])
-    if two:
-        plot += ", '' using 3 title 'rootless' lc rgb '%s'" % colors[1]
+        for label, vs in rows:
+            cells = []
+            for v in vs:
+                if v is None:
+                    cells += ["NaN"] * (3 if bars else 1)
+                elif bars:
+                    lo, mid, hi = v
+                    cells += ["%f" % mid, "%f" % lo, "%f" % hi]
+                else:
+                    cells.append("%f" % v)
+            f.write('"%s" %s\n' % (label.replace('"', "'"), " ".join(cells)))
+    colors = ("#4477aa", "#ee6677", "#228833")
+    plots = []
+    for i, name in enumerate(series):
+        col = 2 + i * (3 if bars else 1)
+        using = "%d:%d:%d" % (col, col + 1, col + 2) if bars else "%d" % col
+        plots.append("%s using %s%s title '%s' lc rgb '%s'" % (
+            "'%s'" % data if i == 0 else "''", using, ":xtic(1)" if i == 0 else "", name,
+            colors[i % len(colors)]))
+    lows = [x for _, vs in rows for v in vs if v is not None
+            for x in (v if isinstance(v, tuple) else (v,))]
     script = "\n".join([
         "set terminal pngcairo size 1000,560 font 'sans,10'",
         "set output '%s'" % path,
         "set title '%s'" % title,
         "set ylabel '%s'" % ylabel,
         "set style data histograms",
-        "set style histogram clustered gap 1",
+        "set style histogram %s gap 1" % ("errorbars lw 1" if bars else "clustered"),
         "set style fill solid 0.85 border -1",
         "set boxwidth 0.9",
         "set grid ytics",
         "set xtics rotate by -30 scale 0",
-        "set yrange [0:*]" if all(r[1] >= 0 and (r[2] or 0) >= 0 for r in rows) else "",
+        "set yrange [0:*]" if min(lows, default=0) >= 0 else "",
         "set key top left",
-        plot, ""])
+        "plot " + ", ".join(plots), ""])
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
 
 def charts(results, docdir, work):
-    """Two PNGs next to the doc: /bin/true per runner, and per-layer cost."""
+    """Two PNGs next to the doc: /bin/true per runner (median, bars from the
+    25th to the 75th percentile), and what each layer adds."""
     out = []
     true_w = next(w for w in results["workloads"] if w["key"] == "true")
-    rows = [(rn.by_key(k).label, s[1] * 1000, None) for k, s in
-            ((r.key, true_w["stats"].get(r.key)) for r in rn.RUNNERS) if s]
-    p = os.path.join(docdir, "benchmarks-runners.png")
-    write_chart(os.path.join(work, "runners.png"), "/bin/true: median per runner",
-                "milliseconds", rows)
-    os.replace(os.path.join(work, "runners.png"), p)
+    rows = [(r.short, [tuple(x * 1000 for x in true_w["stats"][r.key])])
+            for r in rn.RUNNERS if r.key in true_w["stats"]]
+    tmp = os.path.join(work, "chart.png")
+    write_chart(tmp, "/bin/true: median per runner, bars p25-p75", "milliseconds", rows,
+                ["median"])
+    os.replace(tmp, os.path.join(docdir, "benchmarks-runners.png"))
     out.append(("benchmarks-runners.png", "/bin/true, median per runner"))
     costs = layer_costs(results)
     layers = []
-    for (kind, layer) in costs:
+    for (_, layer) in costs:
         if layer not in layers:
             layers.append(layer)
     rows = []
     for wkey, title in (("true", "/bin/true"), ("pass", "python3 -c pass")):
         for layer in layers:
-            root = costs.get(("root", layer), {}).get(wkey)
-            rl = costs.get(("rootless", layer), {}).get(wkey)
-            if root is None and rl is None:
-                continue
-            rows.append(("%s, %s" % (layer, title), (root or 0) * 1000,
-                         rl * 1000 if rl is not None else None))
+            vals = [costs.get((kind, layer), {}).get(wkey) for kind in ("root", "rootless")]
+            if any(v is not None for v in vals):
+                rows.append(("%s, %s" % (layer, title),
+                             [v * 1000 if v is not None else None for v in vals]))
     if rows:
-        write_chart(os.path.join(work, "layers.png"),
-                    "What each layer adds to sbx run (median difference)", "milliseconds",
-                    rows)
-        os.replace(os.path.join(work, "layers.png"),
-                   os.path.join(docdir, "benchmarks-layers.png"))
-        out.append(("benchmarks-layers.png", "cost of each layer, root and rootless"))
+        write_chart(tmp, "What each layer adds to sbx run (difference of medians)",
+                    "milliseconds", rows, ["root", "rootless"])
+        os.replace(tmp, os.path.join(docdir, "benchmarks-layers.png"))
+        out.append(("benchmarks-layers.png", "what each layer adds, root and rootless"))
     return out
 
 

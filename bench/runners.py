@@ -55,9 +55,10 @@ class Runner:
     (root / rootless decide which bwrap a row is put next to); layer: for the
     'sbx minus one layer' rows, the layer removed."""
 
-    def __init__(self, key, label, kind, build, layer=None, variant=False, only=None):
+    def __init__(self, key, label, short, kind, build, layer=None, variant=False, only=None):
         self.key = key
         self.label = label
+        self.short = short          # for charts
         self.kind = kind
         self.build = build          # (Workload, Env) -> argv, or None
         self.layer = layer
@@ -130,31 +131,31 @@ def _runc(w, e, loop=0):
 
 
 RUNNERS = [
-    Runner("bare", "bare fork+exec (host)", "bare", lambda w, e: list(w.host_argv)),
-    Runner("chroot", "bare chroot into the rootfs", "bare",
+    Runner("bare", "bare fork+exec (host)", "bare", "bare", lambda w, e: list(w.host_argv)),
+    Runner("chroot", "bare chroot into the rootfs", "chroot", "bare",
            lambda w, e: ["chroot", e.rootfs] + w.argv if w.chroot else None),
-    Runner("setpriv", "setpriv alone (the rootless rows' wrapper)", "bare",
+    Runner("setpriv", "setpriv alone (the rootless rows' wrapper)", "setpriv", "bare",
            lambda w, e: SETPRIV + ["/bin/true"], only={"true"}),
-    Runner("sbx", "sbx root, every layer", "root", _sbx([])),
-    Runner("sbx-net", "sbx root − net namespace", "root", _sbx(["--network", "host"]),
-           layer="net namespace", variant=True),
-    Runner("sbx-seccomp", "sbx root − seccomp", "root", _sbx(["--seccomp", "unconfined"]),
-           layer="seccomp", variant=True),
-    Runner("sbx-cgroup", "sbx root − cgroup", "root",
+    Runner("sbx", "sbx root, every layer", "sbx", "root", _sbx([])),
+    Runner("sbx-net", "sbx root − net namespace", "sbx −net", "root",
+           _sbx(["--network", "host"]), layer="net namespace", variant=True),
+    Runner("sbx-seccomp", "sbx root − seccomp", "sbx −seccomp", "root",
+           _sbx(["--seccomp", "unconfined"]), layer="seccomp", variant=True),
+    Runner("sbx-cgroup", "sbx root − cgroup", "sbx −cgroup", "root",
            _sbx(["--cgroup-parent", NO_SUCH_CGROUP, "--allow-no-cgroup"]),
            layer="cgroup", variant=True),
-    Runner("sbx-wrapper", "sbx root, as the strategy wrapper runs it", "root",
-           _sbx_wrapper_style, variant=True, only={"strategy"}),
-    Runner("sbx-rl", "sbx rootless, every layer (no cgroup here)", "rootless",
+    Runner("sbx-wrapper", "sbx root, as the strategy wrapper runs it", "sbx wrapper-style",
+           "root", _sbx_wrapper_style, variant=True, only={"strategy"}),
+    Runner("sbx-rl", "sbx rootless, every layer (no cgroup here)", "sbx rootless", "rootless",
            _sbx([], rootless=True)),
-    Runner("sbx-rl-net", "sbx rootless − net namespace", "rootless",
+    Runner("sbx-rl-net", "sbx rootless − net namespace", "sbx rootless −net", "rootless",
            _sbx(["--network", "host"], rootless=True), layer="net namespace", variant=True),
-    Runner("sbx-rl-seccomp", "sbx rootless − seccomp", "rootless",
+    Runner("sbx-rl-seccomp", "sbx rootless − seccomp", "sbx rootless −seccomp", "rootless",
            _sbx(["--seccomp", "unconfined"], rootless=True), layer="seccomp", variant=True),
-    Runner("bwrap", "bubblewrap root", "peer-root", _bwrap(False)),
-    Runner("bwrap-rl", "bubblewrap rootless", "peer-rootless", _bwrap(True)),
-    Runner("crun", "crun (root, no cgroup)", "peer-root", _crun),
-    Runner("runc", "runc (root, cgroup v1)", "peer-root", _runc),
+    Runner("bwrap", "bubblewrap root", "bwrap", "peer-root", _bwrap(False)),
+    Runner("bwrap-rl", "bubblewrap rootless", "bwrap rootless", "peer-rootless", _bwrap(True)),
+    Runner("crun", "crun (root, no cgroup)", "crun", "peer-root", _crun),
+    Runner("runc", "runc (root, cgroup v1)", "runc", "peer-root", _runc),
 ]
 
 # Which sbx row a layer row is compared with.
