@@ -218,9 +218,11 @@ static int write_data(struct rfs_extract *x, struct archive *a, int fd, struct a
 {
 	const void *buf;
 	size_t size;
-	la_int64_t off;
+	la_int64_t off, end = 0;
 	int r;
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+		if (off + (la_int64_t)size > end)
+			end = off + (la_int64_t)size;
 		x->used += size;
 		if (x->used > x->max_size)
 			return sbx_error_set(err, EFBIG, "image larger than the --max-size limit of %llu bytes",
@@ -241,7 +243,7 @@ static int write_data(struct rfs_extract *x, struct archive *a, int fd, struct a
 	if (r != ARCHIVE_EOF)
 		return sbx_error_set(err, 0, "reading its data: %s", archive_error_string(a));
 	/* Sparse files end in a hole that no block covers. */
-	if (archive_entry_size_is_set(e) && ftruncate(fd, archive_entry_size(e)) < 0)
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) > end && ftruncate(fd, archive_entry_size(e)) < 0)
 		return sbx_error_set(err, errno, "ftruncate");
 	return 0;
 }

@@ -724,3 +724,131 @@ Test(rootfs_build_run, dockerfile_sandbox_runs_pandas_as_image_user, .init = set
 	cr_assert_eq(stat(cmd, &sb), 0);
 	cr_assert_eq(sb.st_uid, SBX_DEFAULT_IDMAP_BASE);
 }
+
+/* ---- compression and index selection ------------------------------------ */
+
+static void write_zstd_tar(const char *path, const char *name, const char *data)
+{
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	cr_assert_eq(archive_write_add_filter_zstd(a), ARCHIVE_OK, "libarchive without zstd");
+	cr_assert_eq(archive_write_open_filename(a, path), ARCHIVE_OK);
+	struct archive_entry *x = archive_entry_new();
+	archive_entry_set_pathname(x, name);
+	archive_entry_set_mtime(x, 1700000000, 0); /* as write_tar: same uncompressed bytes */
+	archive_entry_set_filetype(x, AE_IFREG);
+	archive_entry_set_perm(x, 0644);
+	archive_entry_set_size(x, (la_int64_t)strlen(data));
+	archive_write_header(a, x);
+	archive_write_data(a, data, strlen(data));
+	archive_entry_free(x);
+	archive_write_close(a);
+	archive_write_free(a);
+}
+
+Test(rootfs_import, zstd_layers)
+{
+	char zs[400], plain[400], dir[400];
+	snprintf(zs, sizeof(zs), "%s/l.tar.zst", tmp);
+	snprintf(plain, sizeof(plain), "%s/l.tar", tmp);
+	snprintf(dir, sizeof(dir), "%s/layout", tmp);
+	write_zstd_tar(zs, "z", "zstd\n");
+	struct ent e[] = {{"z", AE_IFREG, "zstd\n", 0}};
+	write_tar(plain, e, 1, 0);
+	const char *layers[] = {zs}, *plains[] = {plain};
+	make_oci(dir, layers, plains, 1);
+	char *msg = NULL;
+	cr_assert_eq(do_import(dir, 0, &msg, NULL), 0, "%s", msg);
+	char p[400];
+	snprintf(p, sizeof(p), "%s/z", out);
+	size_t n;
+	char *c = slurp(p, &n);
+	cr_assert(n == 5 && memcmp(c, "zstd\n", 5) == 0);
+	free(c);
+}
+
+/* index.json with the one manifest listed for two platforms (and, in the
+ * last case, twice without any). */
+static void rewrite_index(const char *dir, const char *entries_fmt)
+{
+	char p[500];
+	snprintf(p, sizeof(p), "%s/index.json", dir);
+	size_t n;
+	char *idx = slurp(p, &n);
+	char *d = strstr(idx, "sha256:");
+	char dig[RFS_DIGEST_LEN];
+	memcpy(dig, d, RFS_DIGEST_LEN - 1);
+	dig[RFS_DIGEST_LEN - 1] = '\0';
+	char *sz = strstr(idx, "\"size\":");
+	long size = strtol(sz + 7, NULL, 10);
+	free(idx);
+	char *body = NULL;
+	cr_assert_gt(asprintf(&body, entries_fmt, dig, size, dig, size), 0);
+	char *doc = NULL;
+	cr_assert_gt(asprintf(&doc, "{\"schemaVersion\":2,\"manifests\":[%s]}", body), 0);
+	write_file(p, doc);
+	free(body);
+	free(doc);
+}
+
+static void make_simple_layout(char *dir, size_t dsz)
+{
+	char l1[400];
+	snprintf(l1, sizeof(l1), "%s/l1.tar", tmp);
+	snprintf(dir, dsz, "%s/layout", tmp);
+	struct ent e[] = {{"f", AE_IFREG, "x\n", 0}};
+	write_tar(l1, e, 1, 0);
+	const char *layers[] = {l1}, *plain[] = {NULL};
+	make_oci(dir, layers, plain, 1);
+}
+
+#define M "\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%ld"
+
+Test(rootfs_import, platform_picked_from_index)
+{
+	char dir[400];
+	make_simple_layout(dir, sizeof(dir));
+	rewrite_index(dir, "{" M ",\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}},"
+			   "{" M ",\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}");
+	char *msg = NULL;
+	cr_assert_eq(do_import(dir, 0, &msg, NULL), 0, "%s", msg);
+
+	/* Asking for arm64 finds the arm64 entry, whose config says amd64. */
+	rfs_remove_path(out);
+	char p[450];
+	snprintf(p, sizeof(p), "%s.image-config.json", out);
+	unlink(p);
+	struct rfs_import_opts o;
+	rfs_import_opts_init(&o);
+	o.source = dir;
+	o.out = out;
+	o.platform = "linux/arm64";
+	struct sbx_error *err = NULL;
+	cr_assert_lt(rfs_import(&o, &err), 0);
+	cr_assert(strstr(err->msg, "the image is for linux/amd64, not linux/arm64"), "%s", err->msg);
+	sbx_error_free(&err);
+	o.platform = "linux/s390x";
+	cr_assert_lt(rfs_import(&o, &err), 0);
+	cr_assert(strstr(err->msg, "no image for linux/s390x"), "%s", err->msg);
+	sbx_error_free(&err);
+	assert_nothing_left();
+}
+
+Test(rootfs_import, ambiguous_index_needs_ref)
+{
+	char dir[400];
+	make_simple_layout(dir, sizeof(dir));
+	rewrite_index(dir, "{" M ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"one\"}},"
+			   "{" M ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"two\"}}");
+	char *msg = NULL;
+	cr_assert_lt(do_import(dir, 0, &msg, NULL), 0);
+	cr_assert(strstr(msg, "choose one with --ref NAME"), "%s", msg);
+	free(msg);
+	struct rfs_import_opts o;
+	rfs_import_opts_init(&o);
+	o.source = dir;
+	o.out = out;
+	o.ref = "two";
+	struct sbx_error *err = NULL;
+	cr_assert_eq(rfs_import(&o, &err), 0, "%s", err ? err->msg : "");
+}
