@@ -356,6 +356,11 @@ int sbx_config_validate(struct sbx_config *c, struct sbx_error **err)
 		for (size_t j = 0; j < c->n_binds; j++)
 			if (strcmp(c->tmpfs[i].target, c->binds[j].target) == 0)
 				return sbx_error_set(err, 0, "'%s' is both a bind and a tmpfs target", c->tmpfs[i].target);
+	/* Below a few MiB not even the sandbox's own setup fits: the run would
+	 * be OOM-killed before the workload starts, which explains nothing. */
+	if (c->limits.memory < SBX_MIN_MEMORY)
+		return sbx_error_set(err, 0, "memory limit %llu bytes is below the minimum of 4M",
+				     (unsigned long long)c->limits.memory);
 	if (c->limits.tmp == 0)
 		return sbx_error_set(err, 0, "limits.tmp must be greater than zero");
 	if (c->limits.output == 0)

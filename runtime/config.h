@@ -41,6 +41,7 @@ struct sbx_limits {
 };
 
 #define SBX_UNSET UINT64_MAX
+#define SBX_MIN_MEMORY (4ull << 20)
 
 struct sbx_config {
 	char *rootfs;

@@ -25,7 +25,7 @@ $(BUILD)/sbx-probe: tests/helpers/sbx-probe.c
 # depend on $(BUILD), so sanitizer builds share it).  The probe is copied in.
 ROOTFS := build/rootfs
 MIRROR ?= http://deb.debian.org/debian
-build/rootfs/.sbx-fixture: tests/module.mk
+build/rootfs/.sbx-fixture:
 	rm -rf build/rootfs.tmp
 	@mkdir -p build
 	mmdebstrap --quiet --variant=minbase --include=python3,python3-pandas,python3-numpy \
