@@ -313,3 +313,17 @@ Test(validate, requires_rootfs_and_command)
 	sbx_error_free(&err);
 	sbx_config_free(&c);
 }
+
+Test(validate, memory_below_the_minimum_is_refused)
+{
+	struct sbx_config c;
+	struct sbx_error *err = NULL;
+	sbx_config_init(&c);
+	sbx_config_set_string(&c.rootfs, "/");
+	char *argv[] = { "run", "--memory", "1M", "--", "/bin/true", NULL };
+	cr_assert_eq(sbx_cli_parse_run(5, argv, &c, &err), 0);
+	cr_expect_lt(sbx_config_validate(&c, &err), 0);
+	cr_expect(err && strstr(err->msg, "minimum of 4M"), "%s", err ? err->msg : "");
+	sbx_error_free(&err);
+	sbx_config_free(&c);
+}
