@@ -274,7 +274,7 @@ def _true_argvs(env, w):
     name the container (and runc's bundle its cgroup) with "{loop}", which
     bench/spawn replaces by the loop's index."""
     out = {}
-    for key in ("bare", "sbx", "sbx-rl", "bwrap", "bwrap-rl", "crun", "runc"):
+    for key in ("bare", "sbx", "sbx-cgroup", "sbx-rl", "bwrap", "bwrap-rl", "crun", "runc"):
         if key in ("crun", "runc"):
             argv = (rn._crun if key == "crun" else rn._runc)(w, env, "{loop}")
         else:
@@ -306,16 +306,17 @@ def time_rss(env, w, spawn, n, child_env):
 
 
 def time_phases(env, w, spawner, n, rl_dir):
-    log("phases: %d runs each, root and rootless" % n)
-    root = rn.by_key("sbx").build(w, env)
-    rootless = rn.by_key("sbx-rl").build(w, env)
+    log("phases: %d runs each, root (with and without cgroup) and rootless" % n)
 
-    def with_report(argv):
+    def with_report(key):
+        argv = rn.by_key(key).build(w, env)
         i = argv.index("--")
         return lambda path: argv[:i] + ["--report", path] + argv[i:]
+    report = os.path.join(env.work, "rep.json")
     return {
-        "root": measure.phases(spawner, with_report(root), os.path.join(env.work, "rep.json"), n),
-        "rootless": measure.phases(spawner, with_report(rootless),
+        "root": measure.phases(spawner, with_report("sbx"), report, n),
+        "root without cgroup": measure.phases(spawner, with_report("sbx-cgroup"), report, n),
+        "rootless": measure.phases(spawner, with_report("sbx-rl"),
                                    os.path.join(rl_dir, "rep.json"), n),
     }
 
