@@ -210,8 +210,10 @@ def main():
     os.chown(rl_dir, rn.NOBODY, rn.NOBODY)
     for d in ("out-bare", "out-sbx"):
         os.makedirs(os.path.join(work, d))
-    # Interrupts become exceptions, so the finally below always cleans up.
+    # Interrupts become exceptions, so the finally below always cleans up
+    # (SIGINT explicitly: started in the background, it would be ignored).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     child_env = {"PATH": PATH, "PYTHONDONTWRITEBYTECODE": "1"}
     results = {"machine": machine_info(env.sbx, hidden), "quick": args.quick,
                "iterations": it, "skipped": [], "notes": [], "workloads": []}
