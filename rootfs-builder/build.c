@@ -886,6 +886,10 @@ int rfs_build(const struct rfs_build_opts *o, struct sbx_error **err)
 			fflush(o->progress);
 		}
 		double ts = now();
+		if (rfs_interrupted) {
+			sbx_error_set(err, 0, "interrupted by a signal");
+			goto out;
+		}
 		if (step(&b, in, err) < 0) {
 			sbx_error_wrap(err, "%s:%d: %s", o->file, in->line, df_kind_name(in->kind));
 			goto out;

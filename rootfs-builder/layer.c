@@ -26,6 +26,8 @@ struct rfs_dir_fixup {
 	uint64_t seq;
 };
 
+volatile int rfs_interrupted;
+
 void rfs_extract_init(struct rfs_extract *x, int rootfd)
 {
 	memset(x, 0, sizeof(*x));
@@ -383,8 +385,9 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 		/* The sandbox brings its own minimal /dev; a device node in the
 		 * image could only widen access (a 0666 disk node stays openable
 		 * inside a user namespace), so none is ever created. */
-		x->devices_skipped++;
-		warn(x, d, path, "device node skipped");
+		/* Named for the first few; the import ends with the count. */
+		if (x->devices_skipped++ < 3)
+			warn(x, d, path, "device node skipped");
 		return 0;
 	default:
 		warn(x, d, path, "unsupported file type skipped");
@@ -429,6 +432,10 @@ int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct r
 	int r, n = 0;
 	while ((r = archive_read_next_header(tar, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
 		n++;
+		if (rfs_interrupted) {
+			sbx_error_set(err, 0, "interrupted by a signal");
+			goto out;
+		}
 		const char *why;
 		const char *raw_name = archive_entry_pathname(e);
 		if (raw_name == NULL) {

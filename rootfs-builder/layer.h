@@ -45,6 +45,11 @@ struct rfs_layer_desc {
 	const char *diff_id; /* of the uncompressed tar */
 };
 
+/* Set from a signal handler (SIGINT/SIGTERM): the layer being applied
+ * stops at its next entry with an error, so the normal error path removes
+ * the temporary tree. */
+extern volatile int rfs_interrupted;
+
 void rfs_extract_init(struct rfs_extract *x, int rootfd);
 int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct rfs_layer_desc *d,
 		    struct sbx_error **err);

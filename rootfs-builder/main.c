@@ -4,6 +4,7 @@
  * The work is done in the library (import.c, build.c); this file only
  * parses the command line. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,11 @@ static const struct option opts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
+
+/* Stop cleanly: the work in progress notices the flag and takes its error
+ * path, which removes the temporary trees (a child such as sbx run or
+ * mmdebstrap gets the terminal's signal too and exits). */
+static void on_signal(int sig) { rfs_interrupted = 1; }
 
 static int fail(struct sbx_error *err)
 {
@@ -165,6 +171,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	io.progress = bo.progress = quiet ? NULL : stderr;
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	int r;
 	if (is_import) {
 		if (optind != argc - 1) {

@@ -18,3 +18,8 @@ rootfs-fixtures:
 	else echo "rootfs-fixtures: not root, skipped"; fi
 
 CHECKS += rootfs-fixtures
+
+# The production sandbox image as a rootfs (RUN steps need build/sbx).
+.PHONY: sandbox-rootfs
+sandbox-rootfs: $(BUILD)/sbx-rootfs $(BUILD)/sbx
+	$(BUILD)/sbx-rootfs build -f Dockerfile.sandbox --out $(BUILD)/sandbox-rootfs --force
