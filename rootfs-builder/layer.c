@@ -289,6 +289,11 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 		}
 		if (strncmp(name, ".wh..wh.", 8) == 0)
 			return 0; /* aufs bookkeeping, nothing to apply */
+		/* A whiteout hides lower layers only, never its own layer's entry. */
+		char target[PATH_MAX];
+		snprintf(target, sizeof(target), "%.*s%s", slash ? (int)(slash - path + 1) : 0, path, name + 4);
+		if (rfs_pathset_has(written, target))
+			return 0;
 		if (rfs_remove_at(pfd, name + 4) < 0)
 			return sbx_error_set(err, errno, "removing whited-out %s", name + 4);
 		return 0;
