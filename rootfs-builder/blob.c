@@ -70,8 +70,8 @@ int rfs_source_open(struct rfs_source *s, const char *path, struct sbx_error **e
 		if (s->dirfd < 0)
 			return sbx_error_set(err, errno, "%s", path);
 		if (faccessat(s->dirfd, "index.json", R_OK, 0) < 0)
-			return sbx_error_set(err, 0, "%s: a directory but not an OCI image layout (no index.json)",
-					     path);
+			return sbx_error_set(
+			    err, 0, "%s: a directory but not an OCI image layout (no index.json)", path);
 		s->format = RFS_FMT_OCI_DIR;
 		return 0;
 	}
@@ -120,9 +120,9 @@ void rfs_source_close(struct rfs_source *s)
 }
 
 struct rfs_stream {
-	int fd;             /* file stream, or -1 */
-	struct archive *a;  /* tar member stream, or NULL */
-	int64_t next_off;   /* tar member: offset expected next */
+	int fd;		   /* file stream, or -1 */
+	struct archive *a; /* tar member stream, or NULL */
+	int64_t next_off;  /* tar member: offset expected next */
 	char *buf;
 };
 
@@ -277,8 +277,8 @@ int rfs_source_read(struct rfs_source *s, const char *name, const char *digest, 
 		rfs_hash_final(&h, got);
 		if (strcmp(got, digest) != 0) {
 			free(out);
-			return sbx_error_set(err, 0, "%s: digest mismatch: expected %s, content hashes to %s", name,
-					     digest, got);
+			return sbx_error_set(err, 0, "%s: digest mismatch: expected %s, content hashes to %s",
+					     name, digest, got);
 		}
 	}
 	out[n] = '\0';

@@ -22,7 +22,7 @@ const char *rfs_format_name(enum rfs_format f);
 
 struct rfs_source {
 	char *path;
-	int dirfd;       /* RFS_FMT_OCI_DIR: the layout's root; else -1 */
+	int dirfd; /* RFS_FMT_OCI_DIR: the layout's root; else -1 */
 	enum rfs_format format;
 };
 

@@ -302,13 +302,13 @@ static int from_debian(struct build *b, struct stage *s, const char *suite, int 
 	argv[n++] = "--skip=output/dev"; /* the sandbox brings its own /dev */
 	if (slim) {
 		static const char *excl[] = {
-			"--dpkgopt=path-exclude=/usr/share/doc/*",
-			"--dpkgopt=path-include=/usr/share/doc/*/copyright",
-			"--dpkgopt=path-exclude=/usr/share/man/*",
-			"--dpkgopt=path-exclude=/usr/share/groff/*",
-			"--dpkgopt=path-exclude=/usr/share/info/*",
-			"--dpkgopt=path-exclude=/usr/share/lintian/*",
-			"--dpkgopt=path-exclude=/usr/share/locale/*",
+		    "--dpkgopt=path-exclude=/usr/share/doc/*",
+		    "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+		    "--dpkgopt=path-exclude=/usr/share/man/*",
+		    "--dpkgopt=path-exclude=/usr/share/groff/*",
+		    "--dpkgopt=path-exclude=/usr/share/info/*",
+		    "--dpkgopt=path-exclude=/usr/share/lintian/*",
+		    "--dpkgopt=path-exclude=/usr/share/locale/*",
 		};
 		for (size_t i = 0; i < sizeof(excl) / sizeof(*excl); i++)
 			argv[n++] = excl[i];
@@ -419,10 +419,11 @@ static int do_from(struct build *b, const struct df_instr *in, struct sbx_error 
 		if (from_debian(b, s, suite, slim, err) < 0)
 			goto out;
 	} else {
-		sbx_error_set(err, 0,
-			      "FROM %s: not available without a registry; use scratch, debian:SUITE[-slim], an "
-			      "earlier stage, or --base %s=ARCHIVE",
-			      img, img);
+		sbx_error_set(
+		    err, 0,
+		    "FROM %s: not available without a registry; use scratch, debian:SUITE[-slim], an "
+		    "earlier stage, or --base %s=ARCHIVE",
+		    img, img);
 		goto out;
 	}
 	ret = 0;
@@ -439,14 +440,18 @@ static int resolve_user(struct stage *s, const char *user, int64_t *uid, int64_t
 	sbx_image_config_init(&ic);
 	ic.user = user ? strdup(user) : NULL;
 	cleanup_close int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = fd < 0 ? sbx_error_set(err, errno, "%s", s->dir) : sbx_image_config_resolve_user(&ic, fd, err);
+	int r =
+	    fd < 0 ? sbx_error_set(err, errno, "%s", s->dir) : sbx_image_config_resolve_user(&ic, fd, err);
 	*uid = ic.uid;
 	*gid = ic.gid;
 	sbx_image_config_free(&ic);
 	return r;
 }
 
-static char *workdir_of(struct stage *s) { return s->workdir ? s->workdir : "/"; }
+static char *workdir_of(struct stage *s)
+{
+	return s->workdir ? s->workdir : "/";
+}
 
 /* Bring the host's resolver configuration in for RUN (the network is the
  * host's); removed again after the step when the image had none. */
@@ -586,7 +591,10 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 		words[i] = expand(b, s, in->args[i]);
 	int ret = -1;
 	int root = -1;
-	struct rfs_copy c = {.srcs = words, .n_srcs = in->n_args - 1, .chmod = -1, .add = in->kind == DF_ADD,
+	struct rfs_copy c = {.srcs = words,
+			     .n_srcs = in->n_args - 1,
+			     .chmod = -1,
+			     .add = in->kind == DF_ADD,
 			     .tmpdir = b->tmpdir};
 	char dest[PATH_MAX];
 	const char *d = words[in->n_args - 1];
@@ -602,7 +610,8 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 	c.dest = dest;
 	for (size_t i = 0; i + 1 < in->n_args; i++)
 		if (in->kind == DF_ADD && (strstr(words[i], "://") || strncmp(words[i], "git@", 4) == 0)) {
-			sbx_error_set(err, 0, "ADD %s: remote sources are not supported; download it first", words[i]);
+			sbx_error_set(err, 0, "ADD %s: remote sources are not supported; download it first",
+				      words[i]);
 			goto out;
 		}
 	if (in->from) {

@@ -16,7 +16,10 @@
 #include "rootfs-builder/safefs.h"
 #include "runtime/cleanup.h"
 
-static int is_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
+static int is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
 
 /* A tar of the sources, written as the layer that COPY adds. */
 struct packer {

@@ -12,15 +12,15 @@
 #include "runtime/error.h"
 
 struct rfs_copy {
-	const char *src_root;  /* context directory, or an earlier stage's rootfs */
-	char **srcs;           /* relative to src_root (leading '/' allowed), globs allowed */
+	const char *src_root; /* context directory, or an earlier stage's rootfs */
+	char **srcs;	      /* relative to src_root (leading '/' allowed), globs allowed */
 	size_t n_srcs;
-	const char *dest;      /* absolute path in the image */
-	uid_t uid;             /* owner inside the image */
+	const char *dest; /* absolute path in the image */
+	uid_t uid;	  /* owner inside the image */
 	gid_t gid;
-	int chmod;             /* -1 = keep the sources' modes */
-	int add;               /* ADD: local tar archives are extracted */
-	const char *tmpdir;    /* where the temporary tar goes */
+	int chmod;	    /* -1 = keep the sources' modes */
+	int add;	    /* ADD: local tar archives are extracted */
+	const char *tmpdir; /* where the temporary tar goes */
 };
 
 int rfs_copy_into(struct rfs_extract *x, const struct rfs_copy *c, struct sbx_error **err);

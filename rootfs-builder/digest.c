@@ -34,4 +34,7 @@ int rfs_digest_valid(const char *digest)
 	return 1;
 }
 
-const char *rfs_digest_hex(const char *digest) { return digest + 7; }
+const char *rfs_digest_hex(const char *digest)
+{
+	return digest + 7;
+}

@@ -12,9 +12,17 @@ static const struct {
 	const char *name;
 	enum df_kind kind;
 } keywords[] = {
-	{"FROM", DF_FROM}, {"RUN", DF_RUN},     {"COPY", DF_COPY},       {"ADD", DF_ADD},
-	{"ENV", DF_ENV},   {"ARG", DF_ARG},     {"WORKDIR", DF_WORKDIR}, {"USER", DF_USER},
-	{"LABEL", DF_LABEL}, {"CMD", DF_CMD},   {"ENTRYPOINT", DF_ENTRYPOINT},
+    {"FROM", DF_FROM},
+    {"RUN", DF_RUN},
+    {"COPY", DF_COPY},
+    {"ADD", DF_ADD},
+    {"ENV", DF_ENV},
+    {"ARG", DF_ARG},
+    {"WORKDIR", DF_WORKDIR},
+    {"USER", DF_USER},
+    {"LABEL", DF_LABEL},
+    {"CMD", DF_CMD},
+    {"ENTRYPOINT", DF_ENTRYPOINT},
 };
 
 const char *df_kind_name(enum df_kind k)
@@ -283,16 +291,18 @@ static int parse_flags(struct df_instr *in, const char **rest, struct sbx_error 
 		char **slot = NULL;
 		if (in->kind == DF_COPY && nl == 4 && strncmp(p + 2, "from", 4) == 0)
 			slot = &in->from;
-		else if ((in->kind == DF_COPY || in->kind == DF_ADD) && nl == 5 && strncmp(p + 2, "chown", 5) == 0)
+		else if ((in->kind == DF_COPY || in->kind == DF_ADD) && nl == 5 &&
+			 strncmp(p + 2, "chown", 5) == 0)
 			slot = &in->chown;
-		else if ((in->kind == DF_COPY || in->kind == DF_ADD) && nl == 5 && strncmp(p + 2, "chmod", 5) == 0)
+		else if ((in->kind == DF_COPY || in->kind == DF_ADD) && nl == 5 &&
+			 strncmp(p + 2, "chmod", 5) == 0)
 			slot = &in->chmod;
 		else if (in->kind == DF_FROM && nl == 8 && strncmp(p + 2, "platform", 8) == 0)
 			slot = &in->platform;
 		if (slot == NULL || val == NULL || *val == '\0') {
 			free(val);
-			return sbx_error_set(err, 0, "%s: unsupported flag %.*s", df_kind_name(in->kind), (int)(e - p),
-					     p);
+			return sbx_error_set(err, 0, "%s: unsupported flag %.*s", df_kind_name(in->kind),
+					     (int)(e - p), p);
 		}
 		free(*slot);
 		*slot = val;
@@ -344,8 +354,9 @@ static int parse_instr(struct df_instr *in, const char *text, struct sbx_error *
 			found = 1;
 		}
 	if (!found)
-		return sbx_error_set(err, 0, "unsupported instruction %.*s (supported: FROM RUN COPY ADD ENV ARG "
-					     "WORKDIR USER LABEL CMD ENTRYPOINT)",
+		return sbx_error_set(err, 0,
+				     "unsupported instruction %.*s (supported: FROM RUN COPY ADD ENV ARG "
+				     "WORKDIR USER LABEL CMD ENTRYPOINT)",
 				     (int)kl, kw);
 	while (isspace((unsigned char)*p))
 		p++;
@@ -422,7 +433,8 @@ int df_parse(const char *text, const char *name, struct df_file *f, struct sbx_e
 	if (n) {
 		free(buf);
 		df_free(f);
-		return sbx_error_set(err, 0, "%s:%d: the last instruction ends with a line continuation", name, start);
+		return sbx_error_set(err, 0, "%s:%d: the last instruction ends with a line continuation",
+				     name, start);
 	}
 	free(buf);
 	if (f->n == 0)
@@ -433,7 +445,8 @@ int df_parse(const char *text, const char *name, struct df_file *f, struct sbx_e
 	if (i == f->n || f->instrs[i].kind != DF_FROM) {
 		int l = i < f->n ? f->instrs[i].line : 0;
 		df_free(f);
-		return sbx_error_set(err, 0, "%s:%d: the first instruction must be FROM (after global ARGs)", name, l);
+		return sbx_error_set(err, 0, "%s:%d: the first instruction must be FROM (after global ARGs)",
+				     name, l);
 	}
 	return 0;
 oom:

@@ -24,11 +24,11 @@ enum df_kind {
 
 struct df_instr {
 	enum df_kind kind;
-	int line;      /* first line of the instruction, from 1 */
-	char *text;    /* the instruction as written (continuations joined), for progress */
-	char *rest;    /* everything after the keyword and the --flags */
-	int json;      /* exec form: args came from a JSON array */
-	char **args;   /* exec form elements, or whitespace-split words (quotes kept) */
+	int line;    /* first line of the instruction, from 1 */
+	char *text;  /* the instruction as written (continuations joined), for progress */
+	char *rest;  /* everything after the keyword and the --flags */
+	int json;    /* exec form: args came from a JSON array */
+	char **args; /* exec form elements, or whitespace-split words (quotes kept) */
 	size_t n_args;
 	/* --flags (COPY/ADD: from, chown, chmod; FROM: platform) */
 	char *from, *chown, *chmod, *platform;

@@ -28,7 +28,10 @@ int rfs_platform_parse(const char *s, struct rfs_platform *p, struct sbx_error *
 	return 0;
 }
 
-static char *xstrdup(const char *s) { return s ? strdup(s) : NULL; }
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
 
 static json_t *load_json(struct rfs_source *s, const char *name, const char *digest, struct sbx_error **err)
 {
@@ -80,8 +83,8 @@ static int platform_matches(json_t *desc, const struct rfs_platform *p)
 }
 
 /* Collect, depth first, the image manifests an index leads to. */
-static int collect(struct rfs_source *s, json_t *index, const struct rfs_platform *p, const char *ref, int depth,
-		   json_t *out, struct sbx_error **err)
+static int collect(struct rfs_source *s, json_t *index, const struct rfs_platform *p, const char *ref,
+		   int depth, json_t *out, struct sbx_error **err)
 {
 	json_t *ms = json_object_get(index, "manifests");
 	if (!json_is_array(ms))
@@ -92,7 +95,8 @@ static int collect(struct rfs_source *s, json_t *index, const struct rfs_platfor
 	{
 		if (ref && depth == 0) {
 			json_t *ann = json_object_get(d, "annotations");
-			const char *name = json_string_value(json_object_get(ann, "org.opencontainers.image.ref.name"));
+			const char *name =
+			    json_string_value(json_object_get(ann, "org.opencontainers.image.ref.name"));
 			if (name == NULL || strcmp(name, ref) != 0)
 				continue;
 		}
@@ -125,7 +129,8 @@ static int set_layers_from_config(struct rfs_image *img, struct sbx_error **err)
 	for (size_t i = 0; i < img->n_layers; i++) {
 		const char *id = json_string_value(json_array_get(ids, i));
 		if (!rfs_digest_valid(id))
-			return sbx_error_set(err, 0, "image config: diff_id %zu is not a sha256 digest", i + 1);
+			return sbx_error_set(err, 0, "image config: diff_id %zu is not a sha256 digest",
+					     i + 1);
 		if ((img->layers[i].diff_id = strdup(id)) == NULL)
 			return sbx_error_set(err, ENOMEM, "strdup");
 	}
@@ -137,13 +142,13 @@ static int check_config_platform(struct rfs_image *img, const struct rfs_platfor
 	const char *os = json_string_value(json_object_get(img->config, "os"));
 	const char *arch = json_string_value(json_object_get(img->config, "architecture"));
 	if ((os && strcmp(os, p->os)) || (arch && strcmp(arch, p->arch)))
-		return sbx_error_set(err, 0, "the image is for %s/%s, not %s/%s (see --platform)", os ? os : "?",
-				     arch ? arch : "?", p->os, p->arch);
+		return sbx_error_set(err, 0, "the image is for %s/%s, not %s/%s (see --platform)",
+				     os ? os : "?", arch ? arch : "?", p->os, p->arch);
 	return 0;
 }
 
-static int load_oci(struct rfs_source *s, const struct rfs_platform *p, const char *ref, struct rfs_image *img,
-		    struct sbx_error **err)
+static int load_oci(struct rfs_source *s, const struct rfs_platform *p, const char *ref,
+		    struct rfs_image *img, struct sbx_error **err)
 {
 	json_t *index = load_json(s, "index.json", NULL, err);
 	if (index == NULL)
@@ -158,7 +163,8 @@ static int load_oci(struct rfs_source *s, const struct rfs_platform *p, const ch
 			sbx_error_set(err, 0, "no image for %s/%s%s%s in index.json", p->os, p->arch,
 				      ref ? " named " : "", ref ? ref : "");
 		else
-			sbx_error_set(err, 0, "index.json has %zu images for %s/%s; choose one with --ref NAME",
+			sbx_error_set(err, 0,
+				      "index.json has %zu images for %s/%s; choose one with --ref NAME",
 				      json_array_size(found), p->os, p->arch);
 		goto fail;
 	}
@@ -230,7 +236,7 @@ static int load_docker(struct rfs_source *s, const struct rfs_platform *p, const
 			size_t j;
 			json_t *t;
 			json_array_foreach(json_object_get(e, "RepoTags"), j, t) hit |=
-				json_is_string(t) && strcmp(json_string_value(t), ref) == 0;
+			    json_is_string(t) && strcmp(json_string_value(t), ref) == 0;
 			if (!hit)
 				continue;
 		}
@@ -240,7 +246,8 @@ static int load_docker(struct rfs_source *s, const struct rfs_platform *p, const
 	if (n != 1) {
 		json_decref(man);
 		if (n)
-			return sbx_error_set(err, 0, "manifest.json lists %zu images; choose one with --ref NAME", n);
+			return sbx_error_set(err, 0,
+					     "manifest.json lists %zu images; choose one with --ref NAME", n);
 		return sbx_error_set(err, 0, "manifest.json lists no image%s", ref ? " with that name" : "");
 	}
 	const char *cname = json_string_value(json_object_get(pick, "Config"));

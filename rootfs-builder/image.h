@@ -12,16 +12,16 @@
 #include "runtime/error.h"
 
 struct rfs_image_layer {
-	char *name;     /* file inside the source */
-	char *digest;   /* of the blob as stored; NULL when unknown (docker-archive) */
-	int64_t size;   /* -1 when unknown */
-	char *diff_id;  /* from the config's rootfs.diff_ids */
+	char *name;    /* file inside the source */
+	char *digest;  /* of the blob as stored; NULL when unknown (docker-archive) */
+	int64_t size;  /* -1 when unknown */
+	char *diff_id; /* from the config's rootfs.diff_ids */
 };
 
 struct rfs_image {
 	char *manifest_digest; /* NULL for docker-archive */
 	char *config_digest;
-	json_t *config;        /* the image config document */
+	json_t *config; /* the image config document */
 	struct rfs_image_layer *layers;
 	size_t n_layers;
 };

@@ -184,7 +184,10 @@ int sbx_image_config_resolve_user(struct sbx_image_config *c, int rootfd, struct
 	return 0;
 }
 
-static json_t *opt_str(const char *s) { return s ? json_string(s) : json_null(); }
+static json_t *opt_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
 
 int sbx_image_config_write(const struct sbx_image_config *c, const char *path, struct sbx_error **err)
 {

@@ -14,13 +14,13 @@
 #define SBX_IMAGE_CONFIG_VERSION 1
 
 struct sbx_image_config {
-	char **env;        /* NULL-terminated KEY=VALUE, or NULL */
+	char **env;	   /* NULL-terminated KEY=VALUE, or NULL */
 	char **entrypoint; /* NULL-terminated, or NULL = none */
-	char **cmd;        /* NULL-terminated, or NULL = none */
-	char *workdir;     /* NULL = "/" */
-	char *user;        /* as the image says it ("strategy", "1000:1000"), or NULL */
+	char **cmd;	   /* NULL-terminated, or NULL = none */
+	char *workdir;	   /* NULL = "/" */
+	char *user;	   /* as the image says it ("strategy", "1000:1000"), or NULL */
 	int64_t uid, gid;  /* user resolved against the rootfs' /etc/passwd; -1 = unknown */
-	json_t *labels;    /* object, or NULL */
+	json_t *labels;	   /* object, or NULL */
 	/* Where it came from (informational). */
 	char *source, *format, *manifest, *config_digest, *platform;
 };

@@ -138,7 +138,7 @@ static int import_into(const struct rfs_import_opts *o, int rootfd, struct sbx_i
 				fputc('\n', o->progress);
 			}
 			struct rfs_layer_desc d = {
-				.label = label, .digest = l->digest, .size = l->size, .diff_id = l->diff_id};
+			    .label = label, .digest = l->digest, .size = l->size, .diff_id = l->diff_id};
 			struct rfs_stream *st = NULL;
 			if (rfs_stream_open(&src, l->name, &st, err) < 0) {
 				sbx_error_wrap(err, "%s", label);
@@ -154,7 +154,8 @@ static int import_into(const struct rfs_import_opts *o, int rootfd, struct sbx_i
 		ic->manifest = img.manifest_digest ? strdup(img.manifest_digest) : NULL;
 		ic->config_digest = img.config_digest ? strdup(img.config_digest) : NULL;
 		char p[128];
-		snprintf(p, sizeof(p), "%s/%s%s%s", plat.os, plat.arch, plat.variant[0] ? "/" : "", plat.variant);
+		snprintf(p, sizeof(p), "%s/%s%s%s", plat.os, plat.arch, plat.variant[0] ? "/" : "",
+			 plat.variant);
 		ic->platform = strdup(p);
 	}
 	if (rfs_extract_finish(&x, err) < 0)
@@ -216,8 +217,8 @@ int rfs_import(const struct rfs_import_opts *o, struct sbx_error **err)
 		goto out;
 	}
 	if (o->progress)
-		fprintf(o->progress, "sbx-rootfs: imported %s into %s in %.2f s (image config: %s)\n", o->source,
-			out, now() - t0, cfg);
+		fprintf(o->progress, "sbx-rootfs: imported %s into %s in %.2f s (image config: %s)\n",
+			o->source, out, now() - t0, cfg);
 	ret = 0;
 out:
 	if (ret < 0) {

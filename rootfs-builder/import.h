@@ -18,8 +18,8 @@ struct rfs_import_opts {
 	uint64_t max_size;    /* 0 = default (RFS_DEFAULT_MAX_SIZE) */
 	enum rfs_ids ids;
 	uint32_t id_base, id_size;
-	int force;            /* replace an existing DIR */
-	FILE *progress;       /* progress and warnings; NULL = quiet */
+	int force;	/* replace an existing DIR */
+	FILE *progress; /* progress and warnings; NULL = quiet */
 };
 
 #define RFS_DEFAULT_MAX_SIZE (8ull << 30)

@@ -227,7 +227,8 @@ static int write_data(struct rfs_extract *x, struct archive *a, int fd, struct a
 			end = off + (la_int64_t)size;
 		x->used += size;
 		if (x->used > x->max_size)
-			return sbx_error_set(err, EFBIG, "image larger than the --max-size limit of %llu bytes",
+			return sbx_error_set(err, EFBIG,
+					     "image larger than the --max-size limit of %llu bytes",
 					     (unsigned long long)x->max_size);
 		const char *p = buf;
 		while (size > 0) {
@@ -245,7 +246,8 @@ static int write_data(struct rfs_extract *x, struct archive *a, int fd, struct a
 	if (r != ARCHIVE_EOF)
 		return sbx_error_set(err, 0, "reading its data: %s", archive_error_string(a));
 	/* Sparse files end in a hole that no block covers. */
-	if (archive_entry_size_is_set(e) && archive_entry_size(e) > end && ftruncate(fd, archive_entry_size(e)) < 0)
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) > end &&
+	    ftruncate(fd, archive_entry_size(e)) < 0)
 		return sbx_error_set(err, errno, "ftruncate");
 	return 0;
 }
@@ -291,7 +293,8 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 			return 0; /* aufs bookkeeping, nothing to apply */
 		/* A whiteout hides lower layers only, never its own layer's entry. */
 		char target[PATH_MAX];
-		snprintf(target, sizeof(target), "%.*s%s", slash ? (int)(slash - path + 1) : 0, path, name + 4);
+		snprintf(target, sizeof(target), "%.*s%s", slash ? (int)(slash - path + 1) : 0, path,
+			 name + 4);
 		if (rfs_pathset_has(written, target))
 			return 0;
 		if (rfs_remove_at(pfd, name + 4) < 0)
@@ -354,7 +357,7 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 	}
 	case AE_IFREG: {
 		cleanup_close int fd =
-			openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		    openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return sbx_error_set(err, errno, "create");
 		if (write_data(x, a, fd, e, err) < 0)
@@ -491,14 +494,15 @@ int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct r
 	}
 	rfs_hash_final(&p.stored, got);
 	if (d->digest && strcmp(got, d->digest) != 0) {
-		sbx_error_set(err, 0, "digest mismatch: the manifest says %s, the blob hashes to %s", d->digest,
-			      got);
+		sbx_error_set(err, 0, "digest mismatch: the manifest says %s, the blob hashes to %s",
+			      d->digest, got);
 		goto out;
 	}
 	rfs_hash_final(&p.plain, got);
 	if (d->diff_id && strcmp(got, d->diff_id) != 0) {
-		sbx_error_set(err, 0, "diff_id mismatch: the image config says %s, the uncompressed layer hashes to %s",
-			      d->diff_id, got);
+		sbx_error_set(
+		    err, 0, "diff_id mismatch: the image config says %s, the uncompressed layer hashes to %s",
+		    d->diff_id, got);
 		goto out;
 	}
 	ret = 0;

@@ -15,8 +15,8 @@
 
 /* Whose files are they on the host. */
 enum rfs_ids {
-	RFS_IDS_SHIFT,  /* image id U -> host id base+U: what sbx run maps as root */
-	RFS_IDS_KEEP,   /* image ids verbatim */
+	RFS_IDS_SHIFT,	/* image id U -> host id base+U: what sbx run maps as root */
+	RFS_IDS_KEEP,	/* image ids verbatim */
 	RFS_IDS_CALLER, /* everything owned by the caller (rootless) */
 };
 
@@ -41,7 +41,7 @@ struct rfs_extract {
 struct rfs_layer_desc {
 	const char *label;   /* "layer 2/3 sha256:..." for messages */
 	const char *digest;  /* of the blob as stored */
-	int64_t size;        /* of the blob as stored, -1 unknown */
+	int64_t size;	     /* of the blob as stored, -1 unknown */
 	const char *diff_id; /* of the uncompressed tar */
 };
 

@@ -42,31 +42,45 @@ static void usage(FILE *f)
 	      f);
 }
 
-enum { OPT_OUT = 256, OPT_PLATFORM, OPT_REF, OPT_MAX, OPT_IDS, OPT_BASE_ID, OPT_FORCE, OPT_BASE, OPT_ARG,
-       OPT_SBX, OPT_MIRROR };
+enum {
+	OPT_OUT = 256,
+	OPT_PLATFORM,
+	OPT_REF,
+	OPT_MAX,
+	OPT_IDS,
+	OPT_BASE_ID,
+	OPT_FORCE,
+	OPT_BASE,
+	OPT_ARG,
+	OPT_SBX,
+	OPT_MIRROR
+};
 
 static const struct option opts[] = {
-	{"out", required_argument, NULL, OPT_OUT},
-	{"platform", required_argument, NULL, OPT_PLATFORM},
-	{"ref", required_argument, NULL, OPT_REF},
-	{"max-size", required_argument, NULL, OPT_MAX},
-	{"ids", required_argument, NULL, OPT_IDS},
-	{"idmap-base", required_argument, NULL, OPT_BASE_ID},
-	{"force", no_argument, NULL, OPT_FORCE},
-	{"quiet", no_argument, NULL, 'q'},
-	{"file", required_argument, NULL, 'f'},
-	{"base", required_argument, NULL, OPT_BASE},
-	{"build-arg", required_argument, NULL, OPT_ARG},
-	{"sbx", required_argument, NULL, OPT_SBX},
-	{"mirror", required_argument, NULL, OPT_MIRROR},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"ref", required_argument, NULL, OPT_REF},
+    {"max-size", required_argument, NULL, OPT_MAX},
+    {"ids", required_argument, NULL, OPT_IDS},
+    {"idmap-base", required_argument, NULL, OPT_BASE_ID},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"file", required_argument, NULL, 'f'},
+    {"base", required_argument, NULL, OPT_BASE},
+    {"build-arg", required_argument, NULL, OPT_ARG},
+    {"sbx", required_argument, NULL, OPT_SBX},
+    {"mirror", required_argument, NULL, OPT_MIRROR},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 /* Stop cleanly: the work in progress notices the flag and takes its error
  * path, which removes the temporary trees (a child such as sbx run or
  * mmdebstrap gets the terminal's signal too and exits). */
-static void on_signal(int sig) { rfs_interrupted = 1; }
+static void on_signal(int sig)
+{
+	rfs_interrupted = 1;
+}
 
 static int fail(struct sbx_error *err)
 {
@@ -121,7 +135,9 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "caller") == 0)
 				io.ids = RFS_IDS_CALLER;
 			else {
-				fprintf(stderr, "sbx-rootfs: --ids: expected shift, keep or caller, not '%s'\n", optarg);
+				fprintf(stderr,
+					"sbx-rootfs: --ids: expected shift, keep or caller, not '%s'\n",
+					optarg);
 				return 2;
 			}
 			bo.ids = io.ids;

@@ -14,9 +14,9 @@
 int rfs_openat_beneath(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_CLOEXEC),
-		.mode = (flags & O_CREAT) ? mode : 0,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	    .flags = (unsigned long long)(flags | O_CLOEXEC),
+	    .mode = (flags & O_CREAT) ? mode : 0,
+	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	if (path[0] == '\0')
 		path = ".";
@@ -98,7 +98,10 @@ int rfs_mkdir_p(int rootfd, const char *path, uid_t uid, gid_t gid)
 	return 0;
 }
 
-static int keep_none(const char *name, void *data) { return 0; }
+static int keep_none(const char *name, void *data)
+{
+	return 0;
+}
 
 int rfs_clear_dir(int dirfd, int (*keep)(const char *name, void *data), void *data)
 {

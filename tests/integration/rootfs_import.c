@@ -58,7 +58,8 @@ static const char *fixtures(void)
 	static char dir[600];
 	char abs[512];
 	if (geteuid() != 0)
-		cr_skip_test("the fixture images are made with umoci unpack, which needs root to keep owners");
+		cr_skip_test(
+		    "the fixture images are made with umoci unpack, which needs root to keep owners");
 	snprintf(dir, sizeof(dir), "%s/fixtures/rootfs", build_dir());
 	if (realpath(build_dir(), abs) == NULL)
 		cr_skip_test("no build directory %s", build_dir());
@@ -200,13 +201,22 @@ static void check_real_import(const char *name, uint32_t shift)
 	free(msg);
 }
 
-Test(rootfs_import, oci_layout) { check_real_import("oci", geteuid() == 0 ? SBX_DEFAULT_IDMAP_BASE : 0); }
-Test(rootfs_import, oci_archive) { check_real_import("oci.tar", geteuid() == 0 ? SBX_DEFAULT_IDMAP_BASE : 0); }
+Test(rootfs_import, oci_layout)
+{
+	check_real_import("oci", geteuid() == 0 ? SBX_DEFAULT_IDMAP_BASE : 0);
+}
+Test(rootfs_import, oci_archive)
+{
+	check_real_import("oci.tar", geteuid() == 0 ? SBX_DEFAULT_IDMAP_BASE : 0);
+}
 Test(rootfs_import, docker_archive)
 {
 	check_real_import("docker.tar", geteuid() == 0 ? SBX_DEFAULT_IDMAP_BASE : 0);
 }
-Test(rootfs_import, flat_tar) { check_real_import("flat.tar", geteuid() == 0 ? SBX_DEFAULT_IDMAP_BASE : 0); }
+Test(rootfs_import, flat_tar)
+{
+	check_real_import("flat.tar", geteuid() == 0 ? SBX_DEFAULT_IDMAP_BASE : 0);
+}
 
 Test(rootfs_import, image_config_written)
 {
@@ -261,9 +271,9 @@ Test(rootfs_import, existing_out_refused_then_forced)
 
 struct ent {
 	const char *name;
-	mode_t type; /* AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR; 0 = hard link */
+	mode_t type;	  /* AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR; 0 = hard link */
 	const char *data; /* file content, or link target */
-	size_t size;      /* for big files: content is repeated 'x' */
+	size_t size;	  /* for big files: content is repeated 'x' */
 };
 
 static void write_tar(const char *path, const struct ent *e, size_t n, int gzip)
@@ -361,7 +371,9 @@ static void make_oci(const char *dir, const char **layers, const char **plain, s
 		snprintf(p, sizeof(p), "%s/%s", blobs, rfs_digest_hex(d));
 		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", layers[i], p);
 		cr_assert_eq(system(cmd), 0);
-		fprintf(fl, "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar%s\",\"digest\":\"%s\",\"size\":%ld}",
+		fprintf(fl,
+			"%s{\"mediaType\":\"application/"
+			"vnd.oci.image.layer.v1.tar%s\",\"digest\":\"%s\",\"size\":%ld}",
 			i ? "," : "", plain[i] ? "+gzip" : "", d, sz);
 		fprintf(fi, "%s\"%s\"", i ? "," : "", pd);
 	}
@@ -381,23 +393,26 @@ static void make_oci(const char *dir, const char **layers, const char **plain, s
 	snprintf(p, sizeof(p), "%s/%s", blobs, rfs_digest_hex(cd));
 	write_file(p, cfg);
 	char *man = NULL;
-	cr_assert_gt(asprintf(&man,
-			      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-			      "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\","
-			      "\"size\":%zu},\"layers\":[%s]}",
-			      cd, strlen(cfg), ls),
-		     0);
+	cr_assert_gt(
+	    asprintf(
+		&man,
+		"{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		"\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\","
+		"\"size\":%zu},\"layers\":[%s]}",
+		cd, strlen(cfg), ls),
+	    0);
 	rfs_hash_init(&h);
 	rfs_hash_update(&h, man, strlen(man));
 	rfs_hash_final(&h, md);
 	snprintf(p, sizeof(p), "%s/%s", blobs, rfs_digest_hex(md));
 	write_file(p, man);
 	char *idx = NULL;
-	cr_assert_gt(asprintf(&idx,
-			      "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
-			      "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu}]}",
-			      md, strlen(man)),
-		     0);
+	cr_assert_gt(
+	    asprintf(&idx,
+		     "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+		     "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":%zu}]}",
+		     md, strlen(man)),
+	    0);
 	snprintf(p, sizeof(p), "%s/index.json", dir);
 	write_file(p, idx);
 	free(ls);
@@ -513,7 +528,8 @@ Test(rootfs_import, skips_device_nodes_with_a_warning)
 {
 	char tar[400];
 	snprintf(tar, sizeof(tar), "%s/dev.tar", tmp);
-	struct ent e[] = {{"dev", AE_IFDIR, NULL, 0}, {"dev/sda", AE_IFCHR, NULL, 0}, {"ok", AE_IFREG, "1\n", 0}};
+	struct ent e[] = {
+	    {"dev", AE_IFDIR, NULL, 0}, {"dev/sda", AE_IFCHR, NULL, 0}, {"ok", AE_IFREG, "1\n", 0}};
 	write_tar(tar, e, 3, 0);
 	char *msg = NULL, *log = NULL;
 	cr_assert_eq(do_import(tar, 0, &msg, &log), 0, "%s", msg);
@@ -680,7 +696,8 @@ Test(rootfs_import, refuses_wrong_diff_id)
 /* The production image, built for real (mmdebstrap from Debian's mirror,
  * RUN apt-get in sbx run --writable-rootfs), then used by sbx run: pandas
  * imports as the image's unprivileged user, taken from the image config. */
-Test(rootfs_build_run, dockerfile_sandbox_runs_pandas_as_image_user, .init = setup, .fini = teardown, .timeout = 1200)
+Test(rootfs_build_run, dockerfile_sandbox_runs_pandas_as_image_user, .init = setup, .fini = teardown,
+     .timeout = 1200)
 {
 	if (geteuid() != 0)
 		cr_skip_test("FROM debian:* (mmdebstrap) and the shifted ownership need root");
@@ -692,7 +709,8 @@ Test(rootfs_build_run, dockerfile_sandbox_runs_pandas_as_image_user, .init = set
 	/* Built once per build tree; `rm -rf` it to rebuild. */
 	if (access(dir, F_OK) != 0) {
 		snprintf(cmd, sizeof(cmd),
-			 "%s/sbx-rootfs build -f Dockerfile.sandbox --out '%s' --force >'%s.log' 2>&1", abs, dir, dir);
+			 "%s/sbx-rootfs build -f Dockerfile.sandbox --out '%s' --force >'%s.log' 2>&1", abs,
+			 dir, dir);
 		int st = system(cmd);
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 			  "sbx-rootfs build -f Dockerfile.sandbox failed; see %s.log", dir);

@@ -98,10 +98,13 @@ Test(rootfs_digest, known_vectors)
 
 Test(rootfs_digest, validates)
 {
-	cr_assert(rfs_digest_valid("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
-	cr_assert_not(rfs_digest_valid("sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	cr_assert(
+	    rfs_digest_valid("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	cr_assert_not(
+	    rfs_digest_valid("sha256:BA7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 	cr_assert_not(rfs_digest_valid("sha256:../../../../etc/passwd"));
-	cr_assert_not(rfs_digest_valid("sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+	cr_assert_not(
+	    rfs_digest_valid("sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
 	cr_assert_not(rfs_digest_valid("sha256:ba78"));
 	cr_assert_not(rfs_digest_valid(NULL));
 }
@@ -139,7 +142,10 @@ static void mkroot(void)
 	snprintf(dir, sizeof(dir), "/tmp/sbx-rootfs-unit.XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 }
-static void rmroot(void) { rfs_remove_path(dir); }
+static void rmroot(void)
+{
+	rfs_remove_path(dir);
+}
 
 static void put(const char *rel, const char *content)
 {

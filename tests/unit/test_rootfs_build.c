@@ -26,7 +26,10 @@ static void setup(void)
 	cr_assert_eq(mkdir(ctx, 0755), 0);
 }
 
-static void teardown(void) { rfs_remove_path(tmp); }
+static void teardown(void)
+{
+	rfs_remove_path(tmp);
+}
 
 TestSuite(rootfs_build, .init = setup, .fini = teardown);
 
@@ -160,8 +163,8 @@ Test(rootfs_build, copy_env_workdir_user_into_image_config)
 Test(rootfs_build, entrypoint_shell_form_clears_cmd)
 {
 	char *msg = NULL;
-	cr_assert_eq(build("FROM scratch\nCMD [\"a\"]\nENTRYPOINT exec /bin/app --flag\n", &msg, NULL), 0, "%s",
-		     msg);
+	cr_assert_eq(build("FROM scratch\nCMD [\"a\"]\nENTRYPOINT exec /bin/app --flag\n", &msg, NULL), 0,
+		     "%s", msg);
 	char *cfgp = sbx_image_config_path(out);
 	struct sbx_image_config c;
 	struct sbx_error *err = NULL;
@@ -180,8 +183,8 @@ Test(rootfs_build, add_unpacks_local_archives)
 	snprintf(cmd, sizeof(cmd), "tar -C %s/src -czf %s/bundle.tar.gz x", ctx, ctx);
 	cr_assert_eq(system(cmd), 0);
 	char *msg = NULL;
-	cr_assert_eq(build("FROM scratch\nADD bundle.tar.gz /opt/\nADD src/x/y.txt /plain.txt\n", &msg, NULL), 0,
-		     "%s", msg);
+	cr_assert_eq(build("FROM scratch\nADD bundle.tar.gz /opt/\nADD src/x/y.txt /plain.txt\n", &msg, NULL),
+		     0, "%s", msg);
 	char *s = slurp_out("opt/x/y.txt");
 	cr_assert_str_eq(s, "y\n");
 	free(s);
@@ -199,7 +202,8 @@ Test(rootfs_build, base_archive_starts_the_stage)
 	cr_assert_eq(system(cmd), 0);
 	snprintf(spec, sizeof(spec), "example/base:1=%s", tar);
 	char *msg = NULL;
-	cr_assert_eq(build("FROM example/base:1\nCOPY Dockerfile /Dockerfile.copy\n", &msg, spec), 0, "%s", msg);
+	cr_assert_eq(build("FROM example/base:1\nCOPY Dockerfile /Dockerfile.copy\n", &msg, spec), 0, "%s",
+		     msg);
 	char *s = slurp_out("etc/os-release");
 	cr_assert_str_eq(s, "ID=test\n");
 	free(s);
@@ -222,12 +226,14 @@ Test(rootfs_build, unsupported_instruction_names_the_line)
 
 Test(rootfs_build, unknown_base_image)
 {
-	build_fails("FROM python:3.11\n", "Dockerfile:1: FROM: FROM python:3.11: not available without a registry");
+	build_fails("FROM python:3.11\n",
+		    "Dockerfile:1: FROM: FROM python:3.11: not available without a registry");
 }
 
 Test(rootfs_build, missing_source_names_the_line)
 {
-	build_fails("FROM scratch\nCOPY Dockerfile /a\nCOPY nope /b\n", "Dockerfile:3: COPY: source nope: No such file");
+	build_fails("FROM scratch\nCOPY Dockerfile /a\nCOPY nope /b\n",
+		    "Dockerfile:3: COPY: source nope: No such file");
 }
 
 Test(rootfs_build, sources_stay_in_the_context)

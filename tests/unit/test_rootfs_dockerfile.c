@@ -68,8 +68,10 @@ Test(rootfs_dockerfile, instructions_lines_and_forms)
 Test(rootfs_dockerfile, unsupported_instruction_names_the_line)
 {
 	parse_bad("FROM scratch\nEXPOSE 80\n", "Dockerfile:2: unsupported instruction EXPOSE");
-	parse_bad("FROM scratch\n\nHEALTHCHECK CMD true\n", "Dockerfile:3: unsupported instruction HEALTHCHECK");
-	parse_bad("FROM scratch\nRUN --mount=type=cache,target=/x true\n", "Dockerfile:2: RUN: unsupported flag --mount");
+	parse_bad("FROM scratch\n\nHEALTHCHECK CMD true\n",
+		  "Dockerfile:3: unsupported instruction HEALTHCHECK");
+	parse_bad("FROM scratch\nRUN --mount=type=cache,target=/x true\n",
+		  "Dockerfile:2: RUN: unsupported flag --mount");
 	parse_bad("FROM scratch\nADD --from=x a b\n", "Dockerfile:2: ADD: unsupported flag --from=x");
 }
 
@@ -115,14 +117,14 @@ static const char *vars(const char *name, void *data)
 Test(rootfs_dockerfile, expansion)
 {
 	const char *cases[][2] = {
-		{"debian:${SUITE}-slim", "debian:bookworm-slim"},
-		{"$SUITE/$NOPE/x", "bookworm//x"},
-		{"${NOPE:-def} ${SUITE:-def}", "def bookworm"},
-		{"${EMPTY:-def}", "def"},
-		{"${SUITE:+yes}${NOPE:+no}", "yes"},
-		{"\\$SUITE costs $5", "$SUITE costs $5"},
-		{"${unclosed", "${unclosed"},
-		{"100$", "100$"},
+	    {"debian:${SUITE}-slim", "debian:bookworm-slim"},
+	    {"$SUITE/$NOPE/x", "bookworm//x"},
+	    {"${NOPE:-def} ${SUITE:-def}", "def bookworm"},
+	    {"${EMPTY:-def}", "def"},
+	    {"${SUITE:+yes}${NOPE:+no}", "yes"},
+	    {"\\$SUITE costs $5", "$SUITE costs $5"},
+	    {"${unclosed", "${unclosed"},
+	    {"100$", "100$"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		char *s = df_expand(cases[i][0], vars, NULL);
