@@ -41,7 +41,8 @@ static int64_t number(const char *s, size_t n)
  * split at every ':' (an empty field is a field: "user::1000:1000::/:/bin/sh"
  * has an empty password), field 3 the id, field 4 passwd's primary group.
  * Returns 1 when found, 0 when not, -1 when the text is outside what the
- * oracle judges (NUL bytes, lines of 1000 bytes or more). */
+ * oracle judges (NUL bytes, lines of 1000 bytes or more, a matching line
+ * with fewer than 4 fields). */
 static int ref_lookup(const char *text, size_t len, const char *name, int64_t *id, int64_t *gid)
 {
 	if (memchr(text, '\0', len))
@@ -63,7 +64,12 @@ static int ref_lookup(const char *text, size_t len, const char *name, int64_t *i
 				break;
 			q = c + 1;
 		}
-		if (nf >= 3 && fl[0] == strlen(name) && memcmp(f[0], name, fl[0]) == 0 && digits(f[2], fl[2])) {
+		int named = fl[0] == strlen(name) && memcmp(f[0], name, fl[0]) == 0;
+		/* Fewer than 4 fields is malformed (group(5) ends with the member
+		 * list, possibly empty): refusing it is as good as any reading. */
+		if (named && nf < 4)
+			return -1;
+		if (named && digits(f[2], fl[2])) {
 			*id = number(f[2], fl[2]);
 			if (gid)
 				*gid = nf >= 4 && digits(f[3], fl[3]) ? number(f[3], fl[3]) : -1;
