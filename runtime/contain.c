@@ -19,9 +19,9 @@
 #include "sync.h"
 #include "workload.h"
 
-int sbx_contain_filesystem(const struct sbx_config *c, struct sbx_error **err)
+int sbx_contain_filesystem(const struct sbx_config *c, const struct sbx_mount_sources *src, struct sbx_error **err)
 {
-	if (SBX_FAULT("mounts", err) < 0 || sbx_mounts_setup(c, err) < 0)
+	if (SBX_FAULT("mounts", err) < 0 || sbx_mounts_setup(c, src, err) < 0)
 		return sbx_error_wrap(err, "setting up the filesystem");
 	return 0;
 }
@@ -65,6 +65,12 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 	struct sbx_msg go;
 	if (sbx_msg_recv(sock, &go, NULL) != 1 || go.type != SBX_MSG_GO)
 		_exit(125);
+	/* Host paths are opened now, with the caller's host uid still ours. */
+	struct sbx_mount_sources src;
+	if (sbx_mounts_open_sources(c, &src, &err) < 0) {
+		sbx_error_wrap(&err, "setting up the filesystem");
+		fail(sock, err);
+	}
 	/* Become the namespace's root.  Cloned by host root, we still carry
 	 * host uid 0, which the map does not contain (files we create would
 	 * fail with EOVERFLOW); rootless, this changes nothing. */
@@ -85,8 +91,9 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 
 	struct sbx_msg phases = { .type = SBX_MSG_PHASES };
 	uint64_t t0 = sbx_now_ns();
-	if (sbx_contain_filesystem(c, &err) < 0)
+	if (sbx_contain_filesystem(c, &src, &err) < 0)
 		fail(sock, err);
+	sbx_mounts_close_sources(&src);
 	uint64_t t1 = sbx_now_ns();
 	if (sbx_contain_hostname(c, &err) < 0 || sbx_contain_network(c, &err) < 0)
 		fail(sock, err);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "mounts.h"
 
 struct sbx_seccomp;
 
@@ -14,7 +15,7 @@ __attribute__((noreturn)) void sbx_contain_main(const struct sbx_config *c, cons
 						int sock, int out_fd, int err_fd);
 
 /* Steps, in the order sbx_contain_main applies them. */
-int sbx_contain_filesystem(const struct sbx_config *c, struct sbx_error **err);
+int sbx_contain_filesystem(const struct sbx_config *c, const struct sbx_mount_sources *src, struct sbx_error **err);
 int sbx_contain_hostname(const struct sbx_config *c, struct sbx_error **err);
 int sbx_contain_network(const struct sbx_config *c, struct sbx_error **err);
 

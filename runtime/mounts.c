@@ -187,75 +187,171 @@ static bool exists_in_root(int rootfd, const char *path)
 	return fd >= 0;
 }
 
-/* Does any mount point we need lack in the rootfs?  Then the root becomes an
- * overlay with a tmpfs upper layer, so the mount points can be created
- * without writing to the rootfs directory, which other runs may share and
- * which may be read-only or someone else's. */
-static bool needs_overlay(const struct sbx_config *c, int rootfd)
+int sbx_mounts_open_sources(const struct sbx_config *c, struct sbx_mount_sources *s, struct sbx_error **err)
 {
-	static const char *const base[] = { "proc", "dev", "tmp" };
-	for (size_t i = 0; i < sizeof(base) / sizeof(*base); i++)
-		if (!exists_in_root(rootfd, base[i]))
-			return true;
+	*s = (struct sbx_mount_sources){ .rootfs = -1, .n = c->n_binds };
+	s->binds = calloc(c->n_binds + 1, sizeof(int));
+	s->bind_is_dir = calloc(c->n_binds + 1, sizeof(bool));
+	if (s->binds == NULL || s->bind_is_dir == NULL)
+		abort();
 	for (size_t i = 0; i < c->n_binds; i++)
-		if (!exists_in_root(rootfd, c->binds[i].target))
-			return true;
+		s->binds[i] = -1;
+	s->rootfs = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->rootfs < 0)
+		return sbx_error_set(err, errno, "opening rootfs %s", c->rootfs);
+	for (size_t i = 0; i < c->n_binds; i++) {
+		struct stat st;
+		s->binds[i] = open(c->binds[i].source, O_PATH | O_CLOEXEC);
+		if (s->binds[i] < 0 || fstat(s->binds[i], &st) < 0)
+			return sbx_error_set(err, errno, "bind source %s", c->binds[i].source);
+		s->bind_is_dir[i] = S_ISDIR(st.st_mode);
+	}
+	return 0;
+}
+
+void sbx_mounts_close_sources(struct sbx_mount_sources *s)
+{
+	if (s->rootfs >= 0)
+		close(s->rootfs);
+	for (size_t i = 0; s->binds && i < s->n; i++)
+		if (s->binds[i] >= 0)
+			close(s->binds[i]);
+	free(s->binds);
+	free(s->bind_is_dir);
+	*s = (struct sbx_mount_sources){ .rootfs = -1 };
+}
+
+/* Every mount point the run needs, and whether it is a directory. */
+struct mount_point {
+	const char *path;
+	bool dir;
+};
+
+static size_t mount_points(const struct sbx_config *c, const struct sbx_mount_sources *s, struct mount_point *mp)
+{
+	size_t n = 0;
+	mp[n++] = (struct mount_point){ "/proc", true };
+	mp[n++] = (struct mount_point){ "/dev", true };
+	mp[n++] = (struct mount_point){ "/tmp", true };
+	for (size_t i = 0; i < c->n_binds; i++)
+		mp[n++] = (struct mount_point){ c->binds[i].target, s->bind_is_dir[i] };
 	for (size_t i = 0; i < c->n_tmpfs; i++)
-		if (!exists_in_root(rootfd, c->tmpfs[i].target))
-			return true;
-	return c->out_dir != NULL && !exists_in_root(rootfd, "out");
+		mp[n++] = (struct mount_point){ c->tmpfs[i].target, true };
+	if (c->out_dir != NULL)
+		mp[n++] = (struct mount_point){ "/out", true };
+	return n;
+}
+
+/* Create the missing mount point `path` in the overlay's upper layer
+ * (before the overlay exists), following the rootfs for the parts it has:
+ * a directory of the rootfs gets an upper twin with its mode, so the
+ * overlay merges them.  Creating it through the overlay instead would be
+ * refused: the rootfs' directories are owned by ids the sandbox does not
+ * map.  A symlink on the way is refused rather than shadowed. */
+static int precreate(int lower, int upper, const char *path, bool dir, struct sbx_error **err)
+{
+	cleanup_free char *copy = strdup(path);
+	if (copy == NULL)
+		abort();
+	cleanup_close int lo = fcntl(lower, F_DUPFD_CLOEXEC, 0);
+	cleanup_close int up = fcntl(upper, F_DUPFD_CLOEXEC, 0);
+	char *save = NULL;
+	for (char *name = strtok_r(copy, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
+		bool last = save == NULL || *save == '\0';
+		struct stat st;
+		bool in_lower = lo >= 0 && fstatat(lo, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		if (in_lower && S_ISLNK(st.st_mode))
+			return sbx_error_set(err, 0, "mount point %s: '%s' is a symlink in the rootfs (mount on the path it points to)",
+					     path, name);
+		if (in_lower && !S_ISDIR(st.st_mode) && !last)
+			return sbx_error_set(err, ENOTDIR, "mount point %s", path);
+		if (last && !dir) {
+			int fd = openat(up, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+			if (fd < 0 && errno != EEXIST)
+				return sbx_error_set(err, errno, "creating mount point %s", path);
+			if (fd >= 0)
+				close(fd);
+			return 0;
+		}
+		if (mkdirat(up, name, in_lower ? (st.st_mode & 07777) : 0755) < 0 && errno != EEXIST)
+			return sbx_error_set(err, errno, "creating mount point %s", path);
+		int next_up = openat(up, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next_up < 0)
+			return sbx_error_set(err, errno, "creating mount point %s", path);
+		close(up);
+		up = next_up;
+		int next_lo = in_lower ? openat(lo, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+		if (lo >= 0)
+			close(lo);
+		lo = next_lo;
+	}
+	return 0;
 }
 
 /* Put the rootfs (or an overlay of it) on a mount point at its own path and
- * return an O_PATH fd of that new root. */
-static int prepare_root(const struct sbx_config *c, bool *writable, struct sbx_error **err)
+ * return an O_PATH fd of that new root.  When a mount point is missing from
+ * the rootfs, the root becomes an overlay with a tmpfs upper layer holding
+ * the mount points: the rootfs directory itself is never written, since
+ * other runs may share it and it may be read-only or someone else's. */
+static int prepare_root(const struct sbx_config *c, const struct sbx_mount_sources *s, bool *writable,
+			struct sbx_error **err)
 {
-	cleanup_close int lower = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (lower < 0)
-		return sbx_error_set(err, errno, "opening rootfs %s", c->rootfs);
+	/* No path below is resolved from "/": by now we are the namespace's
+	 * root, whom a private directory above the rootfs may shut out.
+	 * Mount fds and /proc/self/fd names reach everything. */
+	int lower = s->rootfs;
+	cleanup_free struct mount_point *mp = calloc(c->n_binds + c->n_tmpfs + 4, sizeof(*mp));
+	if (mp == NULL)
+		abort();
+	size_t n_mp = mount_points(c, s, mp);
+	bool missing = false;
+	for (size_t i = 0; i < n_mp && !missing; i++)
+		missing = !exists_in_root(lower, mp[i].path);
 	*writable = c->writable_rootfs;
-	if (c->writable_rootfs || !needs_overlay(c, lower)) {
-		cleanup_close int t = clone_tree(lower, "", 0, NULL, err);
+	if (c->writable_rootfs || !missing) {
+		int t = clone_tree(lower, "", 0, NULL, err);
 		if (t < 0)
 			return sbx_error_wrap(err, "binding rootfs");
-		if (attach(t, lower, c->rootfs, err) < 0)
+		/* Once attached, the tree's fd is the new root's. */
+		if (attach(t, lower, c->rootfs, err) < 0) {
+			close(t);
 			return sbx_error_wrap(err, "binding rootfs");
-	} else {
-		/* The overlay's layers are named through /proc/self/fd because the
-		 * upper tmpfs is mounted over the rootfs path first (nothing else
-		 * on the host is ours to mount over); the lower fd still reaches
-		 * the original directory underneath. */
-		const char *up_opts[] = { "size", "16m", "mode", "0755", NULL };
-		cleanup_close int up = new_fs("tmpfs", up_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
-		if (up < 0)
-			return sbx_error_wrap(err, "overlay upper layer");
-		if (mkdirat(up, "upper", 0755) < 0 || mkdirat(up, "work", 0755) < 0 || mkdirat(up, "root", 0755) < 0)
-			return sbx_error_set(err, errno, "overlay upper layer");
-		if (attach(up, lower, c->rootfs, err) < 0)
-			return sbx_error_wrap(err, "overlay upper layer");
-		cleanup_free char *lo = fmt("/proc/self/fd/%d", lower);
-		cleanup_free char *hi = fmt("%s/upper", c->rootfs);
-		cleanup_free char *wk = fmt("%s/work", c->rootfs);
-		const char *ov_opts[] = { "lowerdir", lo, "upperdir", hi, "workdir", wk, NULL };
-		cleanup_close int ov = new_fs("overlay", ov_opts, 0, err);
-		if (ov < 0)
-			return sbx_error_wrap(err, "overlay of the rootfs for missing mount points");
-		cleanup_free char *mp = fmt("%s/root", c->rootfs);
-		cleanup_close int mpfd = open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (mpfd < 0)
-			return sbx_error_set(err, errno, "opening %s", mp);
-		if (attach(ov, mpfd, "overlay", err) < 0)
-			return -1;
-		*writable = true;
-		int r = open(mp, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (r < 0)
-			return sbx_error_set(err, errno, "opening %s", mp);
-		return r;
+		}
+		return t;
 	}
-	int r = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (r < 0)
-		return sbx_error_set(err, errno, "opening rootfs %s", c->rootfs);
-	return r;
+	/* The upper tmpfs is mounted over the rootfs path (nothing else on the
+	 * host is ours to mount over); the lower fd still reaches the original
+	 * directory underneath. */
+	const char *up_opts[] = { "size", "16m", "mode", "0755", NULL };
+	cleanup_close int up = new_fs("tmpfs", up_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err);
+	if (up < 0)
+		return sbx_error_wrap(err, "overlay upper layer");
+	if (mkdirat(up, "upper", 0755) < 0 || mkdirat(up, "work", 0755) < 0 || mkdirat(up, "root", 0755) < 0)
+		return sbx_error_set(err, errno, "overlay upper layer");
+	cleanup_close int upper = openat(up, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (upper < 0)
+		return sbx_error_set(err, errno, "overlay upper layer");
+	for (size_t i = 0; i < n_mp; i++)
+		if (!exists_in_root(lower, mp[i].path) && precreate(lower, upper, mp[i].path, mp[i].dir, err) < 0)
+			return -1;
+	if (attach(up, lower, c->rootfs, err) < 0)
+		return sbx_error_wrap(err, "overlay upper layer");
+	cleanup_free char *lo = fmt("/proc/self/fd/%d", lower);
+	cleanup_free char *hi = fmt("/proc/self/fd/%d/upper", up);
+	cleanup_free char *wk = fmt("/proc/self/fd/%d/work", up);
+	const char *ov_opts[] = { "lowerdir", lo, "upperdir", hi, "workdir", wk, NULL };
+	int ov = new_fs("overlay", ov_opts, 0, err);
+	if (ov < 0)
+		return sbx_error_wrap(err, "overlay of the rootfs for missing mount points");
+	cleanup_close int mpfd = openat(up, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (mpfd < 0 || attach(ov, mpfd, "overlay", err) < 0) {
+		if (mpfd < 0)
+			sbx_error_set(err, errno, "overlay mount point");
+		close(ov);
+		return -1;
+	}
+	*writable = true;
+	return ov;
 }
 
 /* Fresh procfs of the new pid namespace; kernel interfaces that leak host
@@ -368,13 +464,14 @@ static int setup_tmpfs(int rootfd, const char *target, uint64_t size, const char
 	return mount_new_fs_at(rootfd, target, "tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, create, err);
 }
 
-static int setup_binds(const struct sbx_config *c, int rootfd, bool writable, struct sbx_error **err)
+static int setup_binds(const struct sbx_config *c, const struct sbx_mount_sources *src, int rootfd, bool writable,
+		       struct sbx_error **err)
 {
 	for (size_t i = 0; i < c->n_binds; i++) {
 		const struct sbx_bind *b = &c->binds[i];
 		unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (b->rw ? 0 : MOUNT_ATTR_RDONLY);
 		bool is_dir = true;
-		cleanup_close int m = clone_tree(AT_FDCWD, b->source, attrs, &is_dir, err);
+		cleanup_close int m = clone_tree(src->binds[i], "", attrs, &is_dir, err);
 		if (m < 0)
 			return sbx_error_wrap(err, "bind %s:%s", b->source, b->target);
 		cleanup_close int t = open_target(rootfd, b->target, is_dir, writable, err);
@@ -402,13 +499,13 @@ static int enter_root(int rootfd, bool writable, struct sbx_error **err)
 	return 0;
 }
 
-int sbx_mounts_setup(const struct sbx_config *c, struct sbx_error **err)
+int sbx_mounts_setup(const struct sbx_config *c, const struct sbx_mount_sources *src, struct sbx_error **err)
 {
 	/* Nothing done from here may propagate to the host's mounts. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return sbx_error_set(err, errno, "making mounts private");
 	bool writable_root = false;
-	cleanup_close int rootfd = prepare_root(c, &writable_root, err);
+	cleanup_close int rootfd = prepare_root(c, src, &writable_root, err);
 	if (rootfd < 0)
 		return -1;
 	bool overlay = writable_root && !c->writable_rootfs;
@@ -425,7 +522,7 @@ int sbx_mounts_setup(const struct sbx_config *c, struct sbx_error **err)
 	}
 	if (c->out_dir != NULL && setup_tmpfs(rootfd, "out", c->out_size, "0755", uid, gid, writable_root, err) < 0)
 		return sbx_error_wrap(err, "setting up /out");
-	if (setup_binds(c, rootfd, writable_root, err) < 0)
+	if (setup_binds(c, src, rootfd, writable_root, err) < 0)
 		return -1;
 	return enter_root(rootfd, c->writable_rootfs, err);
 }

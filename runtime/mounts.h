@@ -4,10 +4,25 @@
 #include "config.h"
 #include "error.h"
 
+/* The host paths a sandbox mounts (rootfs, bind sources), opened O_PATH by
+ * the child in its new mount namespace while it still has the caller's
+ * host uid: cloned by root, the child then still passes the permission
+ * checks root-owned private directories (a checkout under /root) impose,
+ * which it no longer would as the unprivileged uid it becomes. */
+struct sbx_mount_sources {
+	int rootfs;
+	int *binds; /* one per c->binds[i] */
+	bool *bind_is_dir;
+	size_t n;
+};
+
+int sbx_mounts_open_sources(const struct sbx_config *c, struct sbx_mount_sources *s, struct sbx_error **err);
+void sbx_mounts_close_sources(struct sbx_mount_sources *s);
+
 /* Build the sandbox's filesystem view and make it the root.  Runs in the
- * child, inside its new user and mount namespaces, with host paths still
- * visible.  On return the process is chrooted (pivot_root) into the
- * read-only rootfs with /proc, /dev, /tmp and the configured mounts. */
-int sbx_mounts_setup(const struct sbx_config *c, struct sbx_error **err);
+ * child, inside its new user and mount namespaces.  On return the process
+ * is in the read-only rootfs (pivot_root) with /proc, /dev, /tmp and the
+ * configured mounts. */
+int sbx_mounts_setup(const struct sbx_config *c, const struct sbx_mount_sources *s, struct sbx_error **err);
 
 #endif

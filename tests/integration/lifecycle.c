@@ -204,6 +204,7 @@ Test(lifecycle, binds_are_read_only_unless_rw)
 Test(lifecycle, missing_mount_targets_work_without_touching_the_rootfs)
 {
 	char *dir = h_tmpdir();
+	char p[600];
 	char spec[600];
 	snprintf(spec, sizeof(spec), "%s:/sbx-new/deep/data", dir);
 	struct sbx_out o;
@@ -211,7 +212,14 @@ Test(lifecycle, missing_mount_targets_work_without_touching_the_rootfs)
 	cr_expect_eq(o.status, 0, "stderr: %s", o.err);
 	cr_expect_str_eq(o.out, "ok\n");
 	h_free(&o);
-	char p[600];
+	/* Beneath a directory of the image (owned by ids the sandbox does not
+	 * map), and a file onto a missing file. */
+	snprintf(spec, sizeof(spec), "%s:/opt/sbx-nested/dir", dir);
+	RUN(&o, 0, "--bind", spec, "--", PROBE, "pid");
+	cr_expect_eq(o.status, 0, "stderr: %s", o.err);
+	h_free(&o);
+	snprintf(p, sizeof(p), "%s/opt/sbx-nested", h_rootfs());
+	cr_expect_neq(access(p, F_OK), 0, "mount point was created in the host's rootfs");
 	snprintf(p, sizeof(p), "%s/sbx-new", h_rootfs());
 	cr_expect_neq(access(p, F_OK), 0, "mount point was created in the host's rootfs");
 	snprintf(p, sizeof(p), "%s/sbx-scratch", h_rootfs());
@@ -337,4 +345,29 @@ Test(lifecycle, image_config_fills_what_was_not_given)
 	h_free(&o);
 	h_rmtree(dir);
 	free(dir);
+}
+
+Test(lifecycle, rootfs_and_binds_beneath_a_root_only_directory)
+{
+	/* A checkout under /root: the sandbox's uid could not traverse it; sbx
+	 * opens the host paths before it becomes that uid. */
+	h_need_root();
+	char *priv = h_tmpdir();
+	chmod(priv, 0700);
+	char root[700], data[700], cmd[4096];
+	snprintf(root, sizeof(root), "%s/rootfs", priv);
+	snprintf(data, sizeof(data), "%s/data", priv);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/usr/local/bin %s && cp %s%s %s/usr/local/bin/ && echo hello > %s/f",
+		 root, data, h_rootfs(), PROBE, root, data);
+	cr_assert_eq(system(cmd), 0);
+	char spec[800];
+	snprintf(spec, sizeof(spec), "%s:/data", data);
+	const char *const a[] = { "--rootfs", root, "--bind", spec, "--", PROBE, "read", "/data/f", NULL };
+	struct sbx_out o;
+	cr_assert_eq(h_run(&o, 0, 60, a), 0);
+	cr_expect_eq(o.status, 0, "stderr: %s", o.err);
+	cr_expect_str_eq(o.out, "hello\n");
+	h_free(&o);
+	h_rmtree(priv);
+	free(priv);
 }
