@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "rootfs-builder/digest.h"
@@ -706,14 +708,27 @@ Test(rootfs_build_run, dockerfile_sandbox_runs_pandas_as_image_user, .init = set
 	char abs[512], dir[700], cmd[3000];
 	cr_assert_not_null(realpath(build_dir(), abs), "no build directory");
 	snprintf(dir, sizeof(dir), "%s/fixtures/sandbox-rootfs", abs);
-	/* Built once per build tree; `rm -rf` it to rebuild. */
+	/* Built once per build tree (`rm -rf` it to rebuild); a lock keeps
+	 * concurrent test runs from building it twice at once. */
+	char lockp[800];
+	snprintf(lockp, sizeof(lockp), "%s.lock", dir);
+	int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	cr_assert_geq(lock, 0);
+	cr_assert_eq(flock(lock, LOCK_EX), 0);
 	if (access(dir, F_OK) != 0) {
 		snprintf(cmd, sizeof(cmd),
 			 "%s/sbx-rootfs build -f Dockerfile.sandbox --out '%s' --force >'%s.log' 2>&1", abs,
 			 dir, dir);
 		int st = system(cmd);
-		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-			  "sbx-rootfs build -f Dockerfile.sandbox failed; see %s.log", dir);
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+			char logp[800];
+			snprintf(logp, sizeof(logp), "%s.log", dir);
+			size_t n;
+			char *text = slurp(logp, &n);
+			const char *tail = n > 1500 ? text + n - 1500 : text;
+			cr_assert(0, "sbx-rootfs build -f Dockerfile.sandbox failed (%s), ending with:\n%s",
+				  logp, tail);
+		}
 	}
 	char *cfgp = sbx_image_config_path(dir);
 	struct sbx_image_config c;
@@ -869,4 +884,35 @@ Test(rootfs_import, ambiguous_index_needs_ref)
 	o.ref = "two";
 	struct sbx_error *err = NULL;
 	cr_assert_eq(rfs_import(&o, &err), 0, "%s", err ? err->msg : "");
+}
+
+Test(rootfs_import, xattrs_kept)
+{
+	char tar[400];
+	snprintf(tar, sizeof(tar), "%s/x.tar", tmp);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	cr_assert_eq(archive_write_open_filename(a, tar), ARCHIVE_OK);
+	struct archive_entry *x = archive_entry_new();
+	archive_entry_set_pathname(x, "f");
+	archive_entry_set_filetype(x, AE_IFREG);
+	archive_entry_set_perm(x, 0644);
+	archive_entry_set_size(x, 2);
+	archive_entry_xattr_add_entry(x, "user.sbx", "v1", 2);
+	archive_write_header(a, x);
+	archive_write_data(a, "f\n", 2);
+	archive_entry_free(x);
+	archive_write_close(a);
+	archive_write_free(a);
+	char p[400];
+	snprintf(p, sizeof(p), "%s/probe", tmp);
+	write_file(p, "");
+	if (setxattr(p, "user.sbx", "v", 1, 0) < 0)
+		cr_skip_test("no user xattrs on %s", tmp);
+	char *msg = NULL;
+	cr_assert_eq(do_import(tar, 0, &msg, NULL), 0, "%s", msg);
+	snprintf(p, sizeof(p), "%s/f", out);
+	char v[8] = "";
+	cr_assert_eq(getxattr(p, "user.sbx", v, sizeof(v)), 2);
+	cr_assert_str_eq(v, "v1");
 }
