@@ -291,6 +291,10 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 		}
 		if (strncmp(name, ".wh..wh.", 8) == 0)
 			return 0; /* aufs bookkeeping, nothing to apply */
+		/* ".wh.." and ".wh..." would name the directory itself or its
+		 * parent, which for a top-level entry is outside the rootfs. */
+		if (name[4] == '\0' || strcmp(name + 4, ".") == 0 || strcmp(name + 4, "..") == 0)
+			return sbx_error_set(err, 0, "whiteout of '%s'", name + 4);
 		/* A whiteout hides lower layers only, never its own layer's entry. */
 		char target[PATH_MAX];
 		snprintf(target, sizeof(target), "%.*s%s", slash ? (int)(slash - path + 1) : 0, path,

@@ -508,6 +508,32 @@ Test(rootfs_import, refuses_symlink_planted_by_earlier_layer)
 	assert_nothing_left();
 }
 
+/* ".wh..." whites out "..": at the top level, the directory holding DIR. */
+Test(rootfs_import, refuses_whiteout_of_dotdot)
+{
+	char keep[400];
+	snprintf(keep, sizeof(keep), "%s/keep", canary);
+	write_file(keep, "must survive\n");
+	char tar[400];
+	snprintf(tar, sizeof(tar), "%s/wh.tar", tmp);
+	struct ent e[] = {{"a", AE_IFREG, "a\n", 0}, {".wh...", AE_IFREG, "", 0}};
+	write_tar(tar, e, 2, 0);
+	char *msg = NULL;
+	cr_assert_lt(do_import(tar, 0, &msg, NULL), 0, "accepted");
+	cr_assert(strstr(msg, "entry '.wh...': whiteout of '..'"), "%s", msg);
+	free(msg);
+	cr_assert_eq(access(keep, F_OK), 0, "the canary beside DIR was deleted");
+	cr_assert_eq(access(tar, F_OK), 0, "the archive beside DIR was deleted");
+	unlink(keep);
+	assert_nothing_left();
+	struct ent f[] = {
+	    {"d", AE_IFDIR, NULL, 0}, {"d/x", AE_IFREG, "x\n", 0}, {"d/.wh..", AE_IFREG, "", 0}};
+	write_tar(tar, f, 3, 0);
+	cr_assert_lt(do_import(tar, 0, &msg, NULL), 0, "accepted");
+	cr_assert(strstr(msg, "whiteout of '.'"), "%s", msg);
+	free(msg);
+}
+
 Test(rootfs_import, refuses_hardlink_to_host_file)
 {
 	struct ent e[] = {{"passwd", 0, "/etc/passwd", 0}};
