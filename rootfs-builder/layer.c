@@ -274,6 +274,10 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 	if (x->used > x->max_size)
 		return sbx_error_set(err, EFBIG, "image larger than the --max-size limit of %llu bytes",
 				     (unsigned long long)x->max_size);
+	/* Per-entry bookkeeping (the layer's path set, directory fixups) is
+	 * memory: millions of empty entries compress to almost nothing. */
+	if (++x->entries > RFS_MAX_ENTRIES)
+		return sbx_error_set(err, EFBIG, "more than %u entries in the image", RFS_MAX_ENTRIES);
 
 	/* Whiteouts (OCI image spec, "Whiteouts"): remove from lower layers. */
 	if (strncmp(name, ".wh.", 4) == 0) {
@@ -389,7 +393,9 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 		return 0;
 	}
 	case AE_IFIFO:
-		if (mkfifoat(pfd, base, mode) < 0 || set_owner(x, pfd, base, e) < 0)
+		/* chmod after chown as for files; the umask applied at mkfifoat. */
+		if (mkfifoat(pfd, base, mode) < 0 || set_owner(x, pfd, base, e) < 0 ||
+		    fchmodat(pfd, base, mode, 0) < 0)
 			return sbx_error_set(err, errno, "mkfifo");
 		return 0;
 	case AE_IFCHR:

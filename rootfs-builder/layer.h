@@ -22,6 +22,9 @@ enum rfs_ids {
 
 struct rfs_dir_fixup;
 
+/* Entries over all layers; real images have tens of thousands. */
+#define RFS_MAX_ENTRIES 2000000u
+
 /* State shared by the layers of one import. */
 struct rfs_extract {
 	int rootfd;
@@ -29,6 +32,7 @@ struct rfs_extract {
 	uint32_t id_base, id_size;
 	uint64_t max_size; /* bytes of content + headers over all layers */
 	uint64_t used;
+	uint64_t entries;
 	int can_chown; /* running as root */
 	FILE *warn;    /* warnings go here; NULL = silent */
 	unsigned long devices_skipped, xattrs_failed, ids_clamped;
