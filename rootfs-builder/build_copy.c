@@ -98,7 +98,10 @@ static int pack_tree(struct packer *p, const char *disk_path, const char *name, 
 static int is_archive(const char *path)
 {
 	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_bzip2(a);
 	archive_read_support_format_tar(a);
 	struct archive_entry *e;
 	int ok = archive_read_open_filename(a, path, 65536) == ARCHIVE_OK &&
