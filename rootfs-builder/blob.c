@@ -52,8 +52,7 @@ static struct archive *outer_open(const char *path, struct sbx_error **err)
 	archive_read_support_filter_bzip2(a);
 	archive_read_support_format_tar(a);
 	if (archive_read_open_filename(a, path, STREAM_BUF) != ARCHIVE_OK) {
-		sbx_error_set(err, archive_errno(a) > 0 ? archive_errno(a) : 0, "opening %s: %s", path,
-			      archive_error_string(a));
+		sbx_error_set(err, 0, "%s: not a tar archive (%s)", path, archive_error_string(a));
 		archive_read_free(a);
 		return NULL;
 	}
