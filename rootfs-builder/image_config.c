@@ -136,11 +136,14 @@ static int lookup(int rootfd, const char *file, const char *name, int64_t *id, i
 	char line[1024];
 	int found = -1;
 	while (fgets(line, sizeof(line), f)) {
-		char *save = NULL;
-		char *n = strtok_r(line, ":", &save);
-		strtok_r(NULL, ":", &save);
-		char *a = strtok_r(NULL, ":", &save);
-		char *b = strtok_r(NULL, ":\n", &save);
+		/* strsep, not strtok: an empty field (no password, "user::1001:")
+		 * is still a field (passwd(5), group(5)). */
+		line[strcspn(line, "\n")] = '\0';
+		char *rest = line;
+		char *n = strsep(&rest, ":");
+		strsep(&rest, ":");
+		char *a = strsep(&rest, ":");
+		char *b = strsep(&rest, ":");
 		if (n && a && strcmp(n, name) == 0 && is_number(a)) {
 			*id = strtoll(a, NULL, 10);
 			if (gid)
