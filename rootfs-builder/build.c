@@ -524,6 +524,9 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 	argv[n++] = s->dir;
 	argv[n++] = "--writable-rootfs";
 	argv[n++] = "--no-image-config"; /* the step's settings are all given here */
+	/* apt and dpkg need root's capabilities over the namespace (chown,
+	 * setuid to _apt); RUN lines are the user's, not a strategy's. */
+	argv[n++] = "--build-caps";
 	argv[n++] = "--network";
 	argv[n++] = "host";
 	argv[n++] = "--memory";
