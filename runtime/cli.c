@@ -26,6 +26,8 @@ const char sbx_run_usage[] =
 	"  --image-config FILE     image defaults (env, command, workdir, user); default:\n"
 	"                          DIR.image-config.json beside the rootfs, if present\n"
 	"  --no-image-config       ignore the image's defaults\n"
+	"  --build-caps            keep Docker's default capabilities inside the user\n"
+	"                          namespace (image build steps; never untrusted code)\n"
 	"Process:\n"
 	"  --workdir DIR           working directory inside (default /)\n"
 	"  --env KEY=VALUE         environment variable (repeatable); nothing else is\n"
@@ -59,7 +61,7 @@ const char sbx_run_usage[] =
 enum {
 	O_ROOTFS = 256, O_CONFIG, O_BIND, O_TMPFS, O_OUT, O_WORKDIR, O_ENV, O_USER, O_HOSTNAME, O_NETWORK,
 	O_MEMORY, O_MEMSWAP, O_MEMHIGH, O_PIDS, O_CPUS, O_TIMEOUT, O_OUTPUT, O_SECCOMP, O_REPORT, O_CGPARENT,
-	O_NOCGROUP, O_STDOUT, O_STDERR, O_WRITABLE, O_IMAGECFG, O_NOIMAGECFG,
+	O_NOCGROUP, O_STDOUT, O_STDERR, O_WRITABLE, O_IMAGECFG, O_NOIMAGECFG, O_BUILDCAPS,
 };
 
 static const struct option opts[] = {
@@ -89,6 +91,7 @@ static const struct option opts[] = {
 	{ "writable-rootfs", no_argument, 0, O_WRITABLE },
 	{ "image-config", required_argument, 0, O_IMAGECFG },
 	{ "no-image-config", no_argument, 0, O_NOIMAGECFG },
+	{ "build-caps", no_argument, 0, O_BUILDCAPS },
 	{ "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
@@ -144,6 +147,7 @@ static int apply(struct sbx_config *c, int opt, const char *name, const char *v,
 	case O_WRITABLE: c->writable_rootfs = true; return 0;
 	case O_IMAGECFG: return sbx_config_set_string(&c->image_config, v);
 	case O_NOIMAGECFG: c->no_image_config = true; return 0;
+	case O_BUILDCAPS: c->build_caps = true; return 0;
 	default: return 0;
 	}
 	if (r < 0)

@@ -46,6 +46,7 @@ struct sbx_limits {
 struct sbx_config {
 	char *rootfs;
 	bool writable_rootfs; /* bind the rootfs read-write (image builds only) */
+	bool build_caps;      /* keep Docker's default capabilities (image builds only) */
 	char **argv;   /* NULL-terminated command */
 	char **env;    /* NULL-terminated KEY=VALUE list, exactly the workload's env */
 	size_t n_env;

@@ -240,6 +240,8 @@ static int top_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_erro
 		return get_string(x, v, k, &c->image_config, err);
 	if (strcmp(k, "no_image_config") == 0)
 		return get_bool(x, v, k, &c->no_image_config, err);
+	if (strcmp(k, "build_caps") == 0)
+		return get_bool(x, v, k, &c->build_caps, err);
 	if (strcmp(k, "writable_rootfs") == 0)
 		return get_bool(x, v, k, &c->writable_rootfs, err);
 	if (strcmp(k, "network") == 0 || strcmp(k, "user") == 0) {

@@ -114,7 +114,7 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 
 	/* Bounding set and securebits go before the fork, so the workload
 	 * inherits them; CAP_SETPCAP is still ours here. */
-	if (SBX_FAULT("bounding", &err) < 0 || sbx_caps_drop_bounding(&err) < 0)
+	if (SBX_FAULT("bounding", &err) < 0 || sbx_caps_drop_bounding(c->build_caps, &err) < 0)
 		fail(sock, err);
 
 	sigset_t all;
@@ -132,7 +132,7 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 	/* pid 1 keeps only CAP_KILL (to signal a workload running as another
 	 * uid); with fewer capabilities than it has nothing to give away, and
 	 * a workload cannot ptrace it (it would need our permitted set). */
-	if (sbx_caps_clear(true, &err) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	if (sbx_caps_clear(true, false, &err) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		if (err == NULL)
 			sbx_error_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
 		kill(child, SIGKILL);

@@ -371,3 +371,19 @@ Test(lifecycle, rootfs_and_binds_beneath_a_root_only_directory)
 	h_rmtree(priv);
 	free(priv);
 }
+
+Test(lifecycle, build_caps_keep_only_dockers_default_set)
+{
+	struct sbx_out o;
+	RUN(&o, 0, "--build-caps", "--", PROBE, "status");
+	/* CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP
+	 * NET_BIND_SERVICE SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP */
+	cr_expect(strstr(o.out, "CapEff:\t00000000a80405fb") != NULL, "%s", o.out);
+	cr_expect(strstr(o.out, "CapBnd:\t00000000a80405fb") != NULL, "%s", o.out);
+	cr_expect(strstr(o.out, "CapAmb:\t0000000000000000") != NULL, "%s", o.out);
+	cr_expect(strstr(o.out, "NoNewPrivs:\t1") != NULL, "%s", o.out);
+	h_free(&o);
+	RUN(&o, 0, "--build-caps", "--user", "1000", "--", PROBE, "status");
+	cr_expect(strstr(o.out, "CapEff:\t0000000000000000") != NULL, "a non-root user gets none: %s", o.out);
+	h_free(&o);
+}
