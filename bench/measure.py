@@ -140,14 +140,31 @@ def build_spawn(src, out):
                     "-D_GNU_SOURCE", src, "-o", out], check=True)
 
 
-def _spawn_args(argv, uid):
-    return ["--uid", str(uid)] if uid is not None else []
+def _spawn_args(uid, log):
+    return (["--uid", str(uid)] if uid is not None else []) + ["--log", log]
 
 
-def throughput(spawn, argv, uid, loops, n, env, timeout):
+def failure_summary(log, limit=3):
+    """The last distinct lines of a spawn log that say why runs failed
+    (sbx's warning about running without a cgroup is expected, not one)."""
+    try:
+        with open(log, errors="replace") as f:
+            lines = [ln.strip() for ln in f if ln.strip() and "WARNING" not in ln]
+    except OSError:
+        return []
+    out = []
+    for ln in reversed(lines):
+        if ln not in out:
+            out.append(ln[:200])
+        if len(out) == limit:
+            break
+    return out
+
+
+def throughput(spawn, argv, uid, loops, n, env, timeout, log):
     """loops loops at once, each running argv n times back to back (through
     bench/spawn).  Returns (runs per second over all loops, failed runs)."""
-    cmd = [spawn, "loop"] + _spawn_args(argv, uid) + [str(loops), str(n), "--"] + argv
+    cmd = [spawn, "loop"] + _spawn_args(uid, log) + [str(loops), str(n), "--"] + argv
     rc, out = _group_run(cmd, env, timeout)
     if rc != 0:
         return None, loops * n
@@ -155,11 +172,11 @@ def throughput(spawn, argv, uid, loops, n, env, timeout):
     return loops * n / float(secs), int(failed)
 
 
-def peak_rss(spawn, argv, uid, n, env, timeout):
+def peak_rss(spawn, argv, uid, n, env, timeout, log):
     """Median over n runs of wait4's ru_maxrss (KiB): the largest resident
     set of the process and of the descendants it reaped, so for a runtime
     running /bin/true it is the runtime's own peak (or its helper's)."""
-    cmd = [spawn, "rss"] + _spawn_args(argv, uid) + [str(n), "--"] + argv
+    cmd = [spawn, "rss"] + _spawn_args(uid, log) + [str(n), "--"] + argv
     rc, out = _group_run(cmd, env, timeout)
     values = [int(x) for x in out.split()] if rc == 0 else []
     return statistics.median(values) if values else None

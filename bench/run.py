@@ -292,18 +292,30 @@ def time_throughput(env, w, spawn, n, child_env, results):
     log("throughput: %d sequential runs, and 2 loops of %d" % (n, n))
     out = {}
     for key, (argv, uid) in _true_argvs(env, w).items():
-        one, f1 = measure.throughput(spawn, argv, uid, 1, n, child_env, timeout=900)
-        two, f2 = measure.throughput(spawn, argv, uid, 2, n, child_env, timeout=900)
+        slog = spawn_log(env, "throughput-" + key)
+        one, f1 = measure.throughput(spawn, argv, uid, 1, n, child_env, 900, slog)
+        two, f2 = measure.throughput(spawn, argv, uid, 2, n, child_env, 900, slog)
         if f1 or f2:
-            results["notes"].append("throughput, %s: %d of %d runs failed" % (
-                rn.by_key(key).label, f1 + f2, 3 * n))
+            results["notes"].append("throughput, %s: %d of %d runs failed (%s)" % (
+                rn.by_key(key).label, f1 + f2, 3 * n,
+                "; ".join(measure.failure_summary(slog))))
         out[key] = {"seq": one, "par2": two}
     return out
 
 
+def spawn_log(env, name):
+    """Where bench/spawn appends the runs' stderr; writable by the rootless
+    runs' uid too."""
+    path = os.path.join(env.work, "rootless", name + ".log")
+    open(path, "w").close()
+    os.chown(path, rn.NOBODY, rn.NOBODY)
+    return path
+
+
 def time_rss(env, w, spawn, n, child_env):
     log("peak RSS: %d runs each" % n)
-    return {key: measure.peak_rss(spawn, argv, uid, n, child_env, timeout=600)
+    return {key: measure.peak_rss(spawn, argv, uid, n, child_env, 600,
+                                  spawn_log(env, "rss-" + key))
             for key, (argv, uid) in _true_argvs(env, w).items()}
 
 

@@ -1,9 +1,14 @@
 /* spawn: the benchmark's launcher for throughput loops and peak RSS.
  *
- *   spawn rss  [--uid N] RUNS -- ARGV...        one ru_maxrss (KiB) per line
- *   spawn loop [--uid N] LOOPS RUNS -- ARGV...  "SECONDS FAILED": LOOPS loops
- *                                               at once, each running ARGV
- *                                               RUNS times back to back
+ *   spawn rss  [--uid N] [--log FILE] RUNS -- ARGV...
+ *       one ru_maxrss (KiB) per successful run, one per line
+ *   spawn loop [--uid N] [--log FILE] LOOPS RUNS -- ARGV...
+ *       "SECONDS FAILED": LOOPS loops at once, each running ARGV RUNS times
+ *       back to back
+ *
+ * Runs' stdout goes to /dev/null, their stderr to /dev/null or appended to
+ * FILE, where each failed run also gets a line "spawn: exit N" (or
+ * "spawn: signal N"), so that failures can be told apart afterwards.
  *
  * Why C and static: wait4's ru_maxrss counts the launcher's own memory too
  * (exec records the high-water mark of the address space it replaces, and a
@@ -30,6 +35,7 @@
 #include <unistd.h>
 
 static long uid = -1;
+static const char *log_path;
 
 static char **with_loop(char **argv, int loop)
 {
@@ -59,7 +65,8 @@ static int run_once(char **argv, long *maxrss_kib)
 		return -1;
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		int err = log_path ? open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : null;
+		if (null < 0 || err < 0 || dup2(null, 1) < 0 || dup2(err, 2) < 0)
 			_exit(127);
 		/* Groups before gid before uid: each later step drops the right to
 		 * do the earlier ones. */
@@ -76,13 +83,23 @@ static int run_once(char **argv, long *maxrss_kib)
 			return -1;
 	if (maxrss_kib)
 		*maxrss_kib = ru.ru_maxrss;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (log_path) {
+		FILE *f = fopen(log_path, "ae");
+		if (f) {
+			fprintf(f, "spawn: %s %d\n", WIFEXITED(status) ? "exit" : "signal",
+				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+			fclose(f);
+		}
+	}
+	return -1;
 }
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: spawn rss [--uid N] RUNS -- ARGV...\n"
-			"       spawn loop [--uid N] LOOPS RUNS -- ARGV...\n");
+	fprintf(stderr, "usage: spawn rss [--uid N] [--log FILE] RUNS -- ARGV...\n"
+			"       spawn loop [--uid N] [--log FILE] LOOPS RUNS -- ARGV...\n");
 	return 2;
 }
 
@@ -92,8 +109,13 @@ int main(int argc, char **argv)
 		return usage();
 	const char *mode = argv[1];
 	int i = 2;
-	if (i + 1 < argc && strcmp(argv[i], "--uid") == 0) {
-		uid = atol(argv[i + 1]);
+	for (;;) {
+		if (i + 1 < argc && strcmp(argv[i], "--uid") == 0)
+			uid = atol(argv[i + 1]);
+		else if (i + 1 < argc && strcmp(argv[i], "--log") == 0)
+			log_path = argv[i + 1];
+		else
+			break;
 		i += 2;
 	}
 	int loops = 1;
