@@ -35,7 +35,7 @@ PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # Iterations: (rounds, runs per round, warmup) per workload class, then loop
 # lengths.  QUICK is sized to finish in under a minute on 2 cores.
-FULL = {"light": (5, 20, 3), "heavy": (4, 5, 1), "seq": 200, "rss": 10, "phases": 50}
+FULL = {"light": (10, 10, 2), "heavy": (5, 4, 1), "seq": 200, "rss": 10, "phases": 50}
 QUICK = {"light": (2, 4, 1), "heavy": (1, 2, 0), "seq": 10, "rss": 3, "phases": 5}
 
 
