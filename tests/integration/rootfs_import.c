@@ -44,9 +44,17 @@ static void teardown(void)
 {
 	if (tmp[0])
 		rfs_remove_path(tmp);
+	tmp[0] = '\0';
 }
 
 TestSuite(rootfs_import, .init = setup, .fini = teardown, .timeout = 120);
+
+/* A skipped test does not reach .fini: remove the temporary tree first. */
+#define skip_test(...)                                                                                       \
+	do {                                                                                                 \
+		teardown();                                                                                  \
+		cr_skip_test(__VA_ARGS__);                                                                   \
+	} while (0)
 
 static const char *build_dir(void)
 {
@@ -60,17 +68,16 @@ static const char *fixtures(void)
 	static char dir[600];
 	char abs[512];
 	if (geteuid() != 0)
-		cr_skip_test(
-		    "the fixture images are made with umoci unpack, which needs root to keep owners");
+		skip_test("the fixture images are made with umoci unpack, which needs root to keep owners");
 	snprintf(dir, sizeof(dir), "%s/fixtures/rootfs", build_dir());
 	if (realpath(build_dir(), abs) == NULL)
-		cr_skip_test("no build directory %s", build_dir());
+		skip_test("no build directory %s", build_dir());
 	snprintf(dir, sizeof(dir), "%s/fixtures/rootfs", abs);
 	char cmd[1200];
 	snprintf(cmd, sizeof(cmd), "tests/fixtures/rootfs/make-images.sh '%s' >/dev/null", dir);
 	int st = system(cmd);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
-		cr_skip_test("umoci, skopeo or python3 missing (make deps)");
+		skip_test("umoci, skopeo or python3 missing (make deps)");
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "make-images.sh failed (%d)", st);
 	return dir;
 }
@@ -728,9 +735,9 @@ Test(rootfs_build_run, dockerfile_sandbox_runs_pandas_as_image_user, .init = set
      .timeout = 1200)
 {
 	if (geteuid() != 0)
-		cr_skip_test("FROM debian:* (mmdebstrap) and the shifted ownership need root");
+		skip_test("FROM debian:* (mmdebstrap) and the shifted ownership need root");
 	if (system("command -v mmdebstrap >/dev/null") != 0)
-		cr_skip_test("mmdebstrap not installed (make deps)");
+		skip_test("mmdebstrap not installed (make deps)");
 	char abs[512], dir[700], cmd[3000];
 	cr_assert_not_null(realpath(build_dir(), abs), "no build directory");
 	snprintf(dir, sizeof(dir), "%s/fixtures/sandbox-rootfs", abs);
@@ -934,7 +941,7 @@ Test(rootfs_import, xattrs_kept)
 	snprintf(p, sizeof(p), "%s/probe", tmp);
 	write_file(p, "");
 	if (setxattr(p, "user.sbx", "v", 1, 0) < 0)
-		cr_skip_test("no user xattrs on %s", tmp);
+		skip_test("no user xattrs on %s", tmp);
 	char *msg = NULL;
 	cr_assert_eq(do_import(tar, 0, &msg, NULL), 0, "%s", msg);
 	snprintf(p, sizeof(p), "%s/f", out);
