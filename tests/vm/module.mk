@@ -10,7 +10,7 @@ SBX_VM_MK := 1
 vm-guest:
 	tests/vm/make-guest
 
-check-vm: programs $(BUILD)/tests/integration vm-guest
+check-vm: programs $(BUILD)/tests/integration fixtures vm-guest
 	tests/suites.d/vm $(BUILD)
 
 check-vm-selftest: vm-guest
