@@ -20,18 +20,16 @@ $(BUILD)/sbx-probe: tests/helpers/sbx-probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -D_GNU_SOURCE -Wall -Wextra -Werror -static -o $@ $<
 
-# Test rootfs: Debian bookworm minbase with python3, pandas and numpy, made
-# with mmdebstrap from Debian's mirror and cached under build/ (it does not
-# depend on $(BUILD), so sanitizer builds share it).  The probe is copied in.
+# Test rootfs: built by sbx's own image builder from tests/rootfs.Dockerfile
+# (Debian bookworm from Debian's mirror with python3, pandas and numpy; files
+# owned by the shifted id range, as every image sbx-rootfs makes), cached
+# under build/ (shared by sanitizer builds).  Needs root: the FROM and RUN
+# steps need ids a rootless builder has only with subordinate ranges.  The
+# image-config file is dropped so that tests control each run's defaults.
 ROOTFS := build/rootfs
-MIRROR ?= http://deb.debian.org/debian
-build/rootfs/.sbx-fixture:
-	rm -rf build/rootfs.tmp
-	@mkdir -p build
-	mmdebstrap --quiet --variant=minbase --include=python3,python3-pandas,python3-numpy \
-		bookworm build/rootfs.tmp $(MIRROR)
-	rm -rf build/rootfs
-	mv build/rootfs.tmp build/rootfs
+build/rootfs/.sbx-fixture: tests/rootfs.Dockerfile | $(BUILD)/sbx $(BUILD)/sbx-rootfs
+	$(BUILD)/sbx-rootfs build --quiet -f tests/rootfs.Dockerfile --out build/rootfs --force .
+	rm -f build/rootfs.image-config.json
 	touch $@
 build/rootfs/usr/local/bin/sbx-probe: $(BUILD)/sbx-probe build/rootfs/.sbx-fixture
 	install -m 0755 $< $@
