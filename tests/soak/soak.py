@@ -108,6 +108,12 @@ class Soak:
         report = os.path.join(self.a.out, f"report-{phase}.json")
         for i in range(n):
             results.append(self.run_one(self.a.sbx, phase, i, CYCLE[i % len(CYCLE)], report, self.env))
+            # A broken setup (no rootfs, no cgroup) fails every run: stop
+            # instead of counting thousands of identical failures.
+            if i == len(CYCLE) - 1 and not any(r["ok"] for r in results[-len(CYCLE):]):
+                with self.lock:
+                    self.failures.append((phase, i, "-", "every run of the first cycle failed; stopped"))
+                return
             if self.a.progress and (i + 1) % self.a.progress == 0:
                 print(f"  {phase}: {i + 1}/{n}", file=sys.stderr, flush=True)
 
