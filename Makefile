@@ -43,7 +43,7 @@ $(LIB): $(LIB_OBJS)
 
 programs: $(PROGRAMS)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/obj-fault -name '*.d' 2>/dev/null)
 
 # Everything `make check` runs; tests/run-suites prints one closing line.
 check: programs $(CHECKS)
