@@ -102,7 +102,8 @@ class Soak:
             with self.lock:
                 self.failures.append((phase, i, kind, problem + (" | " + " / ".join(tail) if tail else "")))
         return {"phase": phase, "i": i, "kind": kind, "rc": p.returncode, "pid": p.pid,
-                "wall_ms": rep.get("wall_ms"), "outside_ms": outside, "ok": problem is None}
+                "wall_ms": rep.get("wall_ms"), "outside_ms": outside, "ok": problem is None,
+                "load": os.getloadavg()[0]}
 
     def loop(self, phase, n, results):
         report = os.path.join(self.a.out, f"report-{phase}.json")
@@ -131,7 +132,9 @@ def stats_row(label, rs):
     def f(sel, key):
         vals = [r[key] for r in sel]
         return f"{statistics.median([v for v in vals if v is not None]):.1f} / {pct(vals, 99):.1f}" if sel else "-"
-    return f"| {label} | {len(rs)} | {f(rs, 'wall_ms')} | {f(rs, 'outside_ms')} | {f(q, 'wall_ms')} | {f(q, 'outside_ms')} |"
+    load = statistics.mean(r["load"] for r in rs) if rs else float("nan")
+    return (f"| {label} | {len(rs)} | {f(rs, 'wall_ms')} | {f(rs, 'outside_ms')} | {f(q, 'wall_ms')} | "
+            f"{f(q, 'outside_ms')} | {load:.1f} |")
 
 
 def leftovers(pids, tmp_before):
@@ -261,19 +264,21 @@ def main():
         k[0] += 1
         k[1] += 0 if r["ok"] else 1
     with open(os.path.join(a.out, "runs.csv"), "w") as f:
-        f.write("phase,i,kind,rc,wall_ms,outside_ms,ok\n")
+        f.write("phase,i,kind,rc,wall_ms,outside_ms,ok,load\n")
         for r in all_runs + (asan_results or []):
-            f.write(f"{r['phase']},{r['i']},{r['kind']},{r['rc']},{r['wall_ms']},{r['outside_ms']:.3f},{int(r['ok'])}\n")
+            f.write(f"{r['phase']},{r['i']},{r['kind']},{r['rc']},{r['wall_ms']},{r['outside_ms']:.3f},"
+                    f"{int(r['ok'])},{r['load']:.2f}\n")
 
     out = []
     out.append(f"soak: {len(seq)} sequential runs in {t_seq:.0f} s, {a.loops} concurrent loops of "
                f"{a.loop_runs} in {t_conc:.0f} s; sbx {a.sbx}, rootfs {a.rootfs}")
     out.append("runs by kind (failed/total): " + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(kinds.items())))
     out.append("")
-    out.append("latency, ms, median / p99 (report wall_ms; outside = fork of sbx to its exit, seen by the driver)")
+    out.append("latency, ms, median / p99 (report wall_ms; outside = fork of sbx to its exit, seen by the driver;")
+    out.append("quick exits = true, exit 3, echo, signal; host load = mean 1-minute load average, other work included)")
     out.append("")
-    out.append("| runs | n | all: wall_ms | all: outside | quick exits: wall_ms | quick exits: outside |")
-    out.append("|---|---|---|---|---|---|")
+    out.append("| runs | n | all: wall_ms | all: outside | quick exits: wall_ms | quick exits: outside | host load |")
+    out.append("|---|---|---|---|---|---|---|")
     k = min(1000, len(seq))
     out.append(stats_row(f"sequential, first {k}", seq[:k]))
     out.append(stats_row(f"sequential, last {k}", seq[-k:]))
