@@ -252,6 +252,21 @@ int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid, struct sbx_error **err)
 	return sbx_cg1_attach(cg, pid, err);
 }
 
+int sbx_cgroup_self_attach_fds(struct sbx_cgroup *cg, int *fds, size_t max, struct sbx_error **err)
+{
+	if (cg == NULL || cg->version != 1)
+		return 0;
+	return sbx_cg1_self_attach_fds(cg, fds, max, err);
+}
+
+int sbx_cgroup_self_attach(const int *fds, size_t n, struct sbx_error **err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (write(fds[i], "0", 1) != 1)
+			return sbx_error_set(err, errno, "joining the sandbox's cgroup (hierarchy %zu of %zu)", i + 1, n);
+	return 0;
+}
+
 int sbx_cgroup_kill(struct sbx_cgroup *cg, struct sbx_error **err)
 {
 	if (cg == NULL || cg->version == 0)

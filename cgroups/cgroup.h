@@ -39,6 +39,16 @@ int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg);
 /* v1 (no CLONE_INTO_CGROUP): move the just-cloned, still waiting child into
  * the run's cgroups.  No-op for v2 and none. */
 int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid, struct sbx_error **err);
+/* v1, faster than sbx_cgroup_attach: the supervisor opens the run's
+ * "tasks" file in each hierarchy (up to max; returns how many, 0 for v2 and
+ * none) and the child writes "0" to each with sbx_cgroup_self_attach before
+ * anything else.  A task moving itself needs no RCU synchronisation in the
+ * kernel (moving another process takes the threadgroup lock, which waits
+ * for one: 0.3 ms per hierarchy on a quiet host, tens of ms under load);
+ * the write is allowed by the credentials the file was opened with. */
+#define SBX_CGROUP_MAX_HIERARCHIES 8
+int sbx_cgroup_self_attach_fds(struct sbx_cgroup *cg, int *fds, size_t max, struct sbx_error **err);
+int sbx_cgroup_self_attach(const int *fds, size_t n, struct sbx_error **err);
 /* Kill every process in the cgroup (v2 cgroup.kill; v1 freeze + SIGKILL). */
 int sbx_cgroup_kill(struct sbx_cgroup *cg, struct sbx_error **err);
 int sbx_cgroup_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err);

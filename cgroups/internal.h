@@ -46,6 +46,7 @@ int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 int sbx_cg1_create(const struct sbx_cgroup_plan *p, const struct sbx_limits *l, const char *name,
 		   struct sbx_cgroup *cg, struct sbx_error **err);
 int sbx_cg1_attach(struct sbx_cgroup *cg, pid_t pid, struct sbx_error **err);
+int sbx_cg1_self_attach_fds(struct sbx_cgroup *cg, int *fds, size_t max, struct sbx_error **err);
 int sbx_cg1_kill(struct sbx_cgroup *cg, struct sbx_error **err);
 int sbx_cg1_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err);
 int sbx_cg1_destroy(struct sbx_cgroup *cg, struct sbx_error **err);

@@ -9,6 +9,7 @@
  * memory, pids and cpu carry the limits; cpuacct (CPU time) and freezer
  * (race-free kill) are joined when mounted. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,25 @@ int sbx_cg1_attach(struct sbx_cgroup *cg, pid_t pid, struct sbx_error **err)
 	return 0;
 }
 
+int sbx_cg1_self_attach_fds(struct sbx_cgroup *cg, int *fds, size_t max, struct sbx_error **err)
+{
+	size_t n = 0;
+	for (int c = 0; c < SBX_CG_NCTRL; c++) {
+		if (!first_of_hierarchy(cg->v1_dir, c))
+			continue;
+		cleanup_free char *tasks = sbx_cg_join(cg->v1_dir[c], "tasks");
+		int fd = n < max ? open(tasks, O_WRONLY | O_CLOEXEC) : (errno = E2BIG, -1);
+		if (fd < 0) {
+			int e = errno;
+			while (n > 0)
+				close(fds[--n]);
+			return sbx_error_set(err, e, "open %s", tasks);
+		}
+		fds[n++] = fd;
+	}
+	return (int)n;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {0, ms * 1000000L};
@@ -158,6 +178,11 @@ static void sleep_ms(long ms)
  * delivered once the cgroup thaws. */
 static int kill_frozen(const char *fdir)
 {
+	/* The usual case at teardown: pid 1 has exited and its pid namespace
+	 * with it; freezing an empty cgroup would only cost time. */
+	cleanup_free char *procs = NULL;
+	if (sbx_cg_read(fdir, "cgroup.procs", &procs) == 0 && procs[strspn(procs, " \n")] == '\0')
+		return 0;
 	if (sbx_cg_write(fdir, "freezer.state", "FROZEN") < 0)
 		return -1;
 	for (int i = 0; i < 200; i++) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroups/cgroup.h"
 #include "clock.h"
 #include "fault.h"
 #include "init.h"
@@ -50,9 +51,15 @@ static __attribute__((noreturn)) void fail(int sock, struct sbx_error *err)
 	sbx_msg_fail(sock, SBX_MSG_SETUP_ERROR, err, 125);
 }
 
-void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filter, int sock, int out_fd, int err_fd)
+void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filter, const struct sbx_contain_fds *fds)
 {
 	struct sbx_error *err = NULL;
+	int sock = fds->sock, out_fd = fds->out, err_fd = fds->err;
+	/* Into the cgroup first, before anything is charged or forked. */
+	if (sbx_cgroup_self_attach(fds->cgroup, fds->n_cgroup, &err) < 0)
+		fail(sock, err);
+	for (size_t i = 0; i < fds->n_cgroup; i++)
+		close(fds->cgroup[i]);
 	/* The workload's output goes to the supervisor's capped pipes. */
 	if (dup2(out_fd, STDOUT_FILENO) < 0 || dup2(err_fd, STDERR_FILENO) < 0) {
 		sbx_error_set(&err, errno, "redirecting output");

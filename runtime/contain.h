@@ -11,8 +11,14 @@ struct sbx_seccomp;
 /* The sandbox's pid 1, from clone3 to exit: waits for the supervisor's go,
  * builds the sandbox (each step below is its own call, so a warm pool can
  * reuse them), forks the workload as pid 2 and reaps until it exits. */
+struct sbx_contain_fds {
+	int sock;               /* sync socket */
+	int out, err;           /* write ends of the output pipes */
+	const int *cgroup;      /* v1: the run's "tasks" files, to join (see cgroups/cgroup.h) */
+	size_t n_cgroup;
+};
 __attribute__((noreturn)) void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filter,
-						int sock, int out_fd, int err_fd);
+						const struct sbx_contain_fds *fds);
 
 /* Steps, in the order sbx_contain_main applies them. */
 int sbx_contain_filesystem(const struct sbx_config *c, const struct sbx_mount_sources *src, struct sbx_error **err);

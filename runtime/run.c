@@ -109,6 +109,8 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	struct sbx_seccomp *filter = NULL;
 	struct sbx_cgroup *cg = NULL;
 	int cgroup_fd = -1;
+	int join_fds[SBX_CGROUP_MAX_HIERARCHIES];
+	int n_join = 0;
 	int sock[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int out_dst = STDOUT_FILENO, err_dst = STDERR_FILENO;
 	bool own_out = false, own_err = false;
@@ -149,6 +151,11 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 		goto setup_failed;
 	SBX_FAULT_DIE("cgroup");
 	cgroup_fd = sbx_cgroup_clone_fd(cg);
+	n_join = sbx_cgroup_self_attach_fds(cg, join_fds, SBX_CGROUP_MAX_HIERARCHIES, &err);
+	if (n_join < 0) {
+		n_join = 0;
+		goto setup_failed;
+	}
 	r->cgroup_version = sbx_cgroup_version(cg);
 	r->limits_enforced = sbx_cgroup_limits_enforced(cg);
 	if (*sbx_cgroup_path(cg))
@@ -189,8 +196,13 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 		close(sock[0]);
 		close(out[0]);
 		close(errp[0]);
-		sbx_contain_main(c, filter, sock[1], out[1], errp[1]);
+		struct sbx_contain_fds fds = { .sock = sock[1], .out = out[1], .err = errp[1],
+					       .cgroup = join_fds, .n_cgroup = (size_t)n_join };
+		sbx_contain_main(c, filter, &fds);
 	}
+	for (int i = 0; i < n_join; i++)
+		close(join_fds[i]);
+	n_join = 0;
 	r->phases_us[SBX_P_CLONE] = us_since(t);
 	close(sock[1]);
 	close(out[1]);
@@ -210,7 +222,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	bool idmap_ok = SBX_FAULT("idmap", &err) == 0 && sbx_idmap_write(pid, c, &err) == 0;
 	r->phases_us[SBX_P_IDMAP] = us_since(t);
 	t = sbx_now_ns();
-	if (!idmap_ok || sbx_cgroup_attach(cg, pid, &err) < 0) {
+	if (!idmap_ok) {
 		sbx_supervise_kill(&s);
 		waitpid(pid, NULL, 0);
 		sbx_relay_close(&s.out);
@@ -294,6 +306,8 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	return r->exit_code;
 
 setup_failed:
+	for (int i = 0; i < n_join; i++)
+		close(join_fds[i]);
 	for (int i = 0; i < 2; i++) {
 		if (sock[i] >= 0)
 			close(sock[i]);
