@@ -14,7 +14,7 @@ SAN ?=
 CFLAGS ?= $(OPT) -g
 override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fno-strict-aliasing -D_GNU_SOURCE -I. $(PKG_CFLAGS) $(SAN)
-override LDFLAGS += $(SAN)
+override LDFLAGS += $(SAN) -Wl,--as-needed
 LDLIBS := $(PKG_LIBS) -lm
 
 # Filled by the module.mk files.
