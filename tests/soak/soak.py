@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -207,6 +208,8 @@ def asan_sample(s, n):
             text = f.read()
         first = next((l for l in text.splitlines() if "ERROR" in l or "runtime error" in l), text[:200])
         problems.append(f"{name}: {first.strip()}")
+    if not logs:
+        os.rmdir(logdir)
     return results, problems
 
 
@@ -227,6 +230,15 @@ def main():
     a.fdcheck = os.path.abspath(a.fdcheck) if a.fdcheck and os.path.exists(a.fdcheck) else None
     if not os.path.exists(os.path.join(a.rootfs, PROBE.lstrip("/"))):
         sys.exit(f"soak: {a.rootfs} has no {PROBE} (make fixtures)")
+    # Run a private copy: the tree is rebuilt while a soak runs, and one
+    # soak measures one binary.
+    for attr in ("sbx", "asan_sbx"):
+        src = getattr(a, attr)
+        if os.access(src, os.X_OK):
+            dst = os.path.join(a.out, os.path.basename(os.path.dirname(os.path.abspath(src))) + "-sbx")
+            shutil.copy2(src, dst + ".tmp")
+            os.replace(dst + ".tmp", dst)
+            setattr(a, attr, dst)
     s = Soak(a)
     try:
         os.unlink(s.fdfile)
