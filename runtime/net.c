@@ -17,15 +17,16 @@ int sbx_net_loopback_up(struct sbx_error **err)
 		sbx_error_set(err, 0, "connecting to rtnetlink: %s", nl_geterror(e));
 		goto out;
 	}
-	if ((e = rtnl_link_get_kernel(sk, 0, "lo", &lo)) < 0) {
-		sbx_error_set(err, 0, "looking up lo: %s", nl_geterror(e));
-		goto out;
-	}
+	/* A new network namespace always numbers its loopback 1: naming it
+	 * saves asking the kernel for it first. */
+	lo = rtnl_link_alloc();
 	change = rtnl_link_alloc();
-	if (change == NULL) {
+	if (lo == NULL || change == NULL) {
 		sbx_error_set(err, ENOMEM, "allocating a link change");
 		goto out;
 	}
+	rtnl_link_set_ifindex(lo, 1);
+	rtnl_link_set_name(lo, "lo");
 	rtnl_link_set_flags(change, IFF_UP);
 	if ((e = rtnl_link_change(sk, lo, change, 0)) < 0) {
 		sbx_error_set(err, 0, "setting lo up: %s", nl_geterror(e));
