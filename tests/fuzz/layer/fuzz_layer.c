@@ -69,7 +69,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	assert(count_entries(base) == 2);
 	assert(count_entries(outside) == 1);
 	assert(fstatat(outside, "keep", &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 5);
+	assert((sb.st_mode & 07777) == 0644 && sb.st_uid == getuid() && sb.st_nlink == 1);
 	assert(fstat(outside, &sb) == 0 && (sb.st_mode & 07777) == 0755 && sb.st_uid == getuid());
+	assert(fstat(base, &sb) == 0 && (sb.st_mode & 07777) == 0700 && sb.st_uid == getuid());
 
 	if (rfs_clear_dir(rootfd, fuzz_keep_none, NULL) < 0)
 		abort();
