@@ -1,16 +1,20 @@
 /* A scratch directory for harnesses whose parser needs a real directory
- * (an OCI layout, a rootfs).  Named fuzz-sbx-* (not sbx-*, which the soak
- * counts as a runtime leak) and removed at exit. */
+ * (an OCI layout, a rootfs), in $TMPDIR (tests/fuzz/run gives each harness
+ * its own and removes it afterwards: a crash skips atexit) or /tmp.  Named
+ * fuzz-sbx-* (not sbx-*, which the soak counts as a runtime leak) and
+ * removed at exit. */
 #ifndef SBX_FUZZ_TMPDIR_H
 #define SBX_FUZZ_TMPDIR_H
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "rootfs-builder/safefs.h"
 
-static char fuzz_tmp[64];
+static char fuzz_tmp[256];
 
 static void fuzz_tmp_remove(void)
 {
@@ -21,7 +25,10 @@ static void fuzz_tmp_remove(void)
 /* Returns an O_PATH fd of the scratch directory; aborts when it cannot. */
 static inline int fuzz_tmp_make(void)
 {
-	snprintf(fuzz_tmp, sizeof(fuzz_tmp), "/tmp/fuzz-sbx-XXXXXX");
+	const char *t = getenv("TMPDIR");
+	if (t == NULL || t[0] != '/' || strlen(t) > sizeof(fuzz_tmp) - 32)
+		t = "/tmp";
+	snprintf(fuzz_tmp, sizeof(fuzz_tmp), "%s/fuzz-sbx-XXXXXX", t);
 	if (mkdtemp(fuzz_tmp) == NULL)
 		abort();
 	atexit(fuzz_tmp_remove);
