@@ -143,6 +143,18 @@ int sbx_supervise(struct sbx_supervision *s, struct sbx_error **err)
 			uint64_t now = sbx_now_ns();
 			wait_ms = now >= drain_deadline ? 0 : (int)((drain_deadline - now) / 1000000) + 1;
 		}
+		/* A workload flooding denied calls has used its answers for now:
+		 * leave its calls waiting until the rate limit lets them through. */
+		uint64_t resume = s->listener >= 0 ? sbx_seccomp_resume_ns(s->filter) : 0;
+		if (resume) {
+			uint64_t now = sbx_now_ns();
+			if (now < resume) {
+				p[P_LISTENER].fd = -1;
+				int ms = (int)((resume - now) / 1000000) + 1;
+				if (wait_ms < 0 || ms < wait_ms)
+					wait_ms = ms;
+			}
+		}
 		int n = poll(p, P_N, wait_ms);
 		if (n < 0 && errno == EINTR)
 			continue;

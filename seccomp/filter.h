@@ -32,6 +32,10 @@ struct sbx_seccomp {
 	char **names;
 	uint64_t *counts;
 	size_t n_denials;
+	/* Rate limit (notify.c): answers given in the current window, and
+	 * when that window started (CLOCK_MONOTONIC ns). */
+	uint64_t window_start_ns;
+	unsigned window_answers;
 };
 
 /* Profile -> the plain program (malloc'ed, into prog and len) through libseccomp.

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 
 #include "bpf.h"
 #include "filter.h"
@@ -21,6 +22,31 @@
 /* Answer at most this many per call, so that a workload flooding denied
  * calls cannot keep the supervisor from its timer and output pipes. */
 #define MAX_PER_CALL 256
+/* A workload must not make the supervisor, which runs outside the
+ * sandbox's cgroup, spend its memory or CPU for it:
+ * - at most MAX_DISTINCT syscalls are listed by name; the rest are counted
+ *   together as "other" (a flood of distinct numbers would otherwise grow
+ *   the list, and the report, without bound);
+ * - at most MAX_PER_WINDOW answers per WINDOW_NS; past that the supervisor
+ *   stops reading the listener until the window ends.  A denied call waits
+ *   for its answer, so this slows the flooding workload, not sbx. */
+#define MAX_DISTINCT 64
+#define WINDOW_NS 100000000ull
+#define MAX_PER_WINDOW 1000
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t sbx_seccomp_resume_ns(const struct sbx_seccomp *f)
+{
+	if (f == NULL || f->window_answers < MAX_PER_WINDOW)
+		return 0;
+	return f->window_start_ns + WINDOW_NS;
+}
 
 static void count(struct sbx_seccomp *f, uint32_t arch, int nr)
 {
@@ -29,6 +55,19 @@ static void count(struct sbx_seccomp *f, uint32_t arch, int nr)
 			f->counts[i]++;
 			return;
 		}
+	}
+	if (f->n_denials == MAX_DISTINCT) {
+		/* The last slot becomes "other" and takes every newcomer. */
+		size_t last = f->n_denials - 1;
+		if (f->keys[last].nr != -1) {
+			free(f->names[last]);
+			f->names[last] = strdup("other");
+			if (!f->names[last])
+				abort();
+			f->keys[last] = (struct sbx_seccomp_denial){ .arch = 0, .nr = -1 };
+		}
+		f->counts[last]++;
+		return;
 	}
 	size_t n = f->n_denials + 1;
 	f->keys = realloc(f->keys, n * sizeof(*f->keys));
@@ -49,7 +88,12 @@ static void count(struct sbx_seccomp *f, uint32_t arch, int nr)
 int sbx_seccomp_handle(struct sbx_seccomp *f, int listener_fd, struct sbx_error **err)
 {
 	int answered = 0;
-	for (int i = 0; i < MAX_PER_CALL; i++) {
+	uint64_t now = now_ns();
+	if (now - f->window_start_ns >= WINDOW_NS) {
+		f->window_start_ns = now;
+		f->window_answers = 0;
+	}
+	for (int i = 0; i < MAX_PER_CALL && f->window_answers < MAX_PER_WINDOW; i++) {
 		struct pollfd p = { .fd = listener_fd, .events = POLLIN };
 		int r = poll(&p, 1, 0);
 		if (r < 0 && errno == EINTR)
@@ -82,6 +126,7 @@ int sbx_seccomp_handle(struct sbx_seccomp *f, int listener_fd, struct sbx_error 
 		}
 		count(f, req.data.arch, req.data.nr);
 		answered++;
+		f->window_answers++;
 	}
 	return answered;
 }

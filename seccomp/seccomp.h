@@ -43,6 +43,11 @@ int sbx_seccomp_load(const struct sbx_seccomp *f, int *listener_fd, struct sbx_e
  * polling it (it would report POLLHUP at once, forever). */
 int sbx_seccomp_handle(struct sbx_seccomp *f, int listener_fd, struct sbx_error **err);
 
+/* When sbx_seccomp_handle() has answered its quota for now: the
+ * CLOCK_MONOTONIC time (ns) before which the supervisor should not read the
+ * listener again; 0 when it may read it now. */
+uint64_t sbx_seccomp_resume_ns(const struct sbx_seccomp *f);
+
 /* Denials counted so far: n entries, names[i] denied counts[i] times.  Names
  * are syscall names ("mount"), prefixed with the ABI for non-native calls
  * ("x86:getpid", "x32:getpid"); unknown numbers read "syscall_463".  The
