@@ -477,3 +477,32 @@ Test(seccomp_security, rootless_run_reports_denials_too)
 	cr_expect_eq(denials(o.report, "unshare"), 1);
 	h_free(&o);
 }
+
+/* A flood of distinct denied numbers must not grow the report (or the
+ * supervisor's memory) without bound: 64 entries at most, the rest counted
+ * as "other", and every call still answered. */
+Test(seccomp_security, distinct_denials_are_capped_and_all_counted)
+{
+	struct sbx_out o;
+	run_py(&o, "default",
+	       "bad = 0\n"
+	       "for nr in range(600, 900):\n"
+	       "    if libc.syscall(ctypes.c_long(nr)) >= 0: bad += 1\n"
+	       "print('allowed', bad)\n");
+	cr_assert_eq(o.status, 0, "stderr: %s", o.err);
+	cr_expect(strstr(o.out, "allowed 0\n") != NULL, "%s", o.out);
+	cr_expect_eq(n_denials(o.report), 64, "entries: %zu", n_denials(o.report));
+	json_t *arr = json_object_get(o.report, "seccomp_denials");
+	long long total = 0;
+	size_t i;
+	json_t *d;
+	json_array_foreach(arr, i, d)
+	{
+		const char *name = json_string_value(json_object_get(d, "syscall"));
+		if (strncmp(name, "syscall_", 8) == 0 || strcmp(name, "other") == 0)
+			total += json_integer_value(json_object_get(d, "count"));
+	}
+	cr_expect_eq(total, 300, "every denied call counted once: %lld", total);
+	cr_expect_eq(denials(o.report, "other"), 300 - 63);
+	h_free(&o);
+}
