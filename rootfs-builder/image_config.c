@@ -133,9 +133,12 @@ static int lookup(int rootfd, const char *file, const char *name, int64_t *id, i
 		close(fd);
 		return -1;
 	}
-	char line[1024];
+	/* getline: a long line (a group with many members) is one entry, never
+	 * split into two that could each look like one. */
+	char *line = NULL;
+	size_t cap = 0;
 	int found = -1;
-	while (fgets(line, sizeof(line), f)) {
+	while (getline(&line, &cap, f) >= 0) {
 		/* strsep, not strtok: an empty field (no password, "user::1001:")
 		 * is still a field (passwd(5), group(5)). */
 		line[strcspn(line, "\n")] = '\0';
@@ -152,6 +155,7 @@ static int lookup(int rootfd, const char *file, const char *name, int64_t *id, i
 			break;
 		}
 	}
+	free(line);
 	fclose(f);
 	return found;
 }
