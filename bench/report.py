@@ -179,14 +179,17 @@ def targets(results):
 
 
 def busy_note(m):
+    """Judged by the load before the run: the load at the end counts the
+    benchmark's own concurrent loops."""
     cores = os.cpu_count() or 1
-    loads = [float(m["load_start"][0]), float(m.get("load_end", ["0"])[0])]
-    if max(loads) > 0.5 * cores:
-        return ("**Measured while other work ran on this machine** (load average %.1f at "
-                "the start, %.1f at the end, on %d cores): compare ratios within one "
-                "table, not absolute times across runs." % (loads[0], loads[1], cores))
-    return "The machine was otherwise idle (load average %.1f at the start, %.1f at the end)." \
-        % tuple(loads)
+    start = float(m["load_start"][0])
+    end = float(m.get("load_end", ["0"])[0])
+    if start > 0.5 * cores:
+        return ("**Measured while other work ran on this machine** (load average %.1f when "
+                "the run started, on %d cores): compare ratios within one table, not absolute "
+                "times across runs." % (start, cores))
+    return ("The machine was otherwise idle: load average %.1f when the run started (%.1f "
+            "at the end, which counts the benchmark's own concurrent loops)." % (start, end))
 
 
 def markdown(results, charts=()):
