@@ -38,6 +38,7 @@ const char sbx_run_usage[] =
 	"Limits:\n"
 	"  --memory SIZE           memory limit (default 1G)\n"
 	"  --memory-swap SIZE      swap limit (default 0: no swap)\n"
+	"  --memory-high SIZE      memory.high: throttle before the limit (default unset)\n"
 	"  --pids N                process limit (default 256)\n"
 	"  --cpus FLOAT            CPU time limit in CPUs (default 1.0)\n"
 	"  --timeout SECONDS       wall-clock limit; the whole sandbox is killed (124)\n"
