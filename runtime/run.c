@@ -300,9 +300,11 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 		fprintf(stderr, "sbx: warning: %s\n", err->msg);
 		sbx_error_free(&err);
 	}
-	r->phases_us[SBX_P_CGROUP] = cgroup_us + us_since(t);
+	uint64_t removal_us = us_since(t);
+	r->phases_us[SBX_P_CGROUP] = cgroup_us + removal_us;
 	sbx_seccomp_free(filter);
-	r->phases_us[SBX_P_TEARDOWN] = us_since(end);
+	/* Phases add up: the cgroup's removal is counted under "cgroup" only. */
+	r->phases_us[SBX_P_TEARDOWN] = us_since(end) - removal_us;
 	return r->exit_code;
 
 setup_failed:
