@@ -187,8 +187,9 @@ int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sb
 static void warn_no_limits(const char *why)
 {
 	fprintf(stderr,
-		"sbx: WARNING: running WITHOUT resource limits (no memory, pids or CPU limit; "
-		"--allow-no-cgroup): %s\n",
+		"sbx: WARNING: running WITHOUT a cgroup (--allow-no-cgroup): no CPU limit; processes, "
+		"memory and file size bounded by rlimits only (RLIMIT_NPROC, RLIMIT_DATA per process, "
+		"RLIMIT_FSIZE): %s\n",
 		why);
 }
 

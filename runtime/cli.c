@@ -22,6 +22,8 @@ const char sbx_run_usage[] =
 	"  --tmpfs DST[:SIZE]      extra tmpfs (default size: limits.tmp) (repeatable)\n"
 	"  --out DIR[:SIZE]        writable /out inside (tmpfs, default 64M); its files\n"
 	"                          and directories are copied into DIR after the run\n"
+	"  --tmpfs-exec            allow running files from /tmp, /out, /dev/shm and\n"
+	"                          --tmpfs mounts (default: mounted noexec)\n"
 	"  --writable-rootfs       bind the rootfs read-write (for image builds)\n"
 	"  --image-config FILE     image defaults (env, command, workdir, user); default:\n"
 	"                          DIR.image-config.json beside the rootfs, if present\n"
@@ -44,7 +46,12 @@ const char sbx_run_usage[] =
 	"  --timeout SECONDS       wall-clock limit; the whole sandbox is killed (124)\n"
 	"  --output-limit SIZE     per output stream (default 1M); the rest is dropped\n"
 	"  --cgroup-parent PATH    where to create the sandbox's cgroup\n"
-	"  --allow-no-cgroup       run without limits when no cgroup can be had (warns)\n"
+	"  --allow-no-cgroup       when no cgroup can be had, run with rlimits only\n"
+	"                          (RLIMIT_NPROC, RLIMIT_DATA, RLIMIT_FSIZE; warns)\n"
+	"  --userns-limit NAME=N   a /proc/sys/user counter of the sandbox's user\n"
+	"                          namespace, e.g. max_inotify_instances=8 (default:\n"
+	"                          no nested namespaces, 8 inotify instances, 8192\n"
+	"                          watches, no fanotify; N=unset keeps the kernel's)\n"
 	"Security:\n"
 	"  --seccomp PROFILE       default | unconfined | FILE (default: default)\n"
 	"Output:\n"
@@ -62,7 +69,7 @@ const char sbx_run_usage[] =
 enum {
 	O_ROOTFS = 256, O_CONFIG, O_BIND, O_TMPFS, O_OUT, O_WORKDIR, O_ENV, O_USER, O_HOSTNAME, O_NETWORK,
 	O_MEMORY, O_MEMSWAP, O_MEMHIGH, O_PIDS, O_CPUS, O_TIMEOUT, O_OUTPUT, O_SECCOMP, O_REPORT, O_CGPARENT,
-	O_NOCGROUP, O_STDOUT, O_STDERR, O_WRITABLE, O_IMAGECFG, O_NOIMAGECFG, O_BUILDCAPS,
+	O_NOCGROUP, O_STDOUT, O_STDERR, O_WRITABLE, O_IMAGECFG, O_NOIMAGECFG, O_BUILDCAPS, O_TMPFSEXEC, O_USERNSLIM,
 };
 
 static const struct option opts[] = {
@@ -93,6 +100,8 @@ static const struct option opts[] = {
 	{ "image-config", required_argument, 0, O_IMAGECFG },
 	{ "no-image-config", no_argument, 0, O_NOIMAGECFG },
 	{ "build-caps", no_argument, 0, O_BUILDCAPS },
+	{ "tmpfs-exec", no_argument, 0, O_TMPFSEXEC },
+	{ "userns-limit", required_argument, 0, O_USERNSLIM },
 	{ "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
@@ -149,6 +158,8 @@ static int apply(struct sbx_config *c, int opt, const char *name, const char *v,
 	case O_IMAGECFG: return sbx_config_set_string(&c->image_config, v);
 	case O_NOIMAGECFG: c->no_image_config = true; return 0;
 	case O_BUILDCAPS: c->build_caps = true; return 0;
+	case O_TMPFSEXEC: c->tmpfs_exec = true; return 0;
+	case O_USERNSLIM: r = sbx_config_add_userns_limit_spec(c, v, err); break;
 	default: return 0;
 	}
 	if (r < 0)

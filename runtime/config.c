@@ -10,6 +10,24 @@
 
 #include "size.h"
 
+const char *const sbx_userns_limit_names[SBX_USERNS_LIMITS] = {
+	[SBX_UL_USER_NAMESPACES] = "max_user_namespaces",     [SBX_UL_PID_NAMESPACES] = "max_pid_namespaces",
+	[SBX_UL_NET_NAMESPACES] = "max_net_namespaces",       [SBX_UL_MNT_NAMESPACES] = "max_mnt_namespaces",
+	[SBX_UL_IPC_NAMESPACES] = "max_ipc_namespaces",       [SBX_UL_UTS_NAMESPACES] = "max_uts_namespaces",
+	[SBX_UL_CGROUP_NAMESPACES] = "max_cgroup_namespaces", [SBX_UL_TIME_NAMESPACES] = "max_time_namespaces",
+	[SBX_UL_INOTIFY_INSTANCES] = "max_inotify_instances", [SBX_UL_INOTIFY_WATCHES] = "max_inotify_watches",
+	[SBX_UL_FANOTIFY_GROUPS] = "max_fanotify_groups",     [SBX_UL_FANOTIFY_MARKS] = "max_fanotify_marks",
+};
+
+/* Defaults (docs/configuration.md): no nested namespaces of any kind (the
+ * seccomp profile denies them too; this holds with --seccomp unconfined),
+ * no fanotify, and a few inotify instances and watches, so that even many
+ * concurrent sandboxes leave the host user's share (128 instances) usable. */
+static const uint64_t userns_limit_defaults[SBX_USERNS_LIMITS] = {
+	[SBX_UL_INOTIFY_INSTANCES] = 8,
+	[SBX_UL_INOTIFY_WATCHES] = 8192,
+};
+
 void sbx_config_init(struct sbx_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -24,6 +42,7 @@ void sbx_config_init(struct sbx_config *c)
 	c->out_size = 64ull << 20;
 	c->idmap_host_base = SBX_DEFAULT_IDMAP_BASE;
 	c->idmap_size = SBX_DEFAULT_IDMAP_SIZE;
+	memcpy(c->userns_limits, userns_limit_defaults, sizeof(c->userns_limits));
 }
 
 static void free_strv(char **v)
@@ -248,6 +267,38 @@ int sbx_config_add_env_spec(struct sbx_config *c, const char *spec, struct sbx_e
 		abort();
 	int r = sbx_config_set_env(c, key, eq + 1, err);
 	free(key);
+	return r;
+}
+
+int sbx_config_set_userns_limit(struct sbx_config *c, const char *name, const char *value, struct sbx_error **err)
+{
+	for (int i = 0; i < SBX_USERNS_LIMITS; i++) {
+		if (strcmp(name, sbx_userns_limit_names[i]) != 0)
+			continue;
+		uint64_t n;
+		if (strcmp(value, "unset") == 0) {
+			c->userns_limits[i] = SBX_UNSET;
+			return 0;
+		}
+		if (sbx_parse_uint(value, INT32_MAX, &n, err) < 0)
+			return sbx_error_wrap(err, "%s", name);
+		c->userns_limits[i] = n;
+		return 0;
+	}
+	return sbx_error_set(err, 0, "unknown user-namespace limit '%s' (one of max_user_namespaces, ..., "
+				     "max_inotify_instances, max_inotify_watches, max_fanotify_groups, "
+				     "max_fanotify_marks; see docs/configuration.md)", name);
+}
+
+int sbx_config_add_userns_limit_spec(struct sbx_config *c, const char *spec, struct sbx_error **err)
+{
+	const char *eq = strchr(spec, '=');
+	if (eq == NULL || eq == spec)
+		return sbx_error_set(err, 0, "invalid user-namespace limit '%s': expected NAME=N", spec);
+	char *name = xstrdup(spec);
+	name[eq - spec] = '\0';
+	int r = sbx_config_set_userns_limit(c, name, eq + 1, err);
+	free(name);
 	return r;
 }
 

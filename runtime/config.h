@@ -41,6 +41,19 @@ struct sbx_limits {
 };
 
 #define SBX_UNSET UINT64_MAX
+
+/* Per-user-namespace counters (/proc/sys/user/NAME) set in the sandbox's
+ * own user namespace before the workload starts.  The kernel charges them
+ * up the chain of namespaces to the host user too, so without a small limit
+ * inside, one sandbox could use up the caller's (or host root's) share. */
+enum sbx_userns_limit {
+	SBX_UL_USER_NAMESPACES, SBX_UL_PID_NAMESPACES, SBX_UL_NET_NAMESPACES, SBX_UL_MNT_NAMESPACES,
+	SBX_UL_IPC_NAMESPACES, SBX_UL_UTS_NAMESPACES, SBX_UL_CGROUP_NAMESPACES, SBX_UL_TIME_NAMESPACES,
+	SBX_UL_INOTIFY_INSTANCES, SBX_UL_INOTIFY_WATCHES, SBX_UL_FANOTIFY_GROUPS, SBX_UL_FANOTIFY_MARKS,
+	SBX_USERNS_LIMITS
+};
+/* The kernel's file names ("max_user_namespaces", ...), by enum value. */
+extern const char *const sbx_userns_limit_names[SBX_USERNS_LIMITS];
 #define SBX_MIN_MEMORY (4ull << 20)
 
 struct sbx_config {
@@ -65,6 +78,8 @@ struct sbx_config {
 	size_t n_tmpfs;
 	char *out_dir;     /* host directory for /out, NULL = no /out */
 	uint64_t out_size; /* size of the /out tmpfs */
+	bool tmpfs_exec;   /* allow exec from /tmp, /out, /dev/shm and extra tmpfs (default noexec) */
+	uint64_t userns_limits[SBX_USERNS_LIMITS]; /* SBX_UNSET = leave the kernel's value */
 	char *seccomp;     /* "default", "unconfined" or a profile path */
 	char *report;      /* NULL = none, "-" = stderr */
 	char *stdout_file; /* NULL = caller's stdout */
@@ -97,6 +112,8 @@ int sbx_config_set_env(struct sbx_config *c, const char *key, const char *value,
 int sbx_config_add_env_spec(struct sbx_config *c, const char *spec, struct sbx_error **err);
 int sbx_config_set_user(struct sbx_config *c, const char *spec, struct sbx_error **err);
 int sbx_config_set_out_spec(struct sbx_config *c, const char *spec, struct sbx_error **err);
+int sbx_config_set_userns_limit(struct sbx_config *c, const char *name, const char *value, struct sbx_error **err);
+int sbx_config_add_userns_limit_spec(struct sbx_config *c, const char *spec, struct sbx_error **err);
 int sbx_config_set_string(char **field, const char *value);
 const char *sbx_config_getenv(const struct sbx_config *c, const char *key);
 

@@ -215,6 +215,17 @@ static int idmap_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_er
 	return 0;
 }
 
+static int userns_limit_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_error **err)
+{
+	char key[300];
+	snprintf(key, sizeof(key), "userns_limits.%s", k);
+	if (need(x, v, YAML_SCALAR_NODE, key, err) < 0)
+		return -1;
+	if (sbx_config_set_userns_limit(x->c, k, scalar(v), err) < 0)
+		return bad(x, v, key, err);
+	return 0;
+}
+
 static int top_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_error **err)
 {
 	struct sbx_config *c = x->c;
@@ -244,6 +255,10 @@ static int top_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_erro
 		return get_bool(x, v, k, &c->build_caps, err);
 	if (strcmp(k, "writable_rootfs") == 0)
 		return get_bool(x, v, k, &c->writable_rootfs, err);
+	if (strcmp(k, "tmpfs_exec") == 0)
+		return get_bool(x, v, k, &c->tmpfs_exec, err);
+	if (strcmp(k, "userns_limits") == 0)
+		return each_key(x, v, "userns_limits", userns_limit_key, err);
 	if (strcmp(k, "network") == 0 || strcmp(k, "user") == 0) {
 		if (need(x, v, YAML_SCALAR_NODE, k, err) < 0)
 			return -1;

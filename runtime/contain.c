@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "fault.h"
 #include "init.h"
+#include "kernel_limits.h"
 #include "mounts.h"
 #include "net.h"
 #include "sync.h"
@@ -72,12 +73,27 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 	struct sbx_msg go;
 	if (sbx_msg_recv(sock, &go, NULL) != 1 || go.type != SBX_MSG_GO)
 		_exit(125);
+	/* Nothing of the caller's stays open in pid 1 (it is a copy of the
+	 * supervisor, with every descriptor the caller passed sbx): only the
+	 * workload's stdio and the sync socket. */
+	if (sbx_close_all_except((const int[]){ 0, 1, 2, sock }, 4, &err) < 0)
+		fail(sock, err);
 	/* Host paths are opened now, with the caller's host uid still ours. */
 	struct sbx_mount_sources src;
 	if (sbx_mounts_open_sources(c, &src, &err) < 0) {
 		sbx_error_wrap(&err, "setting up the filesystem");
 		fail(sock, err);
 	}
+	/* vm.memfd_noexec needs host root's euid, which a root-started pid 1
+	 * has until the next step; the user namespace's counters are written
+	 * after the mounts, through the host's /proc opened now. */
+	if (SBX_FAULT("memfd_noexec", &err) < 0 || sbx_memfd_noexec_apply(&err) < 0) {
+		sbx_error_wrap(&err, "setting the sandbox's kernel limits");
+		fail(sock, err);
+	}
+	int userns_dir = sbx_userns_limits_open(&err);
+	if (userns_dir < 0)
+		fail(sock, err);
 	/* Become the namespace's root.  Cloned by host root, we still carry
 	 * host uid 0, which the map does not contain (files we create would
 	 * fail with EOVERFLOW); rootless, this changes nothing. */
@@ -95,6 +111,10 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 	struct pollfd pf = { .fd = sock, .events = 0 };
 	if (poll(&pf, 1, 0) != 0 && (pf.revents & (POLLHUP | POLLERR)))
 		_exit(125);
+	/* Not dumpable, argv and environment wiped — after the uid change,
+	 * which resets the dumpable flag, and long before the workload exists. */
+	if (SBX_FAULT("scrub", &err) < 0 || sbx_init_scrub(&err) < 0)
+		fail(sock, err);
 
 	struct sbx_msg phases = { .type = SBX_MSG_PHASES };
 	uint64_t t0 = sbx_now_ns();
@@ -119,6 +139,20 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 	if (out_dir >= 0)
 		close(out_dir);
 
+	/* The user namespace's counters: the mounts are made (see
+	 * kernel_limits.h), the workload does not exist yet. */
+	if (SBX_FAULT("userns_limits", &err) < 0 || sbx_userns_limits_apply(userns_dir, c, &err) < 0) {
+		sbx_error_wrap(&err, "setting the sandbox's user-namespace limits");
+		fail(sock, err);
+	}
+	close(userns_dir);
+	/* Without a cgroup, rlimits bound what they can; set in pid 1 so the
+	 * workload inherits them (RLIMIT_NPROC counts pid 1 too, as pids.max
+	 * would). */
+	if (fds->rlimit_fallback && (SBX_FAULT("rlimits", &err) < 0 || sbx_rlimits_apply(c, &err) < 0)) {
+		sbx_error_wrap(&err, "setting rlimits in place of the cgroup");
+		fail(sock, err);
+	}
 	/* Bounding set and securebits go before the fork, so the workload
 	 * inherits them; CAP_SETPCAP is still ours here. */
 	if (SBX_FAULT("bounding", &err) < 0 || sbx_caps_drop_bounding(c->build_caps, &err) < 0)
@@ -137,9 +171,11 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 		sbx_workload_exec(c, filter, sock, fork_ns);
 
 	/* pid 1 keeps only CAP_KILL (to signal a workload running as another
-	 * uid); with fewer capabilities than it has nothing to give away, and
-	 * a workload cannot ptrace it (it would need our permitted set). */
-	if (sbx_caps_clear(true, false, &err) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	 * uid), then no_new_privs (the kernel's condition for an unprivileged
+	 * filter) and its own seccomp filter: should anything ever run in pid
+	 * 1 but the reaper, it can wait, signal and exit, and nothing more. */
+	if (sbx_caps_clear(true, false, &err) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    sbx_init_confine(sock, &err) < 0) {
 		if (err == NULL)
 			sbx_error_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
 		kill(child, SIGKILL);

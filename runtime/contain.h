@@ -1,6 +1,7 @@
 #ifndef SBX_CONTAIN_H
 #define SBX_CONTAIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -16,6 +17,7 @@ struct sbx_contain_fds {
 	int out, err;           /* write ends of the output pipes */
 	const int *cgroup;      /* v1: the run's "tasks" files, to join (see cgroups/cgroup.h) */
 	size_t n_cgroup;
+	bool rlimit_fallback;   /* no cgroup: bound pids, memory and file size by rlimits */
 };
 __attribute__((noreturn)) void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filter,
 						const struct sbx_contain_fds *fds);

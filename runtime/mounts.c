@@ -396,6 +396,13 @@ static int setup_proc(int rootfd, bool create, struct sbx_error **err)
 	return 0;
 }
 
+/* The places a workload can write are not places it can run from: a
+ * strategy that drops a binary (or a script with a #! line) into /tmp, /out
+ * or /dev/shm cannot execute it.  --tmpfs-exec restores exec for builds or
+ * tools that need it.  (An interpreter can still read a script; noexec stops
+ * new native code, which is what escapes the seccomp-audited interpreter.) */
+static unsigned tmpfs_noexec(const struct sbx_config *c) { return c->tmpfs_exec ? 0 : MOUNT_ATTR_NOEXEC; }
+
 /* A minimal /dev on a small tmpfs: the harmless character devices bound
  * from the host (a user namespace may not mknod), a private devpts
  * instance, /dev/shm.  The tmpfs is made read-only once populated. */
@@ -440,8 +447,8 @@ static int setup_dev(const struct sbx_config *c, int rootfd, bool create, struct
 		return -1;
 	cleanup_free char *shm_size = fmt("%llu", (unsigned long long)c->limits.tmp);
 	const char *shm_opts[] = { "size", shm_size, "mode", TMP_MODE, NULL };
-	if (mount_new_fs_at(rootfd, "dev/shm", "tmpfs", shm_opts,
-			    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, false, err) < 0)
+	if (mount_new_fs_at(rootfd, "dev/shm", "tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | tmpfs_noexec(c),
+			    false, err) < 0)
 		return -1;
 	cleanup_close int devfd = open_target(rootfd, "dev", true, false, err);
 	if (devfd < 0 || set_attrs(devfd, "", MOUNT_ATTR_RDONLY, false, err) < 0)
@@ -455,13 +462,14 @@ static char *inodes_for(uint64_t size)
 	return fmt("%llu", (unsigned long long)(n < 1024 ? 1024 : n));
 }
 
-static int setup_tmpfs(int rootfd, const char *target, uint64_t size, const char *mode, const char *owner_uid,
-		       const char *owner_gid, bool create, struct sbx_error **err)
+static int setup_tmpfs(const struct sbx_config *c, int rootfd, const char *target, uint64_t size, const char *mode,
+		       const char *owner_uid, const char *owner_gid, bool create, struct sbx_error **err)
 {
 	cleanup_free char *sz = fmt("%llu", (unsigned long long)size);
 	cleanup_free char *inodes = inodes_for(size);
 	const char *opts[] = { "size", sz, "nr_inodes", inodes, "mode", mode, "uid", owner_uid, "gid", owner_gid, NULL };
-	return mount_new_fs_at(rootfd, target, "tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, create, err);
+	return mount_new_fs_at(rootfd, target, "tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | tmpfs_noexec(c),
+			       create, err);
 }
 
 static int setup_binds(const struct sbx_config *c, const struct sbx_mount_sources *src, int rootfd, bool writable,
@@ -513,14 +521,14 @@ int sbx_mounts_setup(const struct sbx_config *c, const struct sbx_mount_sources 
 		return -1;
 	cleanup_free char *uid = fmt("%u", (unsigned)c->uid);
 	cleanup_free char *gid = fmt("%u", (unsigned)c->gid);
-	if (setup_tmpfs(rootfd, "tmp", c->limits.tmp, TMP_MODE, "0", "0", overlay, err) < 0)
+	if (setup_tmpfs(c, rootfd, "tmp", c->limits.tmp, TMP_MODE, "0", "0", overlay, err) < 0)
 		return sbx_error_wrap(err, "setting up /tmp");
 	for (size_t i = 0; i < c->n_tmpfs; i++) {
 		uint64_t size = c->tmpfs[i].size ? c->tmpfs[i].size : c->limits.tmp;
-		if (setup_tmpfs(rootfd, c->tmpfs[i].target, size, TMP_MODE, "0", "0", writable_root, err) < 0)
+		if (setup_tmpfs(c, rootfd, c->tmpfs[i].target, size, TMP_MODE, "0", "0", writable_root, err) < 0)
 			return sbx_error_wrap(err, "setting up tmpfs %s", c->tmpfs[i].target);
 	}
-	if (c->out_dir != NULL && setup_tmpfs(rootfd, "out", c->out_size, "0755", uid, gid, writable_root, err) < 0)
+	if (c->out_dir != NULL && setup_tmpfs(c, rootfd, "out", c->out_size, "0755", uid, gid, writable_root, err) < 0)
 		return sbx_error_wrap(err, "setting up /out");
 	if (setup_binds(c, src, rootfd, writable_root, err) < 0)
 		return -1;

@@ -93,7 +93,9 @@ char *sbx_report_json(const struct sbx_result *r)
 	json_t *cg = json_object();
 	json_object_set_new(cg, "version", json_integer(r->cgroup_version));
 	json_object_set_new(cg, "path", str_or_null(r->cgroup_path));
-	json_object_set_new(cg, "limits_enforced", json_boolean(r->limits_enforced));
+	json_object_set_new(cg, "limits_enforced", r->limits_enforced ? json_true()
+						   : r->limits_rlimit  ? json_string("rlimit")
+								       : json_false());
 	json_object_set_new(o, "cgroup", cg);
 	json_t *out = json_object();
 	json_object_set_new(out, "files", json_integer((json_int_t)r->out_files));

@@ -50,7 +50,8 @@ struct sbx_result {
 	uint64_t phases_us[SBX_P_COUNT];
 	int cgroup_version; /* 0 = none */
 	char *cgroup_path;
-	bool limits_enforced;
+	bool limits_enforced; /* by the cgroup */
+	bool limits_rlimit;   /* no cgroup: by rlimits only (report: "rlimit") */
 	char *error; /* setup error chain, or an exec failure */
 	/* /out copy-out */
 	uint64_t out_files, out_bytes;

@@ -158,6 +158,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	}
 	r->cgroup_version = sbx_cgroup_version(cg);
 	r->limits_enforced = sbx_cgroup_limits_enforced(cg);
+	r->limits_rlimit = sbx_cgroup_version(cg) == 0;
 	if (*sbx_cgroup_path(cg))
 		r->cgroup_path = strdup(sbx_cgroup_path(cg));
 	uint64_t cgroup_us = us_since(t);
@@ -197,7 +198,8 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 		close(out[0]);
 		close(errp[0]);
 		struct sbx_contain_fds fds = { .sock = sock[1], .out = out[1], .err = errp[1],
-					       .cgroup = join_fds, .n_cgroup = (size_t)n_join };
+					       .cgroup = join_fds, .n_cgroup = (size_t)n_join,
+					       .rlimit_fallback = sbx_cgroup_version(cg) == 0 };
 		sbx_contain_main(c, filter, &fds);
 	}
 	for (int i = 0; i < n_join; i++)

@@ -8,9 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/socket.h>
 
+/* memfd_create(2) flags newer than Debian 12's headers. */
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -34,6 +42,8 @@ static const struct constant constants[] = {
 	C(NETLINK_NETFILTER), C(NETLINK_XFRM), C(NETLINK_GENERIC),
 	C(SOCK_STREAM), C(SOCK_DGRAM), C(SOCK_RAW), C(SOCK_SEQPACKET), C(SOCK_NONBLOCK),
 	C(SOCK_CLOEXEC),
+	/* memfd_create(2) flags */
+	C(MFD_CLOEXEC), C(MFD_ALLOW_SEALING), C(MFD_HUGETLB), C(MFD_NOEXEC_SEAL), C(MFD_EXEC),
 	/* clone/unshare/setns flags */
 	C(CLONE_NEWNS), C(CLONE_NEWCGROUP), C(CLONE_NEWUTS), C(CLONE_NEWIPC), C(CLONE_NEWUSER),
 	C(CLONE_NEWPID), C(CLONE_NEWNET), C(CLONE_NEWTIME), C(CLONE_VM), C(CLONE_FS),

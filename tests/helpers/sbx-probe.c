@@ -12,8 +12,25 @@
  *                                    session, then exit 0
  *   sbx-probe flood BYTES [err]      write BYTES to stdout (or stderr)
  *   sbx-probe symlink TARGET PATH
+ * Attacks (each prints one line per check: what was tried, then "ok" or
+ * the errno name, so tests assert on what the kernel answered):
+ *   sbx-probe pid1                   read/write pid 1's environ, fd, mem;
+ *                                    its cmdline (NULs as spaces)
+ *   sbx-probe execcopy DIR           copy this binary into DIR and exec it
+ *   sbx-probe memfdexec              exec this binary from a memfd
+ *   sbx-probe socketpair FAMILY      socketpair(FAMILY number)
+ *   sbx-probe inotify N              create up to N inotify instances
+ *   sbx-probe forkbomb N             fork up to N sleeping children
+ *   sbx-probe alloc MIB              allocate and touch MIB MiB
+ *   sbx-probe unshare                unshare a user namespace
  */
 #include <dirent.h>
+#include <sched.h>
+#include <sys/inotify.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -124,6 +141,127 @@ static int ifaces(void)
 	return 0;
 }
 
+static void try(const char *what, int r)
+{
+	printf("%s ", what);
+	if (r < 0)
+		errname(errno);
+	else
+		printf("ok\n");
+}
+
+static int copy_self(int dst)
+{
+	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return -1;
+	char buf[1 << 16];
+	ssize_t n;
+	while ((n = read(src, buf, sizeof(buf))) > 0)
+		if (write(dst, buf, (size_t)n) != n)
+			return -1;
+	close(src);
+	return n < 0 ? -1 : 0;
+}
+
+static int attack(int argc, char **argv)
+{
+	const char *c = argv[1], *a = argc > 2 ? argv[2] : "";
+	if (!strcmp(c, "pid1")) {
+		int fd;
+		try("environ", fd = open("/proc/1/environ", O_RDONLY));
+		char buf[4096];
+		if (fd >= 0) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			printf("environ_bytes %zd\n", n);
+		}
+		DIR *d = opendir("/proc/1/fd");
+		try("fd", d ? 0 : -1);
+		try("mem_read", open("/proc/1/mem", O_RDONLY));
+		try("mem_write", open("/proc/1/mem", O_RDWR));
+		try("ptrace", (int)syscall(SYS_ptrace, PTRACE_ATTACH, 1, 0, 0));
+		struct iovec local = { buf, 8 }, remote = { (void *)0x400000, 8 };
+		try("vm_read", (int)syscall(SYS_process_vm_readv, 1, &local, 1, &remote, 1, 0));
+		fd = open("/proc/1/cmdline", O_RDONLY);
+		ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] == '\0')
+				buf[i] = ' ';
+		while (n > 0 && buf[n - 1] == ' ')
+			n--;
+		printf("cmdline %.*s\n", (int)(n > 0 ? n : 0), buf);
+		return 0;
+	}
+	if (!strcmp(c, "execcopy")) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/probe-copy", a);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+		if (fd < 0 || copy_self(fd) < 0)
+			return errname(errno);
+		close(fd);
+		execl(path, path, "exit", "0", (char *)NULL);
+		return errname(errno);
+	}
+	if (!strcmp(c, "memfdexec")) {
+		int fd = (int)syscall(SYS_memfd_create, "x", 0);
+		if (fd < 0) {
+			printf("memfd_create ");
+			return errname(errno);
+		}
+		if (copy_self(fd) < 0)
+			return errname(errno);
+		char *args[] = { "sbx-probe", "exit", "0", NULL };
+		fexecve(fd, args, environ);
+		printf("fexecve ");
+		return errname(errno);
+	}
+	if (!strcmp(c, "socketpair")) {
+		int sv[2];
+		try("socketpair", socketpair(atoi(a), SOCK_DGRAM, 0, sv));
+		return 0;
+	}
+	if (!strcmp(c, "inotify")) {
+		int n = 0, max = atoi(a);
+		while (n < max && inotify_init1(IN_CLOEXEC) >= 0)
+			n++;
+		printf("%d ", n);
+		return n < max ? errname(errno) : (printf("ok\n"), 0);
+	}
+	if (!strcmp(c, "forkbomb")) {
+		int n = 0, max = atoi(a);
+		pid_t pg = getpid();
+		for (; n < max; n++) {
+			pid_t p = fork();
+			if (p < 0)
+				break;
+			if (p == 0) {
+				pause();
+				_exit(0);
+			}
+		}
+		int e = errno;
+		printf("%d ", n);
+		signal(SIGTERM, SIG_IGN);
+		kill(-pg, SIGTERM);
+		while (wait(NULL) > 0)
+			;
+		return n < max ? errname(e) : (printf("ok\n"), 0);
+	}
+	if (!strcmp(c, "alloc")) {
+		size_t mib = (size_t)atol(a);
+		char *p = malloc(mib << 20);
+		if (p == NULL)
+			return errname(errno);
+		memset(p, 1, mib << 20);
+		return printf("ok\n"), 0;
+	}
+	if (!strcmp(c, "unshare")) {
+		try("unshare", unshare(CLONE_NEWUSER));
+		return 0;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -228,6 +366,9 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	int r = attack(argc, argv);
+	if (r >= 0)
+		return r;
 	fprintf(stderr, "sbx-probe: unknown command %s\n", c);
 	return 2;
 }

@@ -173,7 +173,9 @@ Test(yaml, full_config_sets_every_key)
 			    "workdir: /tmp\n"
 			    "user: \"1000:1000\"\n"
 			    "command: [ python3, -c, pass ]\n"
-			    "idmap: { host_base: 200000, size: 1000 }\n");
+			    "idmap: { host_base: 200000, size: 1000 }\n"
+			    "tmpfs_exec: true\n"
+			    "userns_limits: { max_inotify_instances: 3, max_user_namespaces: unset }\n");
 	struct sbx_config c;
 	struct sbx_error *err = NULL;
 	sbx_config_init(&c);
@@ -201,9 +203,24 @@ Test(yaml, full_config_sets_every_key)
 	cr_expect_str_eq(c.argv[2], "pass");
 	cr_expect_eq(c.idmap_host_base, 200000);
 	cr_expect_eq(c.idmap_size, 1000);
+	cr_expect(c.tmpfs_exec);
+	cr_expect_eq(c.userns_limits[SBX_UL_INOTIFY_INSTANCES], 3);
+	cr_expect_eq(c.userns_limits[SBX_UL_USER_NAMESPACES], SBX_UNSET);
+	cr_expect_eq(c.userns_limits[SBX_UL_INOTIFY_WATCHES], 8192, "defaults stay for keys not given");
 	sbx_config_free(&c);
 	unlink(p);
 	free(p);
+}
+
+Test(yaml, safe_defaults_for_exec_and_userns_limits)
+{
+	struct sbx_config c;
+	sbx_config_init(&c);
+	cr_expect(!c.tmpfs_exec, "tmpfs are noexec unless asked");
+	for (int i = 0; i < SBX_USERNS_LIMITS; i++)
+		if (i != SBX_UL_INOTIFY_INSTANCES && i != SBX_UL_INOTIFY_WATCHES)
+			cr_expect_eq(c.userns_limits[i], 0, "%s defaults to 0", sbx_userns_limit_names[i]);
+	sbx_config_free(&c);
 }
 
 static void expect_yaml_error(const char *text, const char *needle, unsigned line)
@@ -240,6 +257,9 @@ Test(yaml, errors_name_file_line_and_key)
 	expect_yaml_error("out: { size: 0 }\n", "out.size", 1);
 	expect_yaml_error("allow_no_cgroup: maybe\n", "true or false", 1);
 	expect_yaml_error("rootfs: [unclosed\n", "", 2);
+	expect_yaml_error("userns_limits:\n  max_spoons: 1\n", "userns_limits.max_spoons", 2);
+	expect_yaml_error("userns_limits:\n  max_inotify_watches: many\n", "userns_limits.max_inotify_watches", 2);
+	expect_yaml_error("tmpfs_exec: sometimes\n", "true or false", 1);
 }
 
 Test(yaml, missing_file_names_it)

@@ -434,6 +434,17 @@ Test(seccomp_default, argument_rules, .init = load_default, .fini = free_default
 	/* the kernel reads the family as an int: garbage above bit 31 must not
 	 * turn AF_INET into an allowed-looking value or the reverse */
 	cr_expect_eq(answer(X64, SYS_socket, (1ull << 32) | AF_PACKET, 0), EPERM_);
+	/* socketpair: Unix only */
+	cr_expect_eq(answer(X64, SYS_socketpair, AF_UNIX, 0), ALLOW);
+	cr_expect_eq(answer(X64, SYS_socketpair, AF_PACKET, 0), EPERM_);
+	cr_expect_eq(answer(X64, SYS_socketpair, AF_NETLINK, 0), EPERM_);
+	cr_expect_eq(answer(X64, SYS_socketpair, AF_VSOCK, 0), EPERM_);
+	/* memfd_create: only sealed against exec (MFD_NOEXEC_SEAL 8, MFD_EXEC 16) */
+	cr_expect_eq(answer(X64, SYS_memfd_create, 0, 8), ALLOW);
+	cr_expect_eq(answer(X64, SYS_memfd_create, 0, 8 | 1 /* MFD_CLOEXEC */), ALLOW);
+	cr_expect_eq(answer(X64, SYS_memfd_create, 0, 0), EPERM_);
+	cr_expect_eq(answer(X64, SYS_memfd_create, 0, 16), EPERM_);
+	cr_expect_eq(answer(X64, SYS_memfd_create, 0, 8 | 16), EPERM_);
 	/* ioctl by request */
 	cr_expect_eq(answer(X64, SYS_ioctl, 1, TCGETS), ALLOW);
 	cr_expect_eq(answer(X64, SYS_ioctl, 1, FIONREAD), ALLOW);
