@@ -253,9 +253,11 @@ uint64_t sbx_out_deadline_ns(uint64_t max_bytes)
 	return 5000000000ull + max_bytes / (32ull << 20) * 1000000000ull;
 }
 
-int sbx_out_copy(int srcfd, const char *dest, uint64_t max_bytes, struct sbx_result *r, struct sbx_error **err)
+int sbx_out_copy(int srcfd, const char *dest, uint64_t max_bytes, struct sbx_result *r,
+		 struct sbx_error **err)
 {
-	struct copy cp = { .r = r, .left = max_bytes, .deadline = sbx_now_ns() + sbx_out_deadline_ns(max_bytes) };
+	uint64_t deadline = sbx_now_ns() + sbx_out_deadline_ns(max_bytes);
+	struct copy cp = { .r = r, .left = max_bytes, .deadline = deadline };
 	r->out_limit_bytes = max_bytes;
 	if (mkdir(dest, 0755) < 0 && errno != EEXIST)
 		return sbx_error_set(err, errno, "creating %s", dest);

@@ -21,7 +21,8 @@
  *    starts; a file being copied then is removed and listed, the entries not
  *    yet visited are not counted, and out_deadline_hit is set.
  *  - the report: only the first SBX_OUT_SKIPPED_MAX skipped paths are kept. */
-int sbx_out_copy(int srcfd, const char *dest, uint64_t max_bytes, struct sbx_result *r, struct sbx_error **err);
+int sbx_out_copy(int srcfd, const char *dest, uint64_t max_bytes, struct sbx_result *r,
+		 struct sbx_error **err);
 /* How long the copy of an /out of `max_bytes` may take: 5 s plus 1 s per
  * 32 MiB (a slow disk still writes that much). */
 uint64_t sbx_out_deadline_ns(uint64_t max_bytes);

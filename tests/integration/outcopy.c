@@ -58,7 +58,8 @@ static void run_out(struct run *r, uid_t uid, const char *size, const char *scri
 	snprintf(spec, sizeof(spec), "%s:%s", r->out, size);
 	const char *a[16];
 	size_t n = 0;
-	const char *const base[] = { "--report", r->report, "--rootfs", h_rootfs(), "--out", spec, "--timeout", timeout };
+	const char *const base[] = { "--report", r->report, "--rootfs",  h_rootfs(),
+				     "--out",    spec,      "--timeout", timeout };
 	for (size_t i = 0; i < sizeof(base) / sizeof(*base); i++)
 		a[n++] = base[i];
 	/* Rootless on a host without a delegated cgroup: no limits, which
@@ -126,7 +127,8 @@ static void sparse(uid_t uid)
 	struct run r;
 	run_out(&r, uid, "16M",
 		"ulimit -f unlimited; truncate -s 2G /out/huge; truncate -s 9223372036854775807 /out/exa;"
-		"truncate -s 8M /out/sparse; printf DATA | dd of=/out/sparse bs=1 seek=4194304 conv=notrunc 2>/dev/null;"
+		"truncate -s 8M /out/sparse;"
+		"printf DATA | dd of=/out/sparse bs=1 seek=4194304 conv=notrunc 2>/dev/null;"
 		"head -c 1048576 /dev/urandom > /out/real; ls -ls /out",
 		"30");
 	cr_expect_eq(r.o.status, 0, "exit %d; stderr: %s", r.o.status, r.o.err);
@@ -285,7 +287,8 @@ static void names(uid_t uid)
 	struct run r;
 	run_out(&r, uid, "16M",
 		"cd /out && ln -s x \"$(printf 'a\\377b')\" && ln -s x \"$(printf '\\033[31mred')\" &&"
-		"ln -s x 'back\\slash' && ln -s x \"$(printf 'caf\\303\\251')\" && ln -s x \"$(printf '\\302\\233')\" &&"
+		"ln -s x 'back\\slash' && ln -s x \"$(printf 'caf\\303\\251')\" &&"
+		"ln -s x \"$(printf '\\302\\233')\" &&"
 		"ln -s x \"$(printf '\\355\\240\\200')\" && echo ok",
 		"30");
 	cr_expect_eq(r.o.status, 0, "exit %d; stderr: %s", r.o.status, r.o.err);
@@ -314,7 +317,8 @@ Test(outcopy, deep_non_utf8_path_keeps_the_error_key_and_stderr_clean)
 {
 	struct run r;
 	run_out(&r, 0, "16M",
-		"d=/out/\"$(printf '\\033]0;pwned\\007')\"; for i in $(seq 70); do d=\"$d/$(printf '\\377')\"; done;"
+		"d=/out/\"$(printf '\\033]0;pwned\\007')\";"
+		"for i in $(seq 70); do d=\"$d/$(printf '\\377')\"; done;"
 		"mkdir -p \"$d\" && echo ok",
 		"30");
 	cr_expect_eq(r.o.status, 0, "the run keeps its status: exit %d; stderr: %s", r.o.status, r.o.err);

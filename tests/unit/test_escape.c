@@ -54,7 +54,8 @@ Test(escape, decodes_back_to_the_same_bytes)
 		unsigned char dec[24 * 4 + 1];
 		size_t d = 0;
 		for (const char *p = e; *p;) {
-			cr_assert((unsigned char)*p >= 0x20 && *p != 0x7f, "round %d: control character kept", round);
+			cr_assert((unsigned char)*p >= 0x20 && *p != 0x7f, "round %d: control character kept",
+				  round);
 			if (*p == '\\') {
 				cr_assert(p[1] == 'x', "round %d: lone backslash in '%s'", round, e);
 				dec[d++] = (unsigned char)strtoul((char[]){ p[2], p[3], 0 }, NULL, 16);
@@ -111,7 +112,8 @@ Test(escape, report_keeps_every_key)
 	cr_expect_str_eq(json_string_value(json_array_get(sk, 0)), "a\\xFFb");
 	cr_expect_eq(strlen(json_string_value(json_array_get(sk, 1))), 512);
 	cr_expect_eq(json_integer_value(json_object_get(out, "skipped_count")), 1000);
-	static const char *const keys[] = { "limit_bytes", "cut_files", "cut_bytes", "deadline_hit", "files", "bytes" };
+	static const char *const keys[] = { "limit_bytes",  "cut_files", "cut_bytes",
+					    "deadline_hit", "files",     "bytes" };
 	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++)
 		cr_expect(json_object_get(out, keys[i]) != NULL, "out lacks '%s'", keys[i]);
 	json_decref(j);
