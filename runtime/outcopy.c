@@ -145,7 +145,9 @@ static int copy_file(struct copy *cp, int src, int dstdir, const char *name, con
 	if (sbx_fault_hit("slow:outcopy"))
 		usleep(200000);
 #endif
-	cleanup_close int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: should the entry have become a FIFO since it was
+	 * listed, opening it must not hang the supervisor. */
+	cleanup_close int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (in < 0)
 		return sbx_error_set(err, errno, "reading /out/%s", rel);
 	/* The size charged is the one of the inode actually opened. */
