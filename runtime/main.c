@@ -7,6 +7,7 @@
 
 #include "runtime/cli.h"
 #include "runtime/clock.h"
+#include "runtime/escape.h"
 #include "runtime/result.h"
 #include "runtime/run.h"
 #include "runtime/version.h"
@@ -24,10 +25,13 @@ static const char usage[] = "Usage: sbx COMMAND [OPTIONS]\n"
 
 static int finish(struct sbx_result *r, const char *report)
 {
-	if (r->status == SBX_STATUS_SETUP_ERROR && r->error)
-		fprintf(stderr, "sbx: %s\n", r->error);
-	else if (r->error)
-		fprintf(stderr, "sbx: %s\n", r->error);
+	if (r->error) {
+		/* The error can carry names from the sandbox: never raw bytes
+		 * to the caller's terminal. */
+		char *msg = sbx_escape(r->error);
+		fprintf(stderr, "sbx: %s\n", msg);
+		free(msg);
+	}
 	if (report) {
 		struct sbx_error *err = NULL;
 		if (sbx_report_write(r, report, &err) < 0) {

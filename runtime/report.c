@@ -10,8 +10,13 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "escape.h"
 #include "result.h"
 #include "version.h"
+
+/* A skipped path longer than this (escaped) is shortened: 64 entries of
+ * nested 255-byte names would otherwise make a report of megabytes. */
+#define SBX_REPORT_PATH_MAX 512
 
 void sbx_result_init(struct sbx_result *r)
 {
@@ -57,7 +62,20 @@ const char *sbx_phase_name(enum sbx_phase p)
 	return p < SBX_P_COUNT ? names[p] : "unknown";
 }
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+/* Every string that did not come from sbx itself goes through sbx_escape
+ * (runtime/escape.h): jansson refuses text that is not UTF-8
+ * (json_string returns NULL and the key would silently be missing), and
+ * the report is read by people too. */
+static json_t *text(const char *s, size_t max)
+{
+	cleanup_free char *e = sbx_escape_max(s, max);
+	json_t *j = json_string(e);
+	if (j == NULL)
+		abort(); /* sbx_escape's output is always UTF-8 */
+	return j;
+}
+
+static json_t *str_or_null(const char *s) { return s ? text(s, (size_t)-1) : json_null(); }
 
 char *sbx_report_json(const struct sbx_result *r)
 {
@@ -81,7 +99,7 @@ char *sbx_report_json(const struct sbx_result *r)
 	json_t *den = json_array();
 	for (size_t i = 0; i < r->n_denials; i++) {
 		json_t *d = json_object();
-		json_object_set_new(d, "syscall", json_string(r->denials[i].syscall));
+		json_object_set_new(d, "syscall", text(r->denials[i].syscall, (size_t)-1));
 		json_object_set_new(d, "count", json_integer((json_int_t)r->denials[i].count));
 		json_array_append_new(den, d);
 	}
@@ -102,8 +120,13 @@ char *sbx_report_json(const struct sbx_result *r)
 	json_object_set_new(out, "bytes", json_integer((json_int_t)r->out_bytes));
 	json_t *sk = json_array();
 	for (size_t i = 0; i < r->n_out_skipped; i++)
-		json_array_append_new(sk, json_string(r->out_skipped[i]));
+		json_array_append_new(sk, text(r->out_skipped[i], SBX_REPORT_PATH_MAX));
 	json_object_set_new(out, "skipped", sk);
+	json_object_set_new(out, "skipped_count", json_integer((json_int_t)r->out_skipped_count));
+	json_object_set_new(out, "limit_bytes", json_integer((json_int_t)r->out_limit_bytes));
+	json_object_set_new(out, "cut_files", json_integer((json_int_t)r->out_cut_files));
+	json_object_set_new(out, "cut_bytes", json_integer((json_int_t)r->out_cut_bytes));
+	json_object_set_new(out, "deadline_hit", json_boolean(r->out_deadline_hit));
 	json_object_set_new(o, "out", out);
 	json_object_set_new(o, "error", str_or_null(r->error));
 	json_object_set_new(o, "sbx_version", json_string(SBX_VERSION));

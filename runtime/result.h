@@ -53,11 +53,18 @@ struct sbx_result {
 	bool limits_enforced; /* by the cgroup */
 	bool limits_rlimit;   /* no cgroup: by rlimits only (report: "rlimit") */
 	char *error; /* setup error chain, or an exec failure */
-	/* /out copy-out */
-	uint64_t out_files, out_bytes;
-	char **out_skipped; /* names not copied (links, devices, ...) */
+	/* /out copy-out (runtime/outcopy.c) */
+	uint64_t out_files, out_bytes; /* bytes: apparent sizes, charged against the cap */
+	uint64_t out_limit_bytes;      /* the cap: the /out size */
+	char **out_skipped;            /* raw paths not copied, the first SBX_OUT_SKIPPED_MAX */
 	size_t n_out_skipped;
+	uint64_t out_skipped_count;    /* every path not copied, listed or not */
+	uint64_t out_cut_files, out_cut_bytes; /* files left out by the cap, and their sizes */
+	bool out_deadline_hit;         /* the copy stopped at its deadline */
 };
+
+/* Paths listed by name in the report's out.skipped; the rest are counted. */
+#define SBX_OUT_SKIPPED_MAX 64
 
 void sbx_result_init(struct sbx_result *r);
 void sbx_result_free(struct sbx_result *r);

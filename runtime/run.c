@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "clock.h"
 #include "contain.h"
+#include "escape.h"
 #include "fault.h"
 #include "idmap.h"
 #include "outcopy.h"
@@ -281,8 +282,9 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	/* Teardown: results survive timeouts and kills (the /out tmpfs is
 	 * still reachable through its fd). */
 	if (s.out_dirfd >= 0) {
-		if (sbx_out_copy(s.out_dirfd, c->out_dir, r, &err) < 0) {
-			fprintf(stderr, "sbx: %s\n", err->msg);
+		if (sbx_out_copy(s.out_dirfd, c->out_dir, c->out_size, r, &err) < 0) {
+			cleanup_free char *msg = sbx_escape(err->msg); /* names from /out */
+			fprintf(stderr, "sbx: %s\n", msg);
 			if (r->error == NULL)
 				r->error = strdup(err->msg);
 			sbx_error_free(&err);
