@@ -152,7 +152,7 @@ struct build {
 	size_t n_stages;
 	char *tmpdir; /* scratch space beside --out */
 	char sbx[PATH_MAX];
-	uint64_t used;
+	uint64_t used, unpacked; /* COPY/ADD layers so far, against --max-size */
 };
 
 static void stage_free(struct stage *s)
@@ -212,6 +212,7 @@ static void extract_init(struct build *b, struct rfs_extract *x, int rootfd)
 	if (b->o->max_size)
 		x->max_size = b->o->max_size;
 	x->used = b->used;
+	x->unpacked = b->unpacked;
 	x->warn = b->o->progress;
 }
 
@@ -663,6 +664,7 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 		r = rfs_extract_finish(&x, err);
 	/* rfs_extract_finish resets the root's mode; the image root's is 0755. */
 	b->used = x.used;
+	b->unpacked = x.unpacked;
 	rfs_extract_free(&x);
 	if (r == 0)
 		ret = 0;

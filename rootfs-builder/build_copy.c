@@ -144,6 +144,7 @@ static int add_archive(struct rfs_extract *x, const char *path, const char *dest
 		fchmod(fd, st.st_mode & 07777);
 	}
 	x->used = sub.used;
+	x->unpacked = sub.unpacked;
 	x->entries = sub.entries;
 	rfs_extract_free(&sub);
 	close(fd);

@@ -96,7 +96,8 @@ static int import_into(const struct rfs_import_opts *o, int rootfd, struct sbx_i
 	if (rfs_platform_parse(o->platform ? o->platform : "linux/amd64", &plat, err) < 0)
 		return -1;
 	struct rfs_source src;
-	if (rfs_source_open(&src, o->source, err) < 0) {
+	if (rfs_source_open_limited(&src, o->source, o->max_size ? o->max_size : RFS_DEFAULT_MAX_SIZE, err) <
+	    0) {
 		rfs_source_close(&src);
 		return -1;
 	}

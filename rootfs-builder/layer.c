@@ -85,6 +85,7 @@ int rfs_normalize_path(const char *in, char *out, size_t outsz, const char **why
 /* One layer being read: the blob stream, hashed as stored (digest) and
  * after decompression (diff_id), through two chained libarchive readers. */
 struct pipe {
+	struct rfs_extract *x;
 	struct rfs_stream *st;
 	struct rfs_hash stored, plain;
 	struct archive *raw; /* decompresses: filters + "raw" format */
@@ -110,6 +111,18 @@ static la_ssize_t read_plain(struct archive *a, void *data, const void **buf)
 	la_ssize_t n = archive_read_data(p->raw, p->buf, BUF_SIZE);
 	if (n < 0) {
 		archive_set_error(a, EIO, "%s", archive_error_string(p->raw));
+		return -1;
+	}
+	/* Every decompressed byte counts, not only the entries' content: a
+	 * small tar followed by gigabytes of zeros (after its end-of-archive
+	 * blocks, which the drain below reads to hash) costs the same CPU. */
+	p->x->unpacked += (uint64_t)n;
+	if (p->x->unpacked > p->x->max_size) {
+		if (p->err == NULL)
+			sbx_error_set(&p->err, EFBIG,
+				      "decompressed data larger than the --max-size limit of %llu bytes",
+				      (unsigned long long)p->x->max_size);
+		archive_set_error(a, EFBIG, "%s", p->err->msg);
 		return -1;
 	}
 	rfs_hash_update(&p->plain, p->buf, (size_t)n);
@@ -416,7 +429,7 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct rfs_layer_desc *d,
 		    struct sbx_error **err)
 {
-	struct pipe p = {.st = st};
+	struct pipe p = {.x = x, .st = st};
 	struct archive *tar = NULL;
 	struct rfs_pathset written = {0};
 	int ret = -1;
@@ -472,7 +485,10 @@ int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct r
 		}
 	}
 	if (r != ARCHIVE_EOF) {
-		sbx_error_set(err, 0, "after entry '%s': %s", path, archive_error_string(tar));
+		if (p.err)
+			sbx_error_move(err, &p.err);
+		else
+			sbx_error_set(err, 0, "after entry '%s': %s", path, archive_error_string(tar));
 		goto out;
 	}
 	/* Hash to the very end: tar's end blocks may be followed by padding,
@@ -481,7 +497,10 @@ int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct r
 		const void *b;
 		la_ssize_t k = read_plain(tar, &p, &b);
 		if (k < 0) {
-			sbx_error_set(err, 0, "reading to the end: %s", archive_error_string(tar));
+			if (p.err)
+				sbx_error_move(err, &p.err);
+			else
+				sbx_error_set(err, 0, "reading to the end: %s", archive_error_string(tar));
 			goto out;
 		}
 		if (k == 0)

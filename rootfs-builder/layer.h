@@ -30,8 +30,9 @@ struct rfs_extract {
 	int rootfd;
 	enum rfs_ids ids;
 	uint32_t id_base, id_size;
-	uint64_t max_size; /* bytes of content + headers over all layers */
-	uint64_t used;
+	uint64_t max_size; /* limit for both counts below */
+	uint64_t used;	   /* content + 512 bytes per entry, over all layers */
+	uint64_t unpacked; /* decompressed bytes read, over all layers */
 	uint64_t entries;
 	int can_chown; /* running as root */
 	FILE *warn;    /* warnings go here; NULL = silent */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -948,4 +949,106 @@ Test(rootfs_import, xattrs_kept)
 	char v[8] = "";
 	cr_assert_eq(getxattr(p, "user.sbx", v, sizeof(v)), 2);
 	cr_assert_str_eq(v, "v1");
+}
+
+/* ---- decompression bombs (issue 12, item 7) ------------------------------ */
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char *cmd = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	cr_assert_gt(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	int st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "failed (%d): %s", st, cmd);
+	free(cmd);
+}
+
+static void need_tool(const char *tool)
+{
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null", tool);
+	if (system(cmd) != 0)
+		skip_test("%s not installed (tools/install-deps)", tool);
+}
+
+/* A real zstd stream: a one-file tar, then 256 MiB of zeros after its
+ * end-of-archive blocks (piped, never on disk; 8 KiB compressed). */
+static void make_flat_bomb(const char *dir, char *zst, size_t n)
+{
+	need_tool("zstd");
+	snprintf(zst, n, "%s/bomb.tar.zst", dir);
+	sh("mkdir -p '%s/src' && echo hi >'%s/src/f' && "
+	   "(tar -C '%s/src' -cf - f && head -c 256M /dev/zero) | zstd -q -1 -o '%s'",
+	   dir, dir, dir, zst);
+}
+
+Test(rootfs_import, max_size_counts_bytes_after_the_tar)
+{
+	char zst[400];
+	make_flat_bomb(tmp, zst, sizeof(zst));
+	char *msg = NULL;
+	cr_assert_lt(do_import(zst, 1 << 20, &msg, NULL), 0, "a 256 MiB decompression bomb was accepted");
+	cr_assert(strstr(msg, "flat archive") && strstr(msg, "decompressed data larger than the --max-size "
+								"limit of 1048576 bytes"),
+		  "%s", msg);
+	cr_assert(strstr(msg, zst), "the message does not name the file: %s", msg);
+	free(msg);
+	assert_nothing_left();
+}
+
+/* The same, through the command as an unprivileged user (rootless import). */
+Test(rootfs_import, max_size_counts_bytes_after_the_tar_rootless)
+{
+	if (geteuid() != 0)
+		skip_test("needs root to become uid 65534");
+	char zst[400], o[400], cmd[2000];
+	make_flat_bomb(tmp, zst, sizeof(zst));
+	cr_assert_eq(chmod(tmp, 0777), 0);
+	snprintf(o, sizeof(o), "%s/rl", tmp);
+	char abs[512];
+	cr_assert_not_null(realpath(build_dir(), abs));
+	snprintf(cmd, sizeof(cmd),
+		 "setpriv --reuid=65534 --regid=65534 --clear-groups %s/sbx-rootfs import --max-size 1M "
+		 "--out '%s' '%s' >'%s.log' 2>&1",
+		 abs, o, zst, o);
+	int st = system(cmd);
+	char logp[450];
+	snprintf(logp, sizeof(logp), "%s.log", o);
+	size_t n;
+	char *log = slurp(logp, &n);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d: %s", st, log);
+	cr_assert(strstr(log, "--max-size limit of 1048576 bytes"), "%s", log);
+	cr_assert_eq(access(o, F_OK), -1);
+	free(log);
+}
+
+/* Skipping a member of a compressed outer archive (format detection, the
+ * search for a blob) decompresses it: a 256 MiB member of zeros beside
+ * manifest.json must stop at the limit as well. */
+Test(rootfs_import, max_size_counts_skipped_members_of_a_compressed_archive)
+{
+	need_tool("zstd");
+	char zst[400];
+	snprintf(zst, sizeof(zst), "%s/outer.tar.zst", tmp);
+	sh("/usr/bin/python3 -c '"
+	   "import sys, tarfile, io\n"
+	   "class Z(io.RawIOBase):\n"
+	   "    def readable(self): return True\n"
+	   "    def readinto(self, b):\n"
+	   "        b[:] = bytes(len(b)); return len(b)\n"
+	   "t = tarfile.open(fileobj=sys.stdout.buffer, mode=\"w|\")\n"
+	   "i = tarfile.TarInfo(\"junk\"); i.size = 256 << 20\n"
+	   "t.addfile(i, io.BufferedReader(Z()))\n"
+	   "m = b\"[]\"; i = tarfile.TarInfo(\"manifest.json\"); i.size = len(m)\n"
+	   "t.addfile(i, io.BytesIO(m)); t.close()\n"
+	   "' | zstd -q -1 -o '%s'",
+	   zst);
+	char *msg = NULL;
+	cr_assert_lt(do_import(zst, 1 << 20, &msg, NULL), 0);
+	cr_assert(strstr(msg, "decompressed data larger than the --max-size limit of 1048576 bytes"), "%s", msg);
+	free(msg);
+	assert_nothing_left();
 }
