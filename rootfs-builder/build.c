@@ -15,6 +15,7 @@
 
 #include "rootfs-builder/build_copy.h"
 #include "rootfs-builder/dockerfile.h"
+#include "rootfs-builder/harden.h"
 #include "rootfs-builder/image_config.h"
 #include "rootfs-builder/import.h"
 #include "rootfs-builder/safefs.h"
@@ -371,8 +372,15 @@ static int do_from(struct build *b, const struct df_instr *in, struct sbx_error 
 	struct stage *s = &b->stages[b->n_stages++];
 	memset(s, 0, sizeof(*s));
 	s->name = n == 3 ? strdup(w[2]) : NULL;
-	if (rfs_make_tmp_sibling(b->o->out, &s->dir, err) < 0)
+	/* Stages live inside the scratch directory (0700, the caller's), not
+	 * beside --out: while a RUN step runs, its tree may hold anything the
+	 * step made (a set-uid shell, before the scan after the step), and no
+	 * other host user may reach it.  sbx run opens the rootfs before it
+	 * enters the sandbox, so the private parent does not shut it out. */
+	if (asprintf(&s->dir, "%s/stage-%zu", b->tmpdir, b->n_stages - 1) < 0 || mkdir(s->dir, 0700) < 0) {
+		sbx_error_set(err, errno, "creating a stage directory in %s", b->tmpdir);
 		goto out;
+	}
 	const char *img = w[0];
 	uid_t root = image_root(b);
 	struct stage *prev = NULL;
@@ -506,6 +514,27 @@ static void resolv_out(struct stage *s)
 	}
 }
 
+static const char *build_network(const struct build *b)
+{
+	return b->o->network ? b->o->network : "loopback";
+}
+
+/* The step ran as the image's root with capabilities over the stage: it
+ * may have left set-id files or capabilities that the extraction would
+ * not have let through.  The same rules, over the whole tree (harden.h). */
+static int harden_stage(struct build *b, struct stage *s, struct sbx_error **err)
+{
+	struct rfs_harden h;
+	rfs_harden_init(&h, b->o->ids == RFS_IDS_SHIFT, b->o->id_base, b->o->ids == RFS_IDS_CALLER);
+	cleanup_close int root = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return sbx_error_set(err, errno, "%s", s->dir);
+	if (rfs_harden_tree(&h, root, err) < 0)
+		return sbx_error_wrap(err, "after the step");
+	rfs_harden_report(&h, b->o->progress);
+	return 0;
+}
+
 static int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct sbx_error **err)
 {
 	int64_t uid, gid;
@@ -528,8 +557,11 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 	/* apt and dpkg need root's capabilities over the namespace (chown,
 	 * setuid to _apt); RUN lines are the user's, not a strategy's. */
 	argv[n++] = "--build-caps";
+	/* The build's network: loopback by default (own namespace, nothing
+	 * of the host's); host only when asked, since it hands the step the
+	 * host's loopback services and abstract unix sockets. */
 	argv[n++] = "--network";
-	argv[n++] = "host";
+	argv[n++] = build_network(b);
 	argv[n++] = "--memory";
 	argv[n++] = "4G";
 	argv[n++] = "--pids";
@@ -574,8 +606,9 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 		argv[n++] = in->rest;
 	}
 	argv[n] = NULL;
-	int created;
-	resolv_in(s, &created);
+	int created = 0;
+	if (strcmp(build_network(b), "host") == 0)
+		resolv_in(s, &created);
 	fflush(NULL);
 	int r = run_argv((char *const *)argv, err);
 	if (created)
@@ -583,7 +616,7 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 	kv_free(&env);
 	if (r < 0)
 		return sbx_error_wrap(err, "in sbx run --writable-rootfs");
-	return 0;
+	return harden_stage(b, s, err);
 }
 
 static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, struct sbx_error **err)
@@ -663,6 +696,8 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 	if (r == 0)
 		r = rfs_extract_finish(&x, err);
 	/* rfs_extract_finish resets the root's mode; the image root's is 0755. */
+	if (r == 0)
+		rfs_harden_report(&x.harden, b->o->progress);
 	b->used = x.used;
 	b->unpacked = x.unpacked;
 	rfs_extract_free(&x);

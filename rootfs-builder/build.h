@@ -21,6 +21,7 @@ struct rfs_build_opts {
 	const char *platform;
 	const char *sbx;    /* the sbx program for RUN */
 	const char *mirror; /* Debian mirror for FROM debian:SUITE */
+	const char *network; /* RUN steps' sbx run --network; NULL = loopback */
 	uint64_t max_size;
 	enum rfs_ids ids;
 	uint32_t id_base;

@@ -165,6 +165,7 @@ static int import_into(const struct rfs_import_opts *o, int rootfd, struct sbx_i
 		sbx_error_set(err, errno, "chown of the rootfs' root");
 		goto out;
 	}
+	rfs_harden_report(&x.harden, o->progress);
 	if (x.devices_skipped && o->progress)
 		fprintf(o->progress, "sbx-rootfs: warning: %lu device node(s) skipped\n", x.devices_skipped);
 	if (x.ids_clamped && o->progress)

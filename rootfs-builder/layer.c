@@ -171,9 +171,13 @@ static void set_xattrs(struct rfs_extract *x, const struct rfs_layer_desc *d, co
 	const char *name;
 	const void *value;
 	size_t size;
+	char keep[65536];
 	archive_entry_xattr_reset(e);
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-		if (fsetxattr(fd, name, value, size, 0) < 0) {
+		size_t klen;
+		if (!rfs_harden_xattr(&x->harden, name, value, size, keep, sizeof(keep), &klen))
+			continue;
+		if (fsetxattr(fd, name, keep, klen, 0) < 0) {
 			if (x->xattrs_failed++ == 0)
 				warn(x, d, path, "extended attributes cannot be set here; skipping them");
 		}
@@ -383,7 +387,9 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 			return sbx_error_set(err, errno, "create");
 		if (write_data(x, a, fd, e, err) < 0)
 			return -1;
-		/* chown before chmod: chown clears the set-id bits. */
+		/* chown before chmod: chown clears the set-id bits.  Then the
+		 * set-id bits go anyway (harden.h). */
+		mode = rfs_harden_mode(&x->harden, AE_IFREG, mode);
 		if (set_owner(x, fd, "", e) < 0 || fchmod(fd, mode) < 0)
 			return sbx_error_set(err, errno, "chown/chmod");
 		set_xattrs(x, d, path, fd, e);
@@ -430,6 +436,11 @@ int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct r
 		    struct sbx_error **err)
 {
 	struct pipe p = {.x = x, .st = st};
+	if (!x->harden_ready) {
+		rfs_harden_init(&x->harden, x->ids == RFS_IDS_SHIFT && x->can_chown, x->id_base,
+				x->ids == RFS_IDS_CALLER);
+		x->harden_ready = 1;
+	}
 	struct archive *tar = NULL;
 	struct rfs_pathset written = {0};
 	int ret = -1;

@@ -11,6 +11,7 @@
 
 #include "rootfs-builder/blob.h"
 #include "rootfs-builder/digest.h"
+#include "rootfs-builder/harden.h"
 #include "runtime/error.h"
 
 /* Whose files are they on the host. */
@@ -37,6 +38,8 @@ struct rfs_extract {
 	int can_chown; /* running as root */
 	FILE *warn;    /* warnings go here; NULL = silent */
 	unsigned long devices_skipped, xattrs_failed, ids_clamped;
+	struct rfs_harden harden; /* set-id bits, capabilities, xattrs (harden.h) */
+	int harden_ready;	  /* harden set up from ids/id_base at the first layer */
 	struct rfs_dir_fixup *dirs;
 	size_t n_dirs, cap_dirs;
 	uint64_t seq;

@@ -38,6 +38,10 @@ static void usage(FILE *f)
 	      "  --build-arg K=V      set an ARG (repeatable)\n"
 	      "  --sbx PATH           the sbx program for RUN steps (default: beside sbx-rootfs, then PATH)\n"
 	      "  --mirror URL         Debian mirror for FROM debian:SUITE\n"
+	      "  --network loopback|none|host\n"
+	      "                       RUN steps' network (default loopback: none of the host's);\n"
+	      "                       host gives them the host's network, loopback services and\n"
+	      "                       abstract sockets: only for trusted base images (apt-get)\n"
 	      "  --out, --max-size, --ids, --idmap-base, --force, --quiet as for import\n",
 	      f);
 }
@@ -53,7 +57,8 @@ enum {
 	OPT_BASE,
 	OPT_ARG,
 	OPT_SBX,
-	OPT_MIRROR
+	OPT_MIRROR,
+	OPT_NETWORK
 };
 
 static const struct option opts[] = {
@@ -70,6 +75,7 @@ static const struct option opts[] = {
     {"build-arg", required_argument, NULL, OPT_ARG},
     {"sbx", required_argument, NULL, OPT_SBX},
     {"mirror", required_argument, NULL, OPT_MIRROR},
+    {"network", required_argument, NULL, OPT_NETWORK},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -173,6 +179,16 @@ int main(int argc, char **argv)
 			break;
 		case OPT_MIRROR:
 			bo.mirror = optarg;
+			break;
+		case OPT_NETWORK:
+			if (strcmp(optarg, "loopback") != 0 && strcmp(optarg, "none") != 0 &&
+			    strcmp(optarg, "host") != 0) {
+				fprintf(stderr,
+					"sbx-rootfs: --network: expected loopback, none or host, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			bo.network = optarg;
 			break;
 		case 'h':
 			usage(stdout);
