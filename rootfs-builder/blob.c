@@ -74,9 +74,10 @@ static int skip_member(struct archive *a, uint64_t max, const char *path, struct
 	int r;
 	do {
 		if ((uint64_t)archive_filter_bytes(a, 0) > max)
-			return sbx_error_set(err, EFBIG,
-					     "%s: decompressed data larger than the --max-size limit of %llu bytes",
-					     path, (unsigned long long)max);
+			return sbx_error_set(
+			    err, EFBIG,
+			    "%s: decompressed data larger than the --max-size limit of %llu bytes", path,
+			    (unsigned long long)max);
 		r = archive_read_data_block(a, &buf, &size, &off);
 	} while (r == ARCHIVE_OK || r == ARCHIVE_WARN);
 	return 0; /* a damaged member is reported by the next header read */

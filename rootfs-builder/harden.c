@@ -128,7 +128,8 @@ static int fix_xattrs(const char *path)
 	char names[65536];
 	ssize_t n = llistxattr(path, names, sizeof(names));
 	if (n < 0)
-		return errno == ENOTSUP ? 0 : sbx_error_set(walk_err, errno, "listing attributes of %s", path);
+		return errno == ENOTSUP ? 0
+					: sbx_error_set(walk_err, errno, "listing attributes of %s", path);
 	for (char *name = names; name < names + n; name += strlen(name) + 1) {
 		if (strncmp(name, "user.", 5) == 0)
 			continue;
@@ -143,8 +144,8 @@ static int fix_xattrs(const char *path)
 		if (len < 0)
 			walk_h->xattrs_dropped++; /* over 256 bytes: no capability, drop */
 		if (k ? lsetxattr(path, name, keep, klen, XATTR_REPLACE) < 0 : lremovexattr(path, name) < 0)
-			return sbx_error_set(walk_err, errno, "%s %s of %s", k ? "rewriting" : "removing", name,
-					     path);
+			return sbx_error_set(walk_err, errno, "%s %s of %s", k ? "rewriting" : "removing",
+					     name, path);
 	}
 	return 0;
 }
@@ -194,15 +195,20 @@ void rfs_harden_report(const struct rfs_harden *h, FILE *f)
 	if (f == NULL)
 		return;
 	if (h->setid_cleared)
-		fprintf(f, "sbx-rootfs: %lu set-uid/set-gid bit(s) cleared (they would be privilege on the host)\n",
-			h->setid_cleared);
+		fprintf(
+		    f,
+		    "sbx-rootfs: %lu set-uid/set-gid bit(s) cleared (they would be privilege on the host)\n",
+		    h->setid_cleared);
 	if (h->caps_rewritten)
-		fprintf(f,
-			"sbx-rootfs: %lu file capability(ies) bound to the sandbox's root (uid %u): they work "
-			"in the sandbox's user namespace only\n",
-			h->caps_rewritten, (unsigned)h->cap_rootid);
+		fprintf(
+		    f,
+		    "sbx-rootfs: %lu file capability(ies) bound to the sandbox's root (uid %u): they work "
+		    "in the sandbox's user namespace only\n",
+		    h->caps_rewritten, (unsigned)h->cap_rootid);
 	if (h->caps_dropped)
-		fprintf(f, "sbx-rootfs: warning: %lu file capability(ies) dropped (no user namespace to bind them to)\n",
+		fprintf(f,
+			"sbx-rootfs: warning: %lu file capability(ies) dropped (no user namespace to bind "
+			"them to)\n",
 			h->caps_dropped);
 	if (h->xattrs_dropped)
 		fprintf(f, "sbx-rootfs: warning: %lu security/trusted/system extended attribute(s) dropped\n",

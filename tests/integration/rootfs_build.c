@@ -91,7 +91,8 @@ static void need_build_host(void)
  * /bin/sh. */
 static void make_context(const char *dockerfile)
 {
-	sh("set -e; cd '%s'; mkdir -p ctx base/bin base/proc base/dev base/tmp; bb=\"$(command -v busybox)\"; cp \"$bb\" base/bin/busybox; "
+	sh("set -e; cd '%s'; mkdir -p ctx base/bin base/proc base/dev base/tmp; bb=\"$(command -v "
+	   "busybox)\"; cp \"$bb\" base/bin/busybox; "
 	   "ln -s busybox base/bin/sh; tar -C base -cf base.tar .; "
 	   "cp \"$bb\" ctx/suid; chmod 4755 ctx/suid; echo plain >ctx/plain; "
 	   "cp '%s/sbx-probe' ctx/probe; setcap cap_setuid+ep ctx/probe",
@@ -136,7 +137,8 @@ Test(rootfs_build, copy_and_run_leave_no_privilege_on_the_host)
 		     "COPY suid /suid-copied\n"
 		     "COPY --chmod=6755 plain /chmod-copied\n"
 		     "COPY probe /probe\n"
-		     "RUN busybox cp /bin/busybox /rootsh && busybox chmod 4755 /rootsh && busybox chmod 2755 /bin/busybox\n");
+		     "RUN busybox cp /bin/busybox /rootsh && busybox chmod 4755 /rootsh && busybox chmod "
+		     "2755 /bin/busybox\n");
 	char *log = NULL;
 	cr_assert_eq(build("", &log), 0, "build failed:\n%s", log);
 	const char *files[] = {"rootsh", "bin/busybox", "suid-copied", "chmod-copied"};
@@ -237,12 +239,14 @@ static int nobody_can_stat(const char *path)
 Test(rootfs_build, stage_is_not_reachable_by_other_users_while_run_runs)
 {
 	need_build_host();
-	make_context("FROM base\nRUN busybox cp /bin/busybox /rootsh && busybox chmod 4755 /rootsh && busybox sleep 4\n");
+	make_context("FROM base\nRUN busybox cp /bin/busybox /rootsh && busybox chmod 4755 /rootsh && "
+		     "busybox sleep 4\n");
 	cr_assert_eq(chmod(tmp, 0755), 0);
 	char cmd[1500];
-	snprintf(cmd, sizeof(cmd),
-		 "cd '%s' && exec '%s/sbx-rootfs' build -q -f ctx/Dockerfile --base base=base.tar --out '%s' ctx",
-		 tmp, abs_build, out);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "cd '%s' && exec '%s/sbx-rootfs' build -q -f ctx/Dockerfile --base base=base.tar --out '%s' ctx",
+	    tmp, abs_build, out);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
@@ -268,7 +272,8 @@ Test(rootfs_build, stage_is_not_reachable_by_other_users_while_run_runs)
 	int reachable = nobody_can_stat(found);
 	waitpid(pid, &st, 0);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "build failed (%d)", st);
-	cr_assert(!reachable, "uid 65534 reached %s (mode %o) during the RUN step", found, sb.st_mode & 07777);
+	cr_assert(!reachable, "uid 65534 reached %s (mode %o) during the RUN step", found,
+		  sb.st_mode & 07777);
 	/* And afterwards the output has no set-id file. */
 	cr_assert_eq(stat_in_out("rootsh").st_mode & 06000, 0);
 }

@@ -37,12 +37,12 @@ Test(rootfs_harden, v2_capability_is_bound_to_the_sandbox_root)
 	struct rfs_harden h = bound_to(1000000000);
 	unsigned char out[64];
 	size_t len = 0;
-	cr_assert_eq(rfs_harden_xattr(&h, "security.capability", cap_v2, sizeof(cap_v2), out, sizeof(out), &len),
-		     1);
+	cr_assert_eq(
+	    rfs_harden_xattr(&h, "security.capability", cap_v2, sizeof(cap_v2), out, sizeof(out), &len), 1);
 	assert_v3(out, len, 1000000000);
 	cr_assert_eq(h.caps_rewritten, 1);
-	cr_assert_eq(rfs_harden_xattr(&h, "security.capability", cap_v1, sizeof(cap_v1), out, sizeof(out), &len),
-		     1);
+	cr_assert_eq(
+	    rfs_harden_xattr(&h, "security.capability", cap_v1, sizeof(cap_v1), out, sizeof(out), &len), 1);
 	assert_v3(out, len, 1000000000);
 }
 
@@ -94,8 +94,9 @@ Test(rootfs_harden, only_user_attributes_are_kept)
 	size_t len = 0;
 	cr_assert_eq(rfs_harden_xattr(&h, "user.mime_type", "text/plain", 10, out, sizeof(out), &len), 1);
 	cr_assert(len == 10 && memcmp(out, "text/plain", 10) == 0);
-	const char *dropped[] = {"trusted.overlay.opaque", "trusted.overlay.redirect", "security.selinux",
-				 "security.ima", "security.evm", "system.posix_acl_access", "weird.name"};
+	const char *dropped[] = {
+	    "trusted.overlay.opaque", "trusted.overlay.redirect", "security.selinux", "security.ima",
+	    "security.evm",	      "system.posix_acl_access",  "weird.name"};
 	for (size_t i = 0; i < sizeof(dropped) / sizeof(*dropped); i++)
 		cr_assert_eq(rfs_harden_xattr(&h, dropped[i], "y", 1, out, sizeof(out), &len), 0, "%s kept",
 			     dropped[i]);
