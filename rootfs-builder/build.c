@@ -153,7 +153,7 @@ struct build {
 	size_t n_stages;
 	char *tmpdir; /* scratch space beside --out */
 	char sbx[PATH_MAX];
-	uint64_t used, unpacked; /* COPY/ADD layers so far, against --max-size */
+	uint64_t used, unpacked, stored; /* COPY/ADD layers so far, against --max-size */
 };
 
 static void stage_free(struct stage *s)
@@ -214,6 +214,7 @@ static void extract_init(struct build *b, struct rfs_extract *x, int rootfd)
 		x->max_size = b->o->max_size;
 	x->used = b->used;
 	x->unpacked = b->unpacked;
+	x->stored = b->stored;
 	x->warn = b->o->progress;
 }
 
@@ -700,6 +701,7 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 		rfs_harden_report(&x.harden, b->o->progress);
 	b->used = x.used;
 	b->unpacked = x.unpacked;
+	b->stored = x.stored;
 	rfs_extract_free(&x);
 	if (r == 0)
 		ret = 0;

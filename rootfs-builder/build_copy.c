@@ -145,6 +145,7 @@ static int add_archive(struct rfs_extract *x, const char *path, const char *dest
 	}
 	x->used = sub.used;
 	x->unpacked = sub.unpacked;
+	x->stored = sub.stored;
 	x->harden = sub.harden;
 	x->harden_ready = sub.harden_ready;
 	x->entries = sub.entries;

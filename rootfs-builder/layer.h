@@ -34,6 +34,7 @@ struct rfs_extract {
 	uint64_t max_size; /* limit for both counts below */
 	uint64_t used;	   /* content + 512 bytes per entry, over all layers */
 	uint64_t unpacked; /* decompressed bytes read, over all layers */
+	uint64_t stored;   /* blob bytes as stored, over all layers */
 	uint64_t entries;
 	int can_chown; /* running as root */
 	FILE *warn;    /* warnings go here; NULL = silent */

@@ -757,8 +757,9 @@ Test(rootfs_build_run, dockerfile_sandbox_runs_pandas_as_image_user, .init = set
 	cr_assert_eq(flock(lock, LOCK_EX), 0);
 	if (access(dir, F_OK) != 0) {
 		snprintf(cmd, sizeof(cmd),
-			 "%s/sbx-rootfs build --network host -f Dockerfile.sandbox --out '%s' --force >'%s.log' 2>&1", abs,
-			 dir, dir);
+			 "%s/sbx-rootfs build --network host -f Dockerfile.sandbox --out '%s' --force "
+			 ">'%s.log' 2>&1",
+			 abs, dir, dir);
 		int st = system(cmd);
 		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 			char logp[800];
@@ -998,7 +999,7 @@ Test(rootfs_import, max_size_counts_bytes_after_the_tar)
 	char *msg = NULL;
 	cr_assert_lt(do_import(zst, 1 << 20, &msg, NULL), 0, "a 256 MiB decompression bomb was accepted");
 	cr_assert(strstr(msg, "flat archive") && strstr(msg, "decompressed data larger than the --max-size "
-								"limit of 1048576 bytes"),
+							     "limit of 1048576 bytes"),
 		  "%s", msg);
 	cr_assert(strstr(msg, zst), "the message does not name the file: %s", msg);
 	free(msg);
@@ -1054,7 +1055,8 @@ Test(rootfs_import, max_size_counts_skipped_members_of_a_compressed_archive)
 	   zst);
 	char *msg = NULL;
 	cr_assert_lt(do_import(zst, 1 << 20, &msg, NULL), 0);
-	cr_assert(strstr(msg, "decompressed data larger than the --max-size limit of 1048576 bytes"), "%s", msg);
+	cr_assert(strstr(msg, "decompressed data larger than the --max-size limit of 1048576 bytes"), "%s",
+		  msg);
 	free(msg);
 	assert_nothing_left();
 }
@@ -1150,7 +1152,8 @@ static void make_privileged_tar(char *tar, size_t n)
 	   "cp \"$(command -v busybox)\" '%s/bin/sgid' && chmod 2755 '%s/bin/sgid' && echo x >'%s/marked'",
 	   src, abs, src, src, src, src, src, src, src);
 	snprintf(p, sizeof(p), "%s/marked", src);
-	cr_assert_eq(setxattr(p, "trusted.overlay.opaque", "y", 1, 0), 0, "trusted xattr: %s", strerror(errno));
+	cr_assert_eq(setxattr(p, "trusted.overlay.opaque", "y", 1, 0), 0, "trusted xattr: %s",
+		     strerror(errno));
 	cr_assert_eq(setxattr(p, "security.ima", "\x03\x02", 2, 0), 0, "security xattr: %s", strerror(errno));
 	cr_assert_eq(setxattr(p, "user.kept", "1", 1, 0), 0);
 	sh("tar --xattrs --xattrs-include='*' -C '%s' -cf '%s' .", src, tar);
@@ -1192,7 +1195,8 @@ Test(rootfs_import, image_privilege_does_not_reach_the_host)
 	ssize_t n = xattr_of("bin/probe", "security.capability", v, sizeof(v));
 	cr_assert_eq(n, 24, "security.capability: %zd bytes (%s)", n, n < 0 ? strerror(errno) : "");
 	cr_assert_eq(v[3], 3, "not a VFS_CAP_REVISION_3 capability");
-	uint32_t rootid = (uint32_t)v[20] | (uint32_t)v[21] << 8 | (uint32_t)v[22] << 16 | (uint32_t)v[23] << 24;
+	uint32_t rootid =
+	    (uint32_t)v[20] | (uint32_t)v[21] << 8 | (uint32_t)v[22] << 16 | (uint32_t)v[23] << 24;
 	cr_assert_eq(rootid, SBX_DEFAULT_IDMAP_BASE);
 	char cmd[700];
 	snprintf(cmd, sizeof(cmd), "getcap -n '%s/bin/probe' | grep -q 'cap_setuid=ep \\[rootid=%u\\]'", out,
@@ -1285,4 +1289,53 @@ Test(rootfs_import, rootless_import_keeps_no_setid)
 	snprintf(p, sizeof(p), "%s/bin/probe", o);
 	unsigned char v[64];
 	cr_assert_lt(lgetxattr(p, "security.capability", v, sizeof(v)), 0);
+}
+
+/* A layer blob whose compressed stream is followed by 256 MiB of zeros,
+ * inside a zstd-compressed oci-archive (so the zeros cost only CPU, not
+ * disk): the blob is read to its end for the digest, and must stop at the
+ * size the manifest gives instead of decompressing it all. */
+Test(rootfs_import, blob_read_stops_at_the_manifest_size)
+{
+	need_tool("zstd");
+	char gz[400], plain[400], dir[400], zst[400];
+	snprintf(gz, sizeof(gz), "%s/l.tar.gz", tmp);
+	snprintf(plain, sizeof(plain), "%s/l.tar", tmp);
+	snprintf(dir, sizeof(dir), "%s/layout", tmp);
+	snprintf(zst, sizeof(zst), "%s/padded.oci.tar.zst", tmp);
+	struct ent e[] = {{"f", AE_IFREG, "layer\n", 0}};
+	write_tar(gz, e, 1, 1);
+	write_tar(plain, e, 1, 0);
+	const char *layers[] = {gz}, *plains[] = {plain};
+	make_oci(dir, layers, plains, 1);
+	char d[RFS_DIGEST_LEN];
+	long sz;
+	file_digest(gz, d, &sz);
+	sh("cd '%s' && /usr/bin/python3 -c '"
+	   "import io, os, sys, tarfile\n"
+	   "class Pad(io.RawIOBase):\n"
+	   "    def __init__(self, f): self.f = open(f, \"rb\")\n"
+	   "    def readable(self): return True\n"
+	   "    def readinto(self, b):\n"
+	   "        n = self.f.readinto(b)\n"
+	   "        if n: return n\n"
+	   "        b[:] = bytes(len(b)); return len(b)\n"
+	   "t = tarfile.open(fileobj=sys.stdout.buffer, mode=\"w|\")\n"
+	   "for root, dirs, files in os.walk(\".\"):\n"
+	   "    for n in sorted(files):\n"
+	   "        p = os.path.join(root, n); i = t.gettarinfo(p, p[2:])\n"
+	   "        if n == \"%s\":\n"
+	   "            i.size += 256 << 20; t.addfile(i, io.BufferedReader(Pad(p)))\n"
+	   "        else:\n"
+	   "            t.addfile(i, open(p, \"rb\"))\n"
+	   "t.close()\n"
+	   "' | zstd -q -1 -o '%s'",
+	   dir, rfs_digest_hex(d), zst);
+	char *msg = NULL;
+	cr_assert_lt(do_import(zst, 0, &msg, NULL), 0);
+	char want[100];
+	snprintf(want, sizeof(want), "blob is larger than the %ld bytes the manifest says", sz);
+	cr_assert(strstr(msg, "layer 1/1") && strstr(msg, want), "%s", msg);
+	free(msg);
+	assert_nothing_left();
 }
