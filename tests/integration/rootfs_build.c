@@ -277,3 +277,32 @@ Test(rootfs_build, stage_is_not_reachable_by_other_users_while_run_runs)
 	/* And afterwards the output has no set-id file. */
 	cr_assert_eq(stat_in_out("rootsh").st_mode & 06000, 0);
 }
+
+/* Rootless (uid 65534): everything is the caller's; a set-id bit left by
+ * COPY or by a RUN step (as the namespace's root, i.e. the caller) would
+ * hand the caller's uid to whoever runs the file. */
+Test(rootfs_build, rootless_copy_and_run_leave_no_setid)
+{
+	need_build_host();
+	make_context("FROM base\n"
+		     "COPY suid /suid-copied\n"
+		     "RUN busybox cp /bin/busybox /rootsh && busybox chmod 4755 /rootsh\n");
+	sh("chmod -R a+rX '%s' && chmod 0777 '%s'", tmp, tmp);
+	int st =
+	    sh_status("cd '%s' && setpriv --reuid=65534 --regid=65534 --clear-groups '%s/sbx-rootfs' build "
+		      "-f ctx/Dockerfile --base base=base.tar --out '%s' ctx >build.log 2>&1",
+		      tmp, abs_build, out);
+	char p[400];
+	snprintf(p, sizeof(p), "%s/build.log", tmp);
+	char *log = slurp(p);
+	if (st != 0 && strstr(log, "user namespace"))
+		skip_test("no unprivileged user namespaces here: %s", log);
+	cr_assert_eq(st, 0, "rootless build failed:\n%s", log);
+	const char *files[] = {"rootsh", "suid-copied"};
+	for (size_t i = 0; i < 2; i++) {
+		struct stat sb = stat_in_out(files[i]);
+		cr_assert_eq(sb.st_uid, 65534, "/%s: owner %u", files[i], sb.st_uid);
+		cr_assert_eq(sb.st_mode & 06000, 0, "/%s: mode %o on the host", files[i], sb.st_mode & 07777);
+	}
+	free(log);
+}
