@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 /* Whole content of dir/file (NUL-terminated).  -errno on failure. */
 int sbx_cg_read(const char *dir, const char *file, char **out);

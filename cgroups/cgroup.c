@@ -15,7 +15,7 @@
 
 #include "cgroups/cgfs.h"
 #include "cgroups/internal.h"
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 
 static const char delegate_howto[] =
     "To give sbx a cgroup: run it in a systemd unit with Delegate=yes "

@@ -14,7 +14,7 @@
 
 #include "cgroups/parse.h"
 #include "runtime/config.h"
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct sbx_cgroup;
 

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #include "runtime/config.h"
-#include "runtime/error.h"
+#include "lib/error.h"
 
 /* One line of /proc/<pid>/cgroup: "hierarchy-ID:controller-list:path".
  * The v2 line is "0::/path" (empty controller list). */

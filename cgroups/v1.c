@@ -20,7 +20,7 @@
 
 #include "cgroups/cgfs.h"
 #include "cgroups/internal.h"
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 
 /* Controllers sbx joins when they are mounted, though no limit needs them. */
 #define V1_OPTIONAL (SBX_CG_BIT(SBX_CG_CPUACCT) | SBX_CG_BIT(SBX_CG_FREEZER))

@@ -23,7 +23,7 @@
 
 #include "cgroups/cgfs.h"
 #include "cgroups/internal.h"
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 
 static char *xstrdup(const char *s)
 {

@@ -15,10 +15,10 @@
 
 #include "rootfs-builder/build_copy.h"
 #include "rootfs-builder/dockerfile.h"
-#include "rootfs-builder/image_config.h"
+#include "lib/image_config.h"
 #include "rootfs-builder/import.h"
-#include "rootfs-builder/safefs.h"
-#include "runtime/cleanup.h"
+#include "lib/safefs.h"
+#include "lib/cleanup.h"
 #include "runtime/config.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

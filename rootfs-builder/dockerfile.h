@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 enum df_kind {
 	DF_FROM,

@@ -11,9 +11,9 @@
 
 #include "rootfs-builder/blob.h"
 #include "rootfs-builder/image.h"
-#include "rootfs-builder/image_config.h"
-#include "rootfs-builder/safefs.h"
-#include "runtime/cleanup.h"
+#include "lib/image_config.h"
+#include "lib/safefs.h"
+#include "lib/cleanup.h"
 #include "runtime/config.h"
 
 void rfs_import_opts_init(struct rfs_import_opts *o)

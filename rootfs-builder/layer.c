@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "rootfs-builder/pathset.h"
-#include "rootfs-builder/safefs.h"
-#include "runtime/cleanup.h"
+#include "lib/safefs.h"
+#include "lib/cleanup.h"
 
 #define BUF_SIZE (256 * 1024)
 #define TAR_HEADER 512

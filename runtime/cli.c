@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "config_yaml.h"
-#include "size.h"
+#include "lib/size.h"
 
 const char sbx_run_usage[] =
 	"Usage: sbx run [OPTIONS] [--] COMMAND [ARG...]\n"

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "size.h"
+#include "lib/size.h"
 
 void sbx_config_init(struct sbx_config *c)
 {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "lib/error.h"
 
 enum sbx_network {
 	SBX_NET_LOOPBACK = 0, /* own net namespace, lo up (default) */

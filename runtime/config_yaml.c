@@ -9,7 +9,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "size.h"
+#include "lib/size.h"
 
 struct ctx {
 	const char *file;

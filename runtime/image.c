@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "rootfs-builder/image_config.h"
+#include "lib/image_config.h"
 
 static size_t vlen(char **v)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "runtime/cli.h"
-#include "runtime/clock.h"
+#include "lib/clock.h"
 #include "runtime/result.h"
 #include "runtime/run.h"
 #include "runtime/version.h"

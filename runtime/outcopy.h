@@ -1,7 +1,7 @@
 #ifndef SBX_OUTCOPY_H
 #define SBX_OUTCOPY_H
 
-#include "error.h"
+#include "lib/error.h"
 #include "result.h"
 
 /* Copy the regular files and directories of the sandbox's /out (an open

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 #include "result.h"
 #include "version.h"
 

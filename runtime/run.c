@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup.h"
-#include "cleanup.h"
-#include "clock.h"
+#include "lib/cleanup.h"
+#include "lib/clock.h"
 #include "contain.h"
 #include "fault.h"
 #include "idmap.h"

@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup.h"
-#include "cleanup.h"
+#include "lib/cleanup.h"
 #include "seccomp/seccomp.h"
-#include "clock.h"
+#include "lib/clock.h"
 #include "sync.h"
 
 /* How long output may keep arriving after pid 1 is gone. */

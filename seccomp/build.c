@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 
 #define MARKER SCMP_ACT_TRACE(0x5b5)
 #define MARKER_TEXT "TRACE(1461)"

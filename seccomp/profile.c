@@ -14,7 +14,7 @@
 #include <yaml.h>
 
 #include "names.h"
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 
 /* Expanded rules.  A kernel filter holds at most 4096 instructions, so more
  * rules than that cannot fit anyway (and would only be a YAML alias bomb). */

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct sbx_seccomp; /* a compiled filter plus what the supervisor needs to answer denials */
 

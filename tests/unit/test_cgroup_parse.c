@@ -4,7 +4,7 @@
 
 #include "cgroups/cgroup.h"
 #include "cgroups/parse.h"
-#include "runtime/size.h"
+#include "lib/size.h"
 
 Test(cgroup_parse, self_hybrid)
 {

@@ -9,7 +9,7 @@
 #include "runtime/cli.h"
 #include "runtime/config.h"
 #include "runtime/config_yaml.h"
-#include "runtime/size.h"
+#include "lib/size.h"
 
 static uint64_t size_ok(const char *s)
 {

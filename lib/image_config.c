@@ -1,4 +1,4 @@
-#include "rootfs-builder/image_config.h"
+#include "lib/image_config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootfs-builder/safefs.h"
-#include "runtime/cleanup.h"
+#include "lib/safefs.h"
+#include "lib/cleanup.h"
 
 char *sbx_image_config_path(const char *rootfs)
 {
