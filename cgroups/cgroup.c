@@ -25,7 +25,7 @@ static const char delegate_howto[] =
     "start "
     "sbx from inside it; or pass --allow-no-cgroup to run without limits";
 
-unsigned sbx_cgroup_needed(const struct sbx_limits *l)
+unsigned sbx_cgroup_needed(const struct sbx_cgroup_limits *l)
 {
 	unsigned m = SBX_CG_BIT(SBX_CG_MEMORY) | SBX_CG_BIT(SBX_CG_PIDS);
 	if (l->cpus > 0)
@@ -169,7 +169,7 @@ static int destroy(struct sbx_cgroup *cg, const struct sbx_cgroup_host *h, struc
 }
 
 int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
-				const struct sbx_limits *l, struct sbx_cgroup **out, struct sbx_error **err)
+				const struct sbx_cgroup_limits *l, struct sbx_cgroup **out, struct sbx_error **err)
 {
 	char name[48];
 	random_name(h->pid, name, sizeof(name));
@@ -192,7 +192,8 @@ static void warn_no_limits(const char *why)
 		why);
 }
 
-int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup **out, struct sbx_error **err)
+int sbx_cgroup_create(const struct sbx_cgroup_request *req, struct sbx_cgroup **out,
+		      struct sbx_error **err)
 {
 	struct sbx_cgroup_host h;
 	struct sbx_cgroup_plan p = {0};
@@ -200,16 +201,16 @@ int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup **out, struc
 	bool planned = false;
 	int r = sbx_cgroup_host_read(&h, &e);
 	if (r == 0) {
-		r = sbx_cgroup_plan(&h, c->cgroup_parent, sbx_cgroup_needed(&c->limits), &p, &e);
+		r = sbx_cgroup_plan(&h, req->parent, sbx_cgroup_needed(&req->limits), &p, &e);
 		planned = r == 0;
 		if (r == 0)
-			r = sbx_cgroup_create_from_plan(&h, &p, &c->limits, out, &e);
+			r = sbx_cgroup_create_from_plan(&h, &p, &req->limits, out, &e);
 		sbx_cgroup_plan_free(&p);
 		sbx_cgroup_host_free(&h);
 	}
 	if (r == 0)
 		return 0;
-	if (c->allow_no_cgroup) {
+	if (req->allow_no_cgroup) {
 		warn_no_limits(e->msg);
 		struct sbx_cgroup *cg = cg_new();
 		cg->path = strdup("");

@@ -13,7 +13,6 @@
 #include <sys/types.h>
 
 #include "cgroups/parse.h"
-#include "runtime/config.h"
 #include "lib/error.h"
 
 struct sbx_cgroup;
@@ -24,12 +23,20 @@ struct sbx_cgroup_stats {
 	bool oom_killed; /* oom_kill count > 0 */
 };
 
+/* What a run asks of cgroups/: its limits and where to put its cgroup. */
+struct sbx_cgroup_request {
+	struct sbx_cgroup_limits limits;
+	const char *parent;   /* --cgroup-parent; NULL = the default place */
+	bool allow_no_cgroup; /* no usable cgroup: warn and run without limits */
+};
+
 /* Supervisor, before clone: choose the parent, remove stale sbx cgroups
  * (creator pid dead), create one cgroup "sbx-<pid>-<random>" and write the
- * limits of c->limits.  Without a usable cgroup: with c->allow_no_cgroup a
- * warning on stderr and a version-0 object (limits_enforced false), else an
- * error naming the missing controller(s) and how to delegate them. */
-int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup **out, struct sbx_error **err);
+ * limits of req->limits.  Without a usable cgroup: with req->allow_no_cgroup
+ * a warning on stderr and a version-0 object (limits_enforced false), else
+ * an error naming the missing controller(s) and how to delegate them. */
+int sbx_cgroup_create(const struct sbx_cgroup_request *req, struct sbx_cgroup **out,
+		      struct sbx_error **err);
 int sbx_cgroup_version(const struct sbx_cgroup *cg); /* 2, 1, or 0 = none */
 /* Filesystem path of the run's cgroup (v1: the memory hierarchy's), "" if none. */
 const char *sbx_cgroup_path(const struct sbx_cgroup *cg);
@@ -74,7 +81,7 @@ void sbx_cgroup_host_free(struct sbx_cgroup_host *h);
 
 /* Controllers a run needs: memory and pids always (limits and stats), cpu
  * when a CPU limit is set.  Bits are 1 << enum sbx_cg_ctrl. */
-unsigned sbx_cgroup_needed(const struct sbx_limits *l);
+unsigned sbx_cgroup_needed(const struct sbx_cgroup_limits *l);
 
 /* Where the run's cgroup will go, decided without changing anything. */
 struct sbx_cgroup_plan {
@@ -91,14 +98,14 @@ struct sbx_cgroup_plan {
 	char *v1_parent[SBX_CG_NCTRL];
 };
 void sbx_cgroup_plan_free(struct sbx_cgroup_plan *p);
-/* Decide v2 / v1 and the parent.  `cgroup_parent` is c->cgroup_parent
+/* Decide v2 / v1 and the parent.  `cgroup_parent` is req->parent
  * (NULL = default).  On failure the error says what is missing and how to
  * delegate it. */
 int sbx_cgroup_plan(const struct sbx_cgroup_host *h, const char *cgroup_parent, unsigned needed,
 		    struct sbx_cgroup_plan *p, struct sbx_error **err);
 /* Carry out a plan: create the run's cgroup and write the limits. */
 int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
-				const struct sbx_limits *l, struct sbx_cgroup **out, struct sbx_error **err);
+				const struct sbx_cgroup_limits *l, struct sbx_cgroup **out, struct sbx_error **err);
 /* Remove sbx cgroups in `dir` whose creator pid is dead (killing what is
  * left in them).  Returns how many were removed. */
 int sbx_cgroup_remove_stale(const char *dir, int version);

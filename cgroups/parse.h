@@ -8,8 +8,18 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "runtime/config.h"
 #include "lib/error.h"
+#include "lib/size.h"
+
+/* The limits a run's cgroup gets; zero means none.  Filled by the caller
+ * (sbx run copies its config's limits), so cgroups/ needs nothing else. */
+struct sbx_cgroup_limits {
+	uint64_t memory;      /* bytes (memory.max) */
+	uint64_t memory_swap; /* bytes (memory.swap.max); SBX_UNSET = not set */
+	uint64_t memory_high; /* bytes (memory.high) */
+	uint64_t pids;        /* pids.max */
+	double cpus;          /* CPUs worth of time (cpu.max quota/period) */
+};
 
 /* One line of /proc/<pid>/cgroup: "hierarchy-ID:controller-list:path".
  * The v2 line is "0::/path" (empty controller list). */
@@ -77,13 +87,13 @@ unsigned sbx_cg_ctrl_mask(const char *text);
 /* "memory, pids" (sep ", ") or "+memory +pids" (prefix "+", sep " "). */
 void sbx_cg_format_ctrls(unsigned mask, const char *prefix, const char *sep, char *buf, size_t len);
 
-/* The writes for the config's limits.  v2: memory.max, memory.swap.max
+/* The writes for the limits.  v2: memory.max, memory.swap.max
  * (swap only), memory.high, pids.max, cpu.max.  v1: limit_in_bytes before
  * memsw.limit_in_bytes (the kernel requires memsw >= limit at all times;
  * memsw counts memory + swap), soft limit for memory_high, pids.max,
  * cfs_period_us before cfs_quota_us.  v1 without memsw and swap 0:
  * memory.swappiness 0 keeps the cgroup's pages out of swap. */
-size_t sbx_cg2_limit_writes(const struct sbx_limits *l, struct sbx_cg_write *w);
-size_t sbx_cg1_limit_writes(const struct sbx_limits *l, bool have_memsw, struct sbx_cg_write *w);
+size_t sbx_cg2_limit_writes(const struct sbx_cgroup_limits *l, struct sbx_cg_write *w);
+size_t sbx_cg1_limit_writes(const struct sbx_cgroup_limits *l, bool have_memsw, struct sbx_cg_write *w);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "lib/error.h"
+#include "lib/size.h"
 
 enum sbx_network {
 	SBX_NET_LOOPBACK = 0, /* own net namespace, lo up (default) */
@@ -40,7 +41,6 @@ struct sbx_limits {
 	uint64_t tmp;         /* size of /tmp and /dev/shm */
 };
 
-#define SBX_UNSET UINT64_MAX
 #define SBX_MIN_MEMORY (4ull << 20)
 
 struct sbx_config {

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroups/cgroup.h"
+#include "cgroup_request.h"
 #include "lib/cleanup.h"
 #include "lib/clock.h"
 #include "contain.h"
@@ -147,7 +147,8 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 
 	/* 3. cgroup with its limits, before the child exists. */
 	t = sbx_now_ns();
-	if (SBX_FAULT("cgroup", &err) < 0 || sbx_cgroup_create(c, &cg, &err) < 0)
+	struct sbx_cgroup_request cg_req = sbx_config_cgroup_request(c);
+	if (SBX_FAULT("cgroup", &err) < 0 || sbx_cgroup_create(&cg_req, &cg, &err) < 0)
 		goto setup_failed;
 	SBX_FAULT_DIE("cgroup");
 	cgroup_fd = sbx_cgroup_clone_fd(cg);

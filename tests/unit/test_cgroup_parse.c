@@ -5,6 +5,7 @@
 #include "cgroups/cgroup.h"
 #include "cgroups/parse.h"
 #include "lib/size.h"
+#include "runtime/cgroup_request.h"
 
 Test(cgroup_parse, self_hybrid)
 {
@@ -217,8 +218,10 @@ Test(cgroup_parse, v2_limit_writes_defaults)
 {
 	struct sbx_config c;
 	sbx_config_init(&c);
+	/* The config's defaults, as sbx run hands them to cgroups/. */
+	struct sbx_cgroup_request req = sbx_config_cgroup_request(&c);
 	struct sbx_cg_write w[SBX_CG_MAX_WRITES];
-	size_t n = sbx_cg2_limit_writes(&c.limits, w);
+	size_t n = sbx_cg2_limit_writes(&req.limits, w);
 	cr_expect_str_eq(find(w, n, "memory.max"), "1073741824");
 	cr_expect_str_eq(find(w, n, "memory.swap.max"), "0");
 	cr_expect_null(find(w, n, "memory.high"));
@@ -229,7 +232,7 @@ Test(cgroup_parse, v2_limit_writes_defaults)
 
 Test(cgroup_parse, v2_limit_writes_from_sizes)
 {
-	struct sbx_limits l = {.memory_swap = SBX_UNSET};
+	struct sbx_cgroup_limits l = {.memory_swap = SBX_UNSET};
 	cr_assert_eq(sbx_parse_size("512M", &l.memory, NULL), 0);
 	cr_assert_eq(sbx_parse_size("384M", &l.memory_high, NULL), 0);
 	l.cpus = 0.2;
@@ -249,7 +252,7 @@ Test(cgroup_parse, v2_limit_writes_from_sizes)
 
 Test(cgroup_parse, v1_limit_writes)
 {
-	struct sbx_limits l = {.memory = 1u << 30, .memory_swap = 0, .pids = 64, .cpus = 0.5};
+	struct sbx_cgroup_limits l = {.memory = 1u << 30, .memory_swap = 0, .pids = 64, .cpus = 0.5};
 	struct sbx_cg_write w[SBX_CG_MAX_WRITES];
 	size_t n = sbx_cg1_limit_writes(&l, true, w);
 	cr_expect_str_eq(find(w, n, "memory.limit_in_bytes"), "1073741824");
