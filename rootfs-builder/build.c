@@ -19,7 +19,7 @@
 #include "rootfs-builder/import.h"
 #include "lib/safefs.h"
 #include "lib/cleanup.h"
-#include "runtime/config.h"
+#include "lib/idmap_defaults.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"

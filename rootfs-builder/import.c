@@ -14,7 +14,7 @@
 #include "lib/image_config.h"
 #include "lib/safefs.h"
 #include "lib/cleanup.h"
-#include "runtime/config.h"
+#include "lib/idmap_defaults.h"
 
 void rfs_import_opts_init(struct rfs_import_opts *o)
 {

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "lib/error.h"
+#include "lib/idmap_defaults.h"
 #include "lib/size.h"
 
 enum sbx_network {
@@ -79,9 +80,6 @@ struct sbx_config {
 	 * so only the caller is mapped and setgroups is denied. */
 	bool rootless;
 };
-
-#define SBX_DEFAULT_IDMAP_BASE 1000000000u /* 1e9: far above any login or subuid range */
-#define SBX_DEFAULT_IDMAP_SIZE 65536u
 
 void sbx_config_init(struct sbx_config *c);
 void sbx_config_free(struct sbx_config *c);
