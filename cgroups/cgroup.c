@@ -16,6 +16,8 @@
 #include "cgroups/cgfs.h"
 #include "cgroups/internal.h"
 #include "lib/cleanup.h"
+#include "lib/alloc.h"
+#include "lib/clock.h"
 
 static const char delegate_howto[] =
     "To give sbx a cgroup: run it in a systemd unit with Delegate=yes "
@@ -35,9 +37,7 @@ unsigned sbx_cgroup_needed(const struct sbx_cgroup_limits *l)
 
 static int read_text(const char *path, char **out, struct sbx_error **err)
 {
-	cleanup_free char *dir = strdup(path);
-	if (dir == NULL)
-		abort();
+	cleanup_free char *dir = sbx_xstrdup(path);
 	char *slash = strrchr(dir, '/');
 	*slash = '\0';
 	int r = sbx_cg_read(dir, slash + 1, out);
@@ -127,18 +127,15 @@ static void random_name(pid_t pid, char *buf, size_t len)
 {
 	uint32_t r = 0;
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		r = (uint32_t)(ts.tv_nsec ^ ts.tv_sec ^ pid);
+		uint64_t ns = sbx_now_ns();
+		r = (uint32_t)(ns ^ (ns >> 32) ^ (uint64_t)pid);
 	}
 	snprintf(buf, len, "sbx-%d-%08x", (int)pid, r);
 }
 
 static struct sbx_cgroup *cg_new(void)
 {
-	struct sbx_cgroup *cg = calloc(1, sizeof(*cg));
-	if (cg == NULL)
-		abort();
+	struct sbx_cgroup *cg = sbx_xcalloc(1, sizeof(*cg));
 	cg->fd = -1;
 	return cg;
 }
@@ -213,9 +210,7 @@ int sbx_cgroup_create(const struct sbx_cgroup_request *req, struct sbx_cgroup **
 	if (req->allow_no_cgroup) {
 		warn_no_limits(e->msg);
 		struct sbx_cgroup *cg = cg_new();
-		cg->path = strdup("");
-		if (cg->path == NULL)
-			abort();
+		cg->path = sbx_xstrdup("");
 		*out = cg;
 		return 0;
 	}

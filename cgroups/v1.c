@@ -21,6 +21,7 @@
 #include "cgroups/cgfs.h"
 #include "cgroups/internal.h"
 #include "lib/cleanup.h"
+#include "lib/alloc.h"
 
 /* Controllers sbx joins when they are mounted, though no limit needs them. */
 #define V1_OPTIONAL (SBX_CG_BIT(SBX_CG_CPUACCT) | SBX_CG_BIT(SBX_CG_FREEZER))
@@ -59,9 +60,8 @@ int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 			continue;
 		}
 		char *dir = NULL;
-		if (asprintf(&dir, "%s%s/%s", f->h->root, m->mount_point,
-			     cgroup_parent ? cgroup_parent : rel) < 0)
-			abort();
+		dir = sbx_xasprintf("%s%s/%s", f->h->root, m->mount_point,
+			     cgroup_parent ? cgroup_parent : rel);
 		/* Tidy "//" from joining "/" paths. */
 		char *w = dir;
 		for (char *r = dir; *r; r++)
@@ -125,9 +125,7 @@ int sbx_cg1_create(const struct sbx_cgroup_plan *p, const struct sbx_cgroup_limi
 			return -1;
 		}
 	}
-	cg->path = strdup(cg->v1_dir[SBX_CG_MEMORY]);
-	if (cg->path == NULL)
-		abort();
+	cg->path = sbx_xstrdup(cg->v1_dir[SBX_CG_MEMORY]);
 	cleanup_free char *memsw = sbx_cg_join(cg->v1_dir[SBX_CG_MEMORY], "memory.memsw.limit_in_bytes");
 	struct sbx_cg_write w[SBX_CG_MAX_WRITES];
 	size_t n = sbx_cg1_limit_writes(l, sbx_cg_exists(memsw), w);

@@ -11,6 +11,7 @@
 #include "runtime/run.h"
 #include "runtime/version.h"
 #include "seccomp/seccomp.h"
+#include "lib/alloc.h"
 
 static const char usage[] = "Usage: sbx COMMAND [OPTIONS]\n"
 			    "\n"
@@ -57,7 +58,7 @@ static int cmd_run(int argc, char **argv)
 		return 0;
 	}
 	if (p < 0 || sbx_config_apply_image(&c, &err) < 0 || sbx_config_validate(&c, &err) < 0) {
-		r.error = strdup(err->msg);
+		r.error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);
 		int code = finish(&r, c.report);
 		sbx_config_free(&c);
@@ -65,7 +66,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	/* An unwritable report path is found now, before anything runs. */
 	if (c.report && sbx_report_check(c.report, &err) < 0) {
-		r.error = strdup(err->msg);
+		r.error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);
 		int code = finish(&r, NULL);
 		sbx_config_free(&c);

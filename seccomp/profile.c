@@ -15,6 +15,7 @@
 
 #include "names.h"
 #include "lib/cleanup.h"
+#include "lib/alloc.h"
 
 /* Expanded rules.  A kernel filter holds at most 4096 instructions, so more
  * rules than that cannot fit anyway (and would only be a YAML alias bomb). */
@@ -36,11 +37,9 @@ static int line_of(const yaml_node_t *n)
 __attribute__((format(printf, 3, 4))) static int fail(struct parse *ps, const yaml_node_t *n,
 						      const char *fmt, ...)
 {
-	char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	char *msg = sbx_xvasprintf(fmt, ap);
 	va_end(ap);
 	if (n)
 		sbx_error_set(ps->err, 0, "%s:%d: %s", ps->file, line_of(n), msg);
@@ -307,14 +306,10 @@ static int add_rule(struct parse *ps, yaml_node_t *at, const struct sbx_seccomp_
 	struct sbx_seccomp_profile *p = ps->p;
 	if (p->n_rules == MAX_RULES)
 		return fail(ps, at, "more than %d rules", MAX_RULES);
-	struct sbx_seccomp_rule *nr = realloc(p->rules, (p->n_rules + 1) * sizeof(*nr));
-	if (!nr)
-		abort();
+	struct sbx_seccomp_rule *nr = sbx_xreallocarray(p->rules, p->n_rules + 1, sizeof(*nr));
 	p->rules = nr;
 	nr[p->n_rules] = *r;
-	nr[p->n_rules].syscall = strdup(r->syscall);
-	if (!nr[p->n_rules].syscall)
-		abort();
+	nr[p->n_rules].syscall = sbx_xstrdup(r->syscall);
 	p->n_rules++;
 	return 0;
 }
@@ -407,9 +402,7 @@ static int parse_entry(struct parse *ps, yaml_node_t *n)
 		n_names = (size_t)(names->data.sequence.items.top - names->data.sequence.items.start);
 		if (n_names == 0)
 			return fail(ps, names, "names: empty list");
-		list = calloc(n_names, sizeof(*list));
-		if (!list)
-			abort();
+		list = sbx_xcalloc(n_names, sizeof(*list));
 		for (size_t i = 0; i < n_names; i++)
 			list[i] = node(ps, names->data.sequence.items.start[i]);
 		name_nodes = list;
@@ -498,9 +491,7 @@ static int parse_root(struct parse *ps, yaml_node_t *root)
 			if (!s || check_syscall(ps, v, s) < 0)
 				return -1;
 			free(p->newest_syscall);
-			p->newest_syscall = strdup(s);
-			if (!p->newest_syscall)
-				abort();
+			p->newest_syscall = sbx_xstrdup(s);
 			p->newest_line = line_of(v);
 			newest = v;
 		} else if (!strcmp(key, "bad_arch_action")) {
@@ -563,13 +554,11 @@ int sbx_seccomp_profile_parse(const char *text, size_t len, const char *file,
 			      struct sbx_seccomp_profile *p, struct sbx_error **err)
 {
 	init_defaults(p);
-	p->file = strdup(file);
-	if (!p->file)
-		abort();
+	p->file = sbx_xstrdup(file);
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	if (!yaml_parser_initialize(&parser))
-		abort();
+		sbx_oom("yaml_parser_initialize");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		sbx_error_set(err, 0, "%s:%zu:%zu: YAML: %s", file, parser.problem_mark.line + 1,
@@ -598,9 +587,7 @@ int sbx_seccomp_profile_load(const char *path, struct sbx_seccomp_profile *p, st
 		return sbx_error_set(err, 0, "%s: not a regular file", path);
 	if (st.st_size > MAX_PROFILE_BYTES)
 		return sbx_error_set(err, 0, "%s: larger than %d bytes", path, MAX_PROFILE_BYTES);
-	cleanup_free char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		abort();
+	cleanup_free char *buf = sbx_xmalloc((size_t)st.st_size + 1);
 	size_t got = 0;
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
