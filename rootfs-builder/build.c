@@ -20,6 +20,7 @@
 #include "lib/safefs.h"
 #include "lib/cleanup.h"
 #include "lib/idmap_defaults.h"
+#include "lib/strv.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
@@ -118,19 +119,6 @@ static void kv_free(struct kv *l)
 	df_strv_free(l->v);
 	l->v = NULL;
 	l->n = 0;
-}
-
-static char **strv_dup(char **v)
-{
-	if (v == NULL)
-		return NULL;
-	size_t n = 0;
-	while (v[n])
-		n++;
-	char **r = calloc(n + 1, sizeof(*r));
-	for (size_t i = 0; r && i < n; i++)
-		r[i] = strdup(v[i]);
-	return r;
 }
 
 /* ---- stages -------------------------------------------------------------- */
@@ -275,8 +263,8 @@ static int import_as_stage(struct build *b, struct stage *s, const char *archive
 		}
 		s->workdir = ic.workdir ? strdup(ic.workdir) : NULL;
 		s->user = ic.user ? strdup(ic.user) : NULL;
-		s->cmd = strv_dup(ic.cmd);
-		s->entrypoint = strv_dup(ic.entrypoint);
+		s->cmd = sbx_strv_dup(ic.cmd);
+		s->entrypoint = sbx_strv_dup(ic.entrypoint);
 		s->labels = ic.labels ? json_deep_copy(ic.labels) : NULL;
 		sbx_image_config_free(&ic);
 	}
@@ -396,8 +384,8 @@ static int do_from(struct build *b, const struct df_instr *in, struct sbx_error 
 		}
 		s->workdir = prev->workdir ? strdup(prev->workdir) : NULL;
 		s->user = prev->user ? strdup(prev->user) : NULL;
-		s->cmd = strv_dup(prev->cmd);
-		s->entrypoint = strv_dup(prev->entrypoint);
+		s->cmd = sbx_strv_dup(prev->cmd);
+		s->entrypoint = sbx_strv_dup(prev->entrypoint);
 		s->labels = prev->labels ? json_deep_copy(prev->labels) : NULL;
 	} else if (strcmp(img, "scratch") == 0) {
 		if (chmod(s->dir, 0755) < 0 || (root != (uid_t)-1 && chown(s->dir, root, root) < 0)) {
@@ -741,7 +729,7 @@ static int do_pairs(struct build *b, struct stage *s, const struct df_instr *in,
 static char **command_of(const struct df_instr *in)
 {
 	if (in->json)
-		return strv_dup(in->args);
+		return sbx_strv_dup(in->args);
 	char **v = calloc(4, sizeof(*v));
 	v[0] = strdup("/bin/sh");
 	v[1] = strdup("-c");
@@ -820,9 +808,9 @@ static int finish(struct build *b, struct sbx_error **err)
 	struct stage *s = &b->stages[b->n_stages - 1];
 	struct sbx_image_config ic;
 	sbx_image_config_init(&ic);
-	ic.env = strv_dup(s->env.v);
-	ic.cmd = strv_dup(s->cmd);
-	ic.entrypoint = strv_dup(s->entrypoint);
+	ic.env = sbx_strv_dup(s->env.v);
+	ic.cmd = sbx_strv_dup(s->cmd);
+	ic.entrypoint = sbx_strv_dup(s->entrypoint);
 	ic.workdir = s->workdir ? strdup(s->workdir) : NULL;
 	ic.user = s->user ? strdup(s->user) : NULL;
 	ic.labels = s->labels ? json_incref(s->labels) : NULL;
