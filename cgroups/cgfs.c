@@ -1,4 +1,5 @@
 #include "cgroups/cgfs.h"
+#include "cgroups/parse.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -57,6 +58,17 @@ int sbx_cg_read(const char *dir, const char *file, char **out)
 	}
 	buf[len] = '\0';
 	*out = buf;
+	return 0;
+}
+
+int sbx_cg_read_u64(const char *dir, const char *file, uint64_t *out)
+{
+	cleanup_free char *t = NULL;
+	uint64_t v = 0;
+	*out = 0;
+	if (dir == NULL || sbx_cg_read(dir, file, &t) < 0 || sbx_cg_parse_u64(t, &v) < 0)
+		return -1;
+	*out = v == UINT64_MAX ? 0 : v;
 	return 0;
 }
 

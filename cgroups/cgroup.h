@@ -18,7 +18,10 @@
 struct sbx_cgroup;
 
 struct sbx_cgroup_stats {
-	uint64_t memory_peak_bytes, pids_peak; /* pids_peak 0 if unknown */
+	uint64_t memory_peak_bytes, pids_peak; /* 0 if unknown */
+	/* Whether this kernel has the counters (memory.peak: Linux 5.19 on v2;
+	 * pids.peak: 6.1): tests check the values only where they exist. */
+	bool memory_peak_known, pids_peak_known;
 	double cpu_user_ms, cpu_system_ms;
 	bool oom_killed; /* oom_kill count > 0 */
 };

@@ -209,11 +209,8 @@ int sbx_cg1_kill(struct sbx_cgroup *cg, struct sbx_error **err)
 
 static uint64_t read_u64(const char *dir, const char *file)
 {
-	cleanup_free char *t = NULL;
 	uint64_t v = 0;
-	if (dir && sbx_cg_read(dir, file, &t) == 0 && sbx_cg_parse_u64(t, &v) == 0 && v != UINT64_MAX)
-		return v;
-	return 0;
+	return sbx_cg_read_u64(dir, file, &v) == 0 ? v : 0;
 }
 
 int sbx_cg1_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err)
@@ -226,8 +223,8 @@ int sbx_cg1_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx
 	uint64_t kills = 0;
 	sbx_cg_keyed_get(oom, "oom_kill", &kills);
 	st->oom_killed = kills > 0;
-	st->memory_peak_bytes = read_u64(mem, "memory.max_usage_in_bytes");
-	st->pids_peak = read_u64(cg->v1_dir[SBX_CG_PIDS], "pids.peak");
+	st->memory_peak_known = sbx_cg_read_u64(mem, "memory.max_usage_in_bytes", &st->memory_peak_bytes) == 0;
+	st->pids_peak_known = sbx_cg_read_u64(cg->v1_dir[SBX_CG_PIDS], "pids.peak", &st->pids_peak) == 0;
 	/* cpuacct.usage_{user,sys} are in ns. */
 	const char *acct = cg->v1_dir[SBX_CG_CPUACCT];
 	st->cpu_user_ms = (double)read_u64(acct, "cpuacct.usage_user") / 1e6;

@@ -371,15 +371,6 @@ static uint64_t read_keyed(const char *dir, const char *file, const char *key)
 	return v;
 }
 
-static uint64_t read_u64(const char *dir, const char *file)
-{
-	cleanup_free char *t = NULL;
-	uint64_t v = 0;
-	if (sbx_cg_read(dir, file, &t) == 0 && sbx_cg_parse_u64(t, &v) == 0 && v != UINT64_MAX)
-		return v;
-	return 0;
-}
-
 int sbx_cg2_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err)
 {
 	cleanup_free char *cpu = NULL;
@@ -392,8 +383,8 @@ int sbx_cg2_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx
 	st->cpu_user_ms = (double)user / 1000.0;
 	st->cpu_system_ms = (double)sys / 1000.0;
 	/* memory.peak: Linux 5.19; pids.peak: Linux 6.1.  0 when absent. */
-	st->memory_peak_bytes = read_u64(cg->dir, "memory.peak");
-	st->pids_peak = read_u64(cg->dir, "pids.peak");
+	st->memory_peak_known = sbx_cg_read_u64(cg->dir, "memory.peak", &st->memory_peak_bytes) == 0;
+	st->pids_peak_known = sbx_cg_read_u64(cg->dir, "pids.peak", &st->pids_peak) == 0;
 	st->oom_killed = read_keyed(cg->dir, "memory.events", "oom_kill") > 0;
 	return 0;
 }
