@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/utf8.h"
 #include "result.h"
 #include "version.h"
 
@@ -57,7 +58,18 @@ const char *sbx_phase_name(enum sbx_phase p)
 	return p < SBX_P_COUNT ? names[p] : "unknown";
 }
 
-static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+/* jansson refuses text that is not UTF-8 (json_string returns NULL and the
+ * key would silently vanish); error chains and names may carry any bytes a
+ * path had, so those are replaced instead. */
+static json_t *text(const char *s)
+{
+	if (sbx_utf8_valid(s))
+		return json_string(s);
+	cleanup_free char *t = sbx_utf8_sanitize(s);
+	return json_string(t);
+}
+
+static json_t *str_or_null(const char *s) { return s ? text(s) : json_null(); }
 
 char *sbx_report_json(const struct sbx_result *r)
 {
@@ -81,7 +93,7 @@ char *sbx_report_json(const struct sbx_result *r)
 	json_t *den = json_array();
 	for (size_t i = 0; i < r->n_denials; i++) {
 		json_t *d = json_object();
-		json_object_set_new(d, "syscall", json_string(r->denials[i].syscall));
+		json_object_set_new(d, "syscall", text(r->denials[i].syscall));
 		json_object_set_new(d, "count", json_integer((json_int_t)r->denials[i].count));
 		json_array_append_new(den, d);
 	}
@@ -100,7 +112,7 @@ char *sbx_report_json(const struct sbx_result *r)
 	json_object_set_new(out, "bytes", json_integer((json_int_t)r->out_bytes));
 	json_t *sk = json_array();
 	for (size_t i = 0; i < r->n_out_skipped; i++)
-		json_array_append_new(sk, json_string(r->out_skipped[i]));
+		json_array_append_new(sk, text(r->out_skipped[i]));
 	json_object_set_new(out, "skipped", sk);
 	json_object_set_new(o, "out", out);
 	json_object_set_new(o, "error", str_or_null(r->error));

@@ -84,3 +84,20 @@ Test(lib, failed_allocation_aborts_with_a_message)
 	buf[n] = '\0';
 	cr_expect_str_eq(buf, "sbx: out of memory (malloc)\n");
 }
+
+#include "lib/utf8.h"
+
+Test(lib, utf8_sanitize_replaces_only_invalid_bytes)
+{
+	cr_expect(sbx_utf8_valid("plain, caf\xc3\xa9, \xf0\x9f\x98\x80"));
+	static const char *const bad[] = {"\xff", "\xc3", "\xc0\xaf" /* overlong '/' */,
+					  "\xed\xa0\x80" /* surrogate */, "\xf4\x90\x80\x80" /* > U+10FFFF */};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_expect_not(sbx_utf8_valid(bad[i]), "case %zu", i);
+	char *s = sbx_utf8_sanitize("a\xff" "b\xc3\xa9" "c\xc3");
+	cr_expect_str_eq(s, "a\xef\xbf\xbd" "b\xc3\xa9" "c\xef\xbf\xbd");
+	free(s);
+	s = sbx_utf8_sanitize("\xc0\xaf");
+	cr_expect_str_eq(s, "\xef\xbf\xbd\xef\xbf\xbd", "an overlong form is two bad bytes");
+	free(s);
+}
