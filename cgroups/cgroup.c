@@ -27,7 +27,7 @@ static const char delegate_howto[] =
     "start "
     "sbx from inside it; or pass --allow-no-cgroup to run without limits";
 
-unsigned sbx_cgroup_needed(const struct sbx_cgroup_limits *l)
+unsigned sbx_cgroup_needed(const struct sbx_limits *l)
 {
 	unsigned m = SBX_CG_BIT(SBX_CG_MEMORY) | SBX_CG_BIT(SBX_CG_PIDS);
 	if (l->cpus > 0)
@@ -166,7 +166,7 @@ static int destroy(struct sbx_cgroup *cg, const struct sbx_cgroup_host *h, struc
 }
 
 int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
-				const struct sbx_cgroup_limits *l, struct sbx_cgroup **out, struct sbx_error **err)
+				const struct sbx_limits *l, struct sbx_cgroup **out, struct sbx_error **err)
 {
 	char name[48];
 	random_name(h->pid, name, sizeof(name));

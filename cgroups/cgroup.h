@@ -28,7 +28,7 @@ struct sbx_cgroup_stats {
 
 /* What a run asks of cgroups/: its limits and where to put its cgroup. */
 struct sbx_cgroup_request {
-	struct sbx_cgroup_limits limits;
+	struct sbx_limits limits; /* memory*, pids and cpus are written */
 	const char *parent;   /* --cgroup-parent; NULL = the default place */
 	bool allow_no_cgroup; /* no usable cgroup: warn and run without limits */
 };
@@ -84,7 +84,7 @@ void sbx_cgroup_host_free(struct sbx_cgroup_host *h);
 
 /* Controllers a run needs: memory and pids always (limits and stats), cpu
  * when a CPU limit is set.  Bits are 1 << enum sbx_cg_ctrl. */
-unsigned sbx_cgroup_needed(const struct sbx_cgroup_limits *l);
+unsigned sbx_cgroup_needed(const struct sbx_limits *l);
 
 /* Where the run's cgroup will go, decided without changing anything. */
 struct sbx_cgroup_plan {
@@ -108,7 +108,7 @@ int sbx_cgroup_plan(const struct sbx_cgroup_host *h, const char *cgroup_parent, 
 		    struct sbx_cgroup_plan *p, struct sbx_error **err);
 /* Carry out a plan: create the run's cgroup and write the limits. */
 int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
-				const struct sbx_cgroup_limits *l, struct sbx_cgroup **out, struct sbx_error **err);
+				const struct sbx_limits *l, struct sbx_cgroup **out, struct sbx_error **err);
 /* Remove sbx cgroups in `dir` whose creator pid is dead (killing what is
  * left in them).  Returns how many were removed. */
 int sbx_cgroup_remove_stale(const char *dir, int version);

@@ -35,7 +35,7 @@ struct sbx_cg_facts {
 int sbx_cg2_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsigned needed,
 		 struct sbx_cgroup_plan *p, struct sbx_error **err);
 int sbx_cg2_create(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
-		   const struct sbx_cgroup_limits *l, const char *name, struct sbx_cgroup *cg,
+		   const struct sbx_limits *l, const char *name, struct sbx_cgroup *cg,
 		   struct sbx_error **err);
 int sbx_cg2_kill(struct sbx_cgroup *cg, struct sbx_error **err);
 int sbx_cg2_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err);
@@ -43,7 +43,7 @@ int sbx_cg2_destroy(struct sbx_cgroup *cg, const struct sbx_cgroup_host *h, stru
 
 int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsigned needed,
 		 struct sbx_cgroup_plan *p, struct sbx_error **err);
-int sbx_cg1_create(const struct sbx_cgroup_plan *p, const struct sbx_cgroup_limits *l, const char *name,
+int sbx_cg1_create(const struct sbx_cgroup_plan *p, const struct sbx_limits *l, const char *name,
 		   struct sbx_cgroup *cg, struct sbx_error **err);
 int sbx_cg1_attach(struct sbx_cgroup *cg, pid_t pid, struct sbx_error **err);
 int sbx_cg1_self_attach_fds(struct sbx_cgroup *cg, int *fds, size_t max, struct sbx_error **err);

@@ -270,7 +270,7 @@ static void add(struct sbx_cg_write *w, size_t *n, int ctrl, const char *file, c
 	(*n)++;
 }
 
-size_t sbx_cg2_limit_writes(const struct sbx_cgroup_limits *l, struct sbx_cg_write *w)
+size_t sbx_cg2_limit_writes(const struct sbx_limits *l, struct sbx_cg_write *w)
 {
 	size_t n = 0;
 	if (l->memory)
@@ -290,7 +290,7 @@ size_t sbx_cg2_limit_writes(const struct sbx_cgroup_limits *l, struct sbx_cg_wri
 	return n;
 }
 
-size_t sbx_cg1_limit_writes(const struct sbx_cgroup_limits *l, bool have_memsw, struct sbx_cg_write *w)
+size_t sbx_cg1_limit_writes(const struct sbx_limits *l, bool have_memsw, struct sbx_cg_write *w)
 {
 	size_t n = 0;
 	if (l->memory) {

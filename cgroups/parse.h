@@ -9,17 +9,7 @@
 #include <sys/types.h>
 
 #include "lib/error.h"
-#include "lib/size.h"
-
-/* The limits a run's cgroup gets; zero means none.  Filled by the caller
- * (sbx run copies its config's limits), so cgroups/ needs nothing else. */
-struct sbx_cgroup_limits {
-	uint64_t memory;      /* bytes (memory.max) */
-	uint64_t memory_swap; /* bytes (memory.swap.max); SBX_UNSET = not set */
-	uint64_t memory_high; /* bytes (memory.high) */
-	uint64_t pids;        /* pids.max */
-	double cpus;          /* CPUs worth of time (cpu.max quota/period) */
-};
+#include "lib/limits.h"
 
 /* One line of /proc/<pid>/cgroup: "hierarchy-ID:controller-list:path".
  * The v2 line is "0::/path" (empty controller list). */
@@ -93,7 +83,7 @@ void sbx_cg_format_ctrls(unsigned mask, const char *prefix, const char *sep, cha
  * memsw counts memory + swap), soft limit for memory_high, pids.max,
  * cfs_period_us before cfs_quota_us.  v1 without memsw and swap 0:
  * memory.swappiness 0 keeps the cgroup's pages out of swap. */
-size_t sbx_cg2_limit_writes(const struct sbx_cgroup_limits *l, struct sbx_cg_write *w);
-size_t sbx_cg1_limit_writes(const struct sbx_cgroup_limits *l, bool have_memsw, struct sbx_cg_write *w);
+size_t sbx_cg2_limit_writes(const struct sbx_limits *l, struct sbx_cg_write *w);
+size_t sbx_cg1_limit_writes(const struct sbx_limits *l, bool have_memsw, struct sbx_cg_write *w);
 
 #endif

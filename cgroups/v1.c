@@ -105,7 +105,7 @@ int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 	return 0;
 }
 
-int sbx_cg1_create(const struct sbx_cgroup_plan *p, const struct sbx_cgroup_limits *l, const char *name,
+int sbx_cg1_create(const struct sbx_cgroup_plan *p, const struct sbx_limits *l, const char *name,
 		   struct sbx_cgroup *cg, struct sbx_error **err)
 {
 	cg->version = 1;

@@ -311,7 +311,7 @@ static int move_self_to_leaf(const struct sbx_cgroup_host *h, const char *in, st
 }
 
 int sbx_cg2_create(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
-		   const struct sbx_cgroup_limits *l, const char *name, struct sbx_cgroup *cg,
+		   const struct sbx_limits *l, const char *name, struct sbx_cgroup *cg,
 		   struct sbx_error **err)
 {
 	cg->version = 2;

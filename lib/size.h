@@ -5,9 +5,6 @@
 
 #include "lib/error.h"
 
-/* A size or count that was not set (so an inherited value is kept). */
-#define SBX_UNSET UINT64_MAX
-
 /* Parse "512M", "1G", "64k", "1048576", "0" (binary units: K=1024).
  * Suffixes K/M/G/T, optionally followed by "i"/"iB"/"B", any case.
  * Rejects empty strings, signs, fractions, overflow and trailing junk. */

@@ -9,11 +9,7 @@
 static inline struct sbx_cgroup_request sbx_config_cgroup_request(const struct sbx_config *c)
 {
 	return (struct sbx_cgroup_request){
-		.limits = {.memory = c->limits.memory,
-			   .memory_swap = c->limits.memory_swap,
-			   .memory_high = c->limits.memory_high,
-			   .pids = c->limits.pids,
-			   .cpus = c->limits.cpus},
+		.limits = c->limits,
 		.parent = c->cgroup_parent,
 		.allow_no_cgroup = c->allow_no_cgroup,
 	};

@@ -11,6 +11,7 @@
 
 #include "lib/error.h"
 #include "lib/idmap_defaults.h"
+#include "lib/limits.h"
 #include "lib/size.h"
 
 enum sbx_network {
@@ -28,18 +29,6 @@ struct sbx_bind {
 struct sbx_tmpfs {
 	char *target;
 	uint64_t size; /* bytes; 0 = limits.tmp */
-};
-
-/* Size and count limits. 0 means "not set" unless noted. */
-struct sbx_limits {
-	uint64_t memory;      /* bytes (memory.max) */
-	uint64_t memory_swap; /* bytes (memory.swap.max); SBX_UNSET = not set */
-	uint64_t memory_high; /* bytes (memory.high) */
-	uint64_t pids;        /* pids.max */
-	double cpus;          /* CPUs worth of time (cpu.max quota/period) */
-	double timeout;       /* wall clock seconds; 0 = none */
-	uint64_t output;      /* bytes per output stream */
-	uint64_t tmp;         /* size of /tmp and /dev/shm */
 };
 
 #define SBX_MIN_MEMORY (4ull << 20)

@@ -232,7 +232,7 @@ Test(cgroup_parse, v2_limit_writes_defaults)
 
 Test(cgroup_parse, v2_limit_writes_from_sizes)
 {
-	struct sbx_cgroup_limits l = {.memory_swap = SBX_UNSET};
+	struct sbx_limits l = {.memory_swap = SBX_UNSET};
 	cr_assert_eq(sbx_parse_size("512M", &l.memory, NULL), 0);
 	cr_assert_eq(sbx_parse_size("384M", &l.memory_high, NULL), 0);
 	l.cpus = 0.2;
@@ -252,7 +252,7 @@ Test(cgroup_parse, v2_limit_writes_from_sizes)
 
 Test(cgroup_parse, v1_limit_writes)
 {
-	struct sbx_cgroup_limits l = {.memory = 1u << 30, .memory_swap = 0, .pids = 64, .cpus = 0.5};
+	struct sbx_limits l = {.memory = 1u << 30, .memory_swap = 0, .pids = 64, .cpus = 0.5};
 	struct sbx_cg_write w[SBX_CG_MAX_WRITES];
 	size_t n = sbx_cg1_limit_writes(&l, true, w);
 	cr_expect_str_eq(find(w, n, "memory.limit_in_bytes"), "1073741824");

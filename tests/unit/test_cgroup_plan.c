@@ -17,7 +17,7 @@
 
 static char tmp[32];
 static uid_t owner; /* who owns the fake tree: the "delegated" user */
-static const struct sbx_cgroup_limits limits = {.memory = 1u << 30, .memory_swap = 0, .pids = 256, .cpus = 1.0};
+static const struct sbx_limits limits = {.memory = 1u << 30, .memory_swap = 0, .pids = 256, .cpus = 1.0};
 #define ALL (SBX_CG_BIT(SBX_CG_MEMORY) | SBX_CG_BIT(SBX_CG_PIDS) | SBX_CG_BIT(SBX_CG_CPU))
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
@@ -245,7 +245,7 @@ Test(cgroup_plan, v2_cpu_not_needed_without_cpu_limit)
 	chown_cg(user_cg, owner);
 	struct sbx_cgroup_host h = host(user_self, v2_mountinfo, owner);
 	struct sbx_cgroup_plan p;
-	struct sbx_cgroup_limits l = limits;
+	struct sbx_limits l = limits;
 	l.cpus = 0;
 	cr_assert_eq(sbx_cgroup_plan(&h, NULL, sbx_cgroup_needed(&l), &p, NULL), 0);
 	sbx_cgroup_plan_free(&p);
