@@ -14,6 +14,7 @@
 #include "lib/cleanup.h"
 #include "lib/alloc.h"
 #include "lib/clock.h"
+#include "lib/readfile.h"
 
 char *sbx_cg_join(const char *a, const char *b)
 {
@@ -37,28 +38,8 @@ int sbx_cg_read(const char *dir, const char *file, char **out)
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	size_t cap = 4096, len = 0;
-	char *buf = sbx_xmalloc(cap);
-	for (;;) {
-		if (len + 1 >= cap) {
-			cap *= 2;
-			buf = sbx_xreallocarray(buf, cap, 1);
-		}
-		ssize_t r = read(fd, buf + len, cap - len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		len += r;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
+	/* Kernel text; cgroup.procs of a large cgroup is the longest. */
+	return sbx_read_fd(fd, 64u << 20, out, NULL);
 }
 
 int sbx_cg_read_u64(const char *dir, const char *file, uint64_t *out)

@@ -12,6 +12,7 @@
 
 #include "lib/alloc.h"
 #include "lib/cleanup.h"
+#include "lib/readfile.h"
 
 int sbx_yaml_parse(struct sbx_yaml *y, const char *file, const char *text, size_t len, struct sbx_error **err)
 {
@@ -43,20 +44,14 @@ int sbx_yaml_load(struct sbx_yaml *y, const char *path, size_t max_bytes, struct
 		return sbx_error_set(err, errno, "stat %s", path);
 	if (!S_ISREG(st.st_mode))
 		return sbx_error_set(err, 0, "%s: not a regular file", path);
-	if ((uint64_t)st.st_size > max_bytes)
-		return sbx_error_set(err, 0, "%s: larger than %zu bytes", path, max_bytes);
-	cleanup_free char *buf = sbx_xmalloc((size_t)st.st_size + 1);
+	cleanup_free char *buf = NULL;
 	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sbx_error_set(err, errno, "read %s", path);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
+	/* The size can change between fstat and read: bounded by the read too. */
+	int r = (uint64_t)st.st_size > max_bytes ? -EFBIG : sbx_read_fd(fd, max_bytes, &buf, &got);
+	if (r == -EFBIG)
+		return sbx_error_set(err, 0, "%s: larger than %zu bytes", path, max_bytes);
+	if (r < 0)
+		return sbx_error_set(err, -r, "read %s", path);
 	return sbx_yaml_parse(y, path, buf, got, err);
 }
 

@@ -101,3 +101,35 @@ Test(lib, utf8_sanitize_replaces_only_invalid_bytes)
 	cr_expect_str_eq(s, "\xef\xbf\xbd\xef\xbf\xbd", "an overlong form is two bad bytes");
 	free(s);
 }
+
+#include <errno.h>
+
+#include "lib/readfile.h"
+
+static int read_pipe(const char *text, size_t max, char **out, size_t *len)
+{
+	int p[2];
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(write(p[1], text, strlen(text)), (ssize_t)strlen(text));
+	close(p[1]);
+	int r = sbx_read_fd(p[0], max, out, len);
+	close(p[0]);
+	return r;
+}
+
+Test(lib, read_fd_is_bounded)
+{
+	char *s = NULL;
+	size_t n = 0;
+	cr_assert_eq(read_pipe("abcdef", 6, &s, &n), 0, "exactly max bytes are read");
+	cr_expect_eq(n, 6);
+	cr_expect_str_eq(s, "abcdef");
+	free(s);
+	s = NULL;
+	cr_expect_eq(read_pipe("abcdefg", 6, &s, &n), -EFBIG, "one byte more is refused");
+	cr_expect_null(s);
+	cr_expect_eq(read_pipe("", 6, &s, NULL), 0);
+	cr_expect_str_eq(s, "");
+	free(s);
+	cr_expect_eq(sbx_read_fd(-1, 6, &s, NULL), -EBADF);
+}
