@@ -3,15 +3,11 @@
  * offending node; unknown and duplicate keys are errors. */
 #include "profile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #include "names.h"
