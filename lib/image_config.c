@@ -9,6 +9,7 @@
 
 #include "lib/safefs.h"
 #include "lib/cleanup.h"
+#include "lib/alloc.h"
 #include "lib/strv.h"
 
 char *sbx_image_config_path(const char *rootfs)
@@ -82,7 +83,7 @@ static json_t *strv_to_json(char **v)
 static int str_from_json(json_t *j, char **out)
 {
 	const char *s = json_string_value(j);
-	*out = (s && *s) ? strdup(s) : NULL;
+	*out = (s && *s) ? sbx_xstrdup(s) : NULL;
 	return 0;
 }
 

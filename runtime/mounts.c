@@ -40,9 +40,7 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
  * tmpfs-backed overlay), never on the host's rootfs directory. */
 static int create_in_root(int rootfd, const char *path, bool dir, struct sbx_error **err)
 {
-	cleanup_free char *copy = strdup(path);
-	if (copy == NULL)
-		abort();
+	cleanup_free char *copy = sbx_xstrdup(path);
 	char *p = copy;
 	while (*p == '/')
 		p++;
@@ -179,10 +177,8 @@ static bool exists_in_root(int rootfd, const char *path)
 int sbx_mounts_open_sources(const struct sbx_config *c, struct sbx_mount_sources *s, struct sbx_error **err)
 {
 	*s = (struct sbx_mount_sources){ .rootfs = -1, .n = c->n_binds };
-	s->binds = calloc(c->n_binds + 1, sizeof(int));
-	s->bind_is_dir = calloc(c->n_binds + 1, sizeof(bool));
-	if (s->binds == NULL || s->bind_is_dir == NULL)
-		abort();
+	s->binds = sbx_xcalloc(c->n_binds + 1, sizeof(int));
+	s->bind_is_dir = sbx_xcalloc(c->n_binds + 1, sizeof(bool));
 	for (size_t i = 0; i < c->n_binds; i++)
 		s->binds[i] = -1;
 	s->rootfs = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -239,9 +235,7 @@ static size_t mount_points(const struct sbx_config *c, const struct sbx_mount_so
  * map.  A symlink on the way is refused rather than shadowed. */
 static int precreate(int lower, int upper, const char *path, bool dir, struct sbx_error **err)
 {
-	cleanup_free char *copy = strdup(path);
-	if (copy == NULL)
-		abort();
+	cleanup_free char *copy = sbx_xstrdup(path);
 	cleanup_close int lo = fcntl(lower, F_DUPFD_CLOEXEC, 0);
 	cleanup_close int up = fcntl(upper, F_DUPFD_CLOEXEC, 0);
 	char *save = NULL;
@@ -289,9 +283,7 @@ static int prepare_root(const struct sbx_config *c, const struct sbx_mount_sourc
 	 * root, whom a private directory above the rootfs may shut out.
 	 * Mount fds and /proc/self/fd names reach everything. */
 	int lower = s->rootfs;
-	cleanup_free struct mount_point *mp = calloc(c->n_binds + c->n_tmpfs + 4, sizeof(*mp));
-	if (mp == NULL)
-		abort();
+	cleanup_free struct mount_point *mp = sbx_xcalloc(c->n_binds + c->n_tmpfs + 4, sizeof(*mp));
 	size_t n_mp = mount_points(c, s, mp);
 	bool missing = false;
 	for (size_t i = 0; i < n_mp && !missing; i++)

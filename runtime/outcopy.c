@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/alloc.h"
 
 #define MAX_DEPTH 64
 
@@ -27,7 +28,7 @@ int sbx_out_check(const char *dest, struct sbx_error **err)
 	}
 	if (errno != ENOENT)
 		return sbx_error_set(err, errno, "--out %s", dest);
-	cleanup_free char *copy = strdup(dest);
+	cleanup_free char *copy = sbx_xstrdup(dest);
 	char *slash = strrchr(copy, '/');
 	const char *parent = slash == NULL ? "." : (slash == copy ? "/" : (*slash = '\0', copy));
 	if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -37,11 +38,9 @@ int sbx_out_check(const char *dest, struct sbx_error **err)
 
 static void skip(struct sbx_result *r, const char *rel)
 {
-	char **n = reallocarray(r->out_skipped, r->n_out_skipped + 1, sizeof(char *));
-	if (n == NULL)
-		abort();
+	char **n = sbx_xreallocarray(r->out_skipped, r->n_out_skipped + 1, sizeof(char *));
 	r->out_skipped = n;
-	r->out_skipped[r->n_out_skipped++] = strdup(rel);
+	r->out_skipped[r->n_out_skipped++] = sbx_xstrdup(rel);
 }
 
 static int copy_file(int src, int dstdir, const char *name, const struct stat *st, const char *rel,
@@ -101,8 +100,7 @@ static int copy_dir(int src, int dst, const char *prefix, int depth, struct sbx_
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		cleanup_free char *rel = NULL;
-		if (asprintf(&rel, "%s%s%s", prefix, *prefix ? "/" : "", e->d_name) < 0)
-			abort();
+		rel = sbx_xasprintf("%s%s%s", prefix, *prefix ? "/" : "", e->d_name);
 		struct stat st;
 		if (fstatat(src, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			rc = sbx_error_set(err, errno, "stat /out/%s", rel);

@@ -15,6 +15,7 @@
 #include "cgroup_request.h"
 #include "lib/cleanup.h"
 #include "lib/clock.h"
+#include "lib/alloc.h"
 #include "contain.h"
 #include "fault.h"
 #include "idmap.h"
@@ -53,18 +54,16 @@ static void collect_denials(const struct sbx_seccomp *filter, struct sbx_result 
 	size_t n = filter ? sbx_seccomp_denials(filter, &names, &counts) : 0;
 	if (n == 0)
 		return;
-	r->denials = calloc(n, sizeof(*r->denials));
-	if (r->denials == NULL)
-		abort();
+	r->denials = sbx_xcalloc(n, sizeof(*r->denials));
 	for (size_t i = 0; i < n; i++)
-		r->denials[i] = (struct sbx_denial){ .syscall = strdup(names[i]), .count = counts[i] };
+		r->denials[i] = (struct sbx_denial){ .syscall = sbx_xstrdup(names[i]), .count = counts[i] };
 	r->n_denials = n;
 }
 
 static void set_error(struct sbx_result *r, struct sbx_error *err, const char *fallback)
 {
 	free(r->error);
-	r->error = strdup(err && err->msg ? err->msg : fallback);
+	r->error = sbx_xstrdup(err && err->msg ? err->msg : fallback);
 }
 
 /* Turn what the supervisor saw into the report's status and the exit code. */
@@ -73,7 +72,7 @@ static void classify(const struct sbx_supervision *s, struct sbx_result *r)
 	if (s->setup_failed) {
 		r->status = SBX_STATUS_SETUP_ERROR;
 		r->exit_code = 125;
-		r->error = s->error ? strdup(s->error) : strdup("sandbox setup failed");
+		r->error = s->error ? sbx_xstrdup(s->error) : sbx_xstrdup("sandbox setup failed");
 		return;
 	}
 	if (s->timed_out) {
@@ -84,13 +83,13 @@ static void classify(const struct sbx_supervision *s, struct sbx_result *r)
 		return;
 	}
 	if (s->exec_failed)
-		r->error = s->error ? strdup(s->error) : NULL;
+		r->error = s->error ? sbx_xstrdup(s->error) : NULL;
 	int st = s->got_exit ? s->wait_status : s->pid1_status;
 	if (!s->got_exit && !WIFSIGNALED(st)) {
 		/* pid 1 ended without reporting: it failed before the go. */
 		r->status = SBX_STATUS_SETUP_ERROR;
 		r->exit_code = 125;
-		r->error = strdup("the sandbox ended during setup without reporting an error");
+		r->error = sbx_xstrdup("the sandbox ended during setup without reporting an error");
 		return;
 	}
 	if (WIFEXITED(st)) {
@@ -160,7 +159,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	r->cgroup_version = sbx_cgroup_version(cg);
 	r->limits_enforced = sbx_cgroup_limits_enforced(cg);
 	if (*sbx_cgroup_path(cg))
-		r->cgroup_path = strdup(sbx_cgroup_path(cg));
+		r->cgroup_path = sbx_xstrdup(sbx_cgroup_path(cg));
 	uint64_t cgroup_us = us_since(t);
 
 	if (SBX_FAULT("channels", &err) < 0)
@@ -283,7 +282,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 		if (sbx_out_copy(s.out_dirfd, c->out_dir, r, &err) < 0) {
 			fprintf(stderr, "sbx: %s\n", err->msg);
 			if (r->error == NULL)
-				r->error = strdup(err->msg);
+				r->error = sbx_xstrdup(err->msg);
 			sbx_error_free(&err);
 		}
 		close(s.out_dirfd);
