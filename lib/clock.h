@@ -18,4 +18,10 @@ static inline uint64_t sbx_now_ms(void)
 	return sbx_now_ns() / 1000000ull;
 }
 
+/* Seconds, for progress messages. */
+static inline double sbx_now_s(void)
+{
+	return (double)sbx_now_ns() / 1e9;
+}
+
 #endif

@@ -21,6 +21,7 @@
 #include "lib/cleanup.h"
 #include "lib/idmap_defaults.h"
 #include "lib/strv.h"
+#include "lib/clock.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
@@ -84,39 +85,18 @@ struct kv {
 
 static const char *kv_get(const struct kv *l, const char *key)
 {
-	size_t kl = strlen(key);
-	for (size_t i = l->n; i-- > 0;)
-		if (strncmp(l->v[i], key, kl) == 0 && l->v[i][kl] == '=')
-			return l->v[i] + kl + 1;
-	return NULL;
+	return sbx_kv_get(l->v, key);
 }
 
 static int kv_set(struct kv *l, const char *key, const char *value)
 {
-	size_t kl = strlen(key);
-	char *s = NULL;
-	if (asprintf(&s, "%s=%s", key, value) < 0)
-		return -1;
-	for (size_t i = 0; i < l->n; i++)
-		if (strncmp(l->v[i], key, kl) == 0 && l->v[i][kl] == '=') {
-			free(l->v[i]);
-			l->v[i] = s;
-			return 0;
-		}
-	char **t = realloc(l->v, (l->n + 2) * sizeof(*t));
-	if (t == NULL) {
-		free(s);
-		return -1;
-	}
-	t[l->n++] = s;
-	t[l->n] = NULL;
-	l->v = t;
+	sbx_kv_set(&l->v, &l->n, key, strlen(key), value);
 	return 0;
 }
 
 static void kv_free(struct kv *l)
 {
-	df_strv_free(l->v);
+	sbx_strv_free(l->v);
 	l->v = NULL;
 	l->n = 0;
 }
@@ -153,8 +133,8 @@ static void stage_free(struct stage *s)
 	kv_free(&s->args);
 	free(s->workdir);
 	free(s->user);
-	df_strv_free(s->cmd);
-	df_strv_free(s->entrypoint);
+	sbx_strv_free(s->cmd);
+	sbx_strv_free(s->entrypoint);
 	if (s->labels)
 		json_decref(s->labels);
 	memset(s, 0, sizeof(*s));
@@ -416,7 +396,7 @@ static int do_from(struct build *b, const struct df_instr *in, struct sbx_error 
 	}
 	ret = 0;
 out:
-	df_strv_free(w);
+	sbx_strv_free(w);
 	return ret;
 }
 
@@ -657,7 +637,7 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 out:
 	if (root >= 0)
 		close(root);
-	df_strv_free(words);
+	sbx_strv_free(words);
 	return ret;
 }
 
@@ -722,7 +702,7 @@ static int do_pairs(struct build *b, struct stage *s, const struct df_instr *in,
 		}
 		free(v);
 	}
-	df_strv_free(pairs);
+	sbx_strv_free(pairs);
 	return 0;
 }
 
@@ -763,14 +743,14 @@ static int step(struct build *b, const struct df_instr *in, struct sbx_error **e
 		return 0;
 	}
 	case DF_CMD:
-		df_strv_free(s->cmd);
+		sbx_strv_free(s->cmd);
 		s->cmd = command_of(in);
 		return 0;
 	case DF_ENTRYPOINT:
 		/* As Docker: a new ENTRYPOINT drops the CMD inherited so far. */
-		df_strv_free(s->entrypoint);
+		sbx_strv_free(s->entrypoint);
 		s->entrypoint = command_of(in);
-		df_strv_free(s->cmd);
+		sbx_strv_free(s->cmd);
 		s->cmd = NULL;
 		return 0;
 	default:
@@ -794,13 +774,6 @@ static void find_sbx(struct build *b)
 			return;
 	}
 	snprintf(b->sbx, sizeof(b->sbx), "sbx");
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int finish(struct build *b, struct sbx_error **err)
@@ -847,7 +820,7 @@ out:
 
 int rfs_build(const struct rfs_build_opts *o, struct sbx_error **err)
 {
-	double t0 = now();
+	double t0 = sbx_now_s();
 	struct build b = {.o = o};
 	struct df_file f = {0};
 	cleanup_free char *text = NULL;
@@ -885,7 +858,7 @@ int rfs_build(const struct rfs_build_opts *o, struct sbx_error **err)
 			fprintf(o->progress, "Step %zu/%zu : %s\n", i + 1, f.n, in->text);
 			fflush(o->progress);
 		}
-		double ts = now();
+		double ts = sbx_now_s();
 		if (rfs_interrupted) {
 			sbx_error_set(err, 0, "interrupted by a signal");
 			goto out;
@@ -894,13 +867,13 @@ int rfs_build(const struct rfs_build_opts *o, struct sbx_error **err)
 			sbx_error_wrap(err, "%s:%d: %s", o->file, in->line, df_kind_name(in->kind));
 			goto out;
 		}
-		if (o->progress && now() - ts > 1.0)
-			fprintf(o->progress, " ---> %.1f s\n", now() - ts);
+		if (o->progress && sbx_now_s() - ts > 1.0)
+			fprintf(o->progress, " ---> %.1f s\n", sbx_now_s() - ts);
 	}
 	if (finish(&b, err) < 0)
 		goto out;
 	if (o->progress)
-		fprintf(o->progress, "Successfully built %s in %.1f s\n", o->out, now() - t0);
+		fprintf(o->progress, "Successfully built %s in %.1f s\n", o->out, sbx_now_s() - t0);
 	ret = 0;
 out:
 	if (ret < 0)
