@@ -205,52 +205,50 @@ static int cond_key(void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, 
 	struct sbx_seccomp_cond *c = cd->c;
 	uint64_t *values = cd->values;
 	size_t *n_values = cd->n_values, max_values = cd->max_values;
-	{
-		if (!strcmp(key, "index")) {
-			const char *s = scalar(ps, v, "index");
-			if (!s)
-				return -1;
-			if (strlen(s) != 1 || s[0] < '0' || s[0] > '5')
-				return fail(ps, v, "index: \"%s\" is not an argument number 0..5", s);
-			c->index = (unsigned)(s[0] - '0');
-			cd->has_index = true;
-		} else if (!strcmp(key, "op")) {
-			const char *s = scalar(ps, v, "op");
-			if (!s)
-				return -1;
-			size_t i;
-			for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-				if (!strcmp(s, ops[i].name))
-					break;
-			if (i == sizeof(ops) / sizeof(ops[0]))
-				return fail(ps, v, "op: unknown operator \"%s\" (eq, ne, lt, le, gt, ge, masked_eq)",
-					    s);
-			c->op = ops[i].op;
-			cd->has_op = true;
-		} else if (!strcmp(key, "value")) {
-			cd->value_node = v;
-			if (v->type == YAML_SEQUENCE_NODE) {
-				for (yaml_node_item_t *it = v->data.sequence.items.start;
-				     it < v->data.sequence.items.top; it++) {
-					if (*n_values == max_values)
-						return fail(ps, v, "value: too many values");
-					if (parse_value(ps, node(ps, *it), "value", &values[(*n_values)++]) < 0)
-						return -1;
-				}
-				if (*n_values == 0)
-					return fail(ps, v, "value: empty list");
-			} else {
-				if (parse_value(ps, v, "value", &values[0]) < 0)
+	if (!strcmp(key, "index")) {
+		const char *s = scalar(ps, v, "index");
+		if (!s)
+			return -1;
+		if (strlen(s) != 1 || s[0] < '0' || s[0] > '5')
+			return fail(ps, v, "index: \"%s\" is not an argument number 0..5", s);
+		c->index = (unsigned)(s[0] - '0');
+		cd->has_index = true;
+	} else if (!strcmp(key, "op")) {
+		const char *s = scalar(ps, v, "op");
+		if (!s)
+			return -1;
+		size_t i;
+		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+			if (!strcmp(s, ops[i].name))
+				break;
+		if (i == sizeof(ops) / sizeof(ops[0]))
+			return fail(ps, v, "op: unknown operator \"%s\" (eq, ne, lt, le, gt, ge, masked_eq)",
+				    s);
+		c->op = ops[i].op;
+		cd->has_op = true;
+	} else if (!strcmp(key, "value")) {
+		cd->value_node = v;
+		if (v->type == YAML_SEQUENCE_NODE) {
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				if (*n_values == max_values)
+					return fail(ps, v, "value: too many values");
+				if (parse_value(ps, node(ps, *it), "value", &values[(*n_values)++]) < 0)
 					return -1;
-				*n_values = 1;
 			}
-		} else if (!strcmp(key, "mask")) {
-			if (parse_value(ps, v, "mask", &c->mask) < 0)
-				return -1;
-			cd->has_mask = true;
+			if (*n_values == 0)
+				return fail(ps, v, "value: empty list");
 		} else {
-			return SBX_YAML_UNKNOWN;
+			if (parse_value(ps, v, "value", &values[0]) < 0)
+				return -1;
+			*n_values = 1;
 		}
+	} else if (!strcmp(key, "mask")) {
+		if (parse_value(ps, v, "mask", &c->mask) < 0)
+			return -1;
+		cd->has_mask = true;
+	} else {
+		return SBX_YAML_UNKNOWN;
 	}
 	return 0;
 }
@@ -464,39 +462,37 @@ static int root_key(void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, 
 	struct root *rt = ctx;
 	struct parse *ps = rt->ps;
 	struct sbx_seccomp_profile *p = ps->p;
-	{
-		int rc = 0;
-		if (!strcmp(key, "default_action")) {
-			rc = parse_action(ps, v, key, &p->default_action);
-			rt->has_default = true;
-		} else if (!strcmp(key, "newer_action")) {
-			rc = parse_action(ps, v, key, &p->newer_action);
-			rt->newer = v;
-		} else if (!strcmp(key, "newest_syscall")) {
-			const char *s = scalar(ps, v, key);
-			if (!s || check_syscall(ps, v, s) < 0)
-				return -1;
-			free(p->newest_syscall);
-			p->newest_syscall = sbx_xstrdup(s);
-			p->newest_line = sbx_yaml_line(v);
-			rt->newest = v;
-		} else if (!strcmp(key, "bad_arch_action")) {
-			rc = parse_action(ps, v, key, &p->bad_arch_action);
-		} else if (!strcmp(key, "architectures")) {
-			rc = parse_arches(ps, v);
-		} else if (!strcmp(key, "spec_allow")) {
-			rc = sbx_yaml_bool(ps->y, v, key, &p->spec_allow, ps->err);
-		} else if (!strcmp(key, "report_denials")) {
-			rc = sbx_yaml_bool(ps->y, v, key, &p->report_denials, ps->err);
-		} else if (!strcmp(key, "syscalls")) {
-			rt->syscalls = v;
-		} else if (!strcmp(key, "description") || !strcmp(key, "comment") || !strcmp(key, "version")) {
-			rc = scalar(ps, v, key) ? 0 : -1;
-		} else {
-			return SBX_YAML_UNKNOWN;
-		}
-		return rc < 0 ? -1 : 0;
+	int rc = 0;
+	if (!strcmp(key, "default_action")) {
+		rc = parse_action(ps, v, key, &p->default_action);
+		rt->has_default = true;
+	} else if (!strcmp(key, "newer_action")) {
+		rc = parse_action(ps, v, key, &p->newer_action);
+		rt->newer = v;
+	} else if (!strcmp(key, "newest_syscall")) {
+		const char *s = scalar(ps, v, key);
+		if (!s || check_syscall(ps, v, s) < 0)
+			return -1;
+		free(p->newest_syscall);
+		p->newest_syscall = sbx_xstrdup(s);
+		p->newest_line = sbx_yaml_line(v);
+		rt->newest = v;
+	} else if (!strcmp(key, "bad_arch_action")) {
+		rc = parse_action(ps, v, key, &p->bad_arch_action);
+	} else if (!strcmp(key, "architectures")) {
+		rc = parse_arches(ps, v);
+	} else if (!strcmp(key, "spec_allow")) {
+		rc = sbx_yaml_bool(ps->y, v, key, &p->spec_allow, ps->err);
+	} else if (!strcmp(key, "report_denials")) {
+		rc = sbx_yaml_bool(ps->y, v, key, &p->report_denials, ps->err);
+	} else if (!strcmp(key, "syscalls")) {
+		rt->syscalls = v;
+	} else if (!strcmp(key, "description") || !strcmp(key, "comment") || !strcmp(key, "version")) {
+		rc = scalar(ps, v, key) ? 0 : -1;
+	} else {
+		return SBX_YAML_UNKNOWN;
 	}
+	return rc < 0 ? -1 : 0;
 }
 
 static int syscalls_item(void *ctx, size_t i, yaml_node_t *n, struct sbx_error **err)
