@@ -130,7 +130,8 @@ def _child(wfd, rfd, body, quiet):
 def run_child(body, quiet=False):
     """Fork; the child runs body() (-> handover bytes) and sends them.
     Returns (bytes, child's wait status or None) after every process of
-    the run is gone.  The bytes are capped at handover.MAX_BYTES + 1."""
+    the run is gone.  quiet: its stdout and stderr go to /dev/null.  The
+    bytes are capped at handover.MAX_BYTES + 1."""
     rfd, wfd = os.pipe2(os.O_CLOEXEC)
     sys.stdout.flush()
     sys.stderr.flush()
