@@ -156,28 +156,37 @@ def main(argv=None):
             raise _Failed("error", res.EXIT_ERROR, _err(e.kind, str(e)))
 
     try:
+        # The audit's runs first: state a run leaves behind (/tmp, /out) is
+        # there for the next.  Run after the full run, a cut run could
+        # replay the full run's positions; this way a full run that
+        # replays the cut runs' positions can only hide look-ahead after
+        # the last cut, which the audit cannot see anyway.
+        t = time.perf_counter()
+        out["audit"] = {"enabled": args.audit, "cuts": []}
+        cuts = []
+        if args.audit:
+            for last in audit.cut_dates(data.dates()):
+                day = last.strftime("%Y-%m-%d")
+                out["audit"]["cuts"].append(day)
+                try:
+                    cuts.append((last, checked(
+                        one_run(data.until(last), quiet=True), data)[0]))
+                except _Failed as f:
+                    cuts.append((last, f.error))
+            timing["audit"] = _ms(t)
         t = time.perf_counter()
         position, prices, options = checked(one_run(data), data)
         timing["strategy"] = _ms(t)
-        t = time.perf_counter()
-        out["audit"] = {"enabled": args.audit, "cuts": []}
-        if args.audit:
-            for last in audit.cut_dates(data.dates()):
-                out["audit"]["cuts"].append(last.strftime("%Y-%m-%d"))
-                try:
-                    cut = checked(one_run(data.until(last), quiet=True),
-                                  data)[0]
-                except _Failed as f:
-                    f.error = dict(f.error, type="AuditError", cut=out[
-                        "audit"]["cuts"][-1], message="on the data up to %s"
-                        " the strategy failed where it did not on all of "
-                        "it: %s: %s" % (out["audit"]["cuts"][-1],
-                                        f.error["type"], f.error["message"]))
-                    raise
-                diff = audit.compare(position, cut, last)
-                if diff:
-                    raise _Failed("rejected", res.EXIT_REJECTED, diff)
-            timing["audit"] = _ms(t)
+        for last, cut in cuts:
+            day = last.strftime("%Y-%m-%d")
+            if isinstance(cut, dict):
+                raise _Failed("error", res.EXIT_ERROR, dict(
+                    cut, type="AuditError", cut=day, message="on the data "
+                    "up to %s the strategy failed where it did not on all "
+                    "of it: %s: %s" % (day, cut["type"], cut["message"])))
+            diff = audit.compare(position, cut, last)
+            if diff:
+                raise _Failed("rejected", res.EXIT_REJECTED, diff)
         t = time.perf_counter()
         out["metrics"], curve = backtest.run(position, prices, **options)
         timing["score"] = _ms(t)
