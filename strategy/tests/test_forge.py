@@ -201,6 +201,14 @@ time.sleep(0.2)
 osm.kill(ppid, 18)
 """ + TREND))
 
+    def test_scorer_stopped_for_good(self):
+        # never continued: the wall clock ends the run; the forged result
+        # is not taken
+        r = self.run_it(GRAB + TREND + "osm.kill(ppid, 19)\nforge_result()\n",
+                        timeout=5)
+        self.assertNotOk(r)
+        self.assertEqual(r.status, "timeout", sb.describe(r))
+
     def test_scorer_memory_unreachable(self):
         # With seccomp unconfined too: the scorer's own defence (not
         # dumpable) keeps /proc/PPID/mem and ptrace out of reach.

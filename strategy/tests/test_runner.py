@@ -97,10 +97,29 @@ class Runner(unittest.TestCase):
         dd = [float(r[2]) for r in rows]
         self.assertTrue(all(d <= 0 for d in dd))
         self.assertEqual(min(dd), res["metrics"]["max_drawdown"])
-        # none for a run without metrics
+        # none for a run without metrics, not even one the strategy wrote
         files = {}
         run_bare("x = 1\n", files=files)
         self.assertEqual(files, {})
+        tmp = tempfile.mkdtemp(prefix="sbx-runner-test-")
+        try:
+            src = os.path.join(tmp, "s.py")
+            with open(src, "w") as f:
+                f.write("o = open\n"
+                        "with o(%r + '/equity.csv', 'w') as f:\n"
+                        "    f.write('date,equity,drawdown\\n"
+                        "1998-08-14,99.0,0.0\\n')\n"
+                        "raise ValueError('after a fake equity.csv')\n"
+                        % "/".join(tmp.split("/")))
+            p = subprocess.run([_paths.PYTHON, _paths.RUNNER, src, "--data",
+                                _paths.DATA_EU, "--out", tmp],
+                               capture_output=True, timeout=120)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertEqual(sorted(os.listdir(tmp)), ["result.json", "s.py"])
+            with open(os.path.join(tmp, "result.json")) as f:
+                self.assertIn("fake equity", json.load(f)["error"]["message"])
+        finally:
+            shutil.rmtree(tmp)
 
     def test_audit_flag(self):
         src = ("close = data.get('close')\n"

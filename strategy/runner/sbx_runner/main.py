@@ -82,6 +82,9 @@ def main(argv=None):
         try:
             if curve is not None:
                 res.write_equity(curve, args.out)
+            else:
+                # one the strategy left there is not the scorer's
+                res.remove(args.out, "equity.csv")
             res.write(out, args.out)
         except OSError as e:
             print("sbx-runner: cannot write result.json: %s" % e,

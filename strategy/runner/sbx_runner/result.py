@@ -77,16 +77,25 @@ def _clean(x):
     return x
 
 
+def remove(out_dir, name):
+    """Remove out_dir/name, whatever it is (file, link, directory)."""
+    import shutil
+    path = os.path.join(out_dir, name)
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
 def _replace(out_dir, name, write_body):
     """Write out_dir/name through a fresh temp file and a rename, so that a
     reader never sees half a file.  Whatever is at that name already (a
     file, a link, a directory a strategy made there) is removed first: the
     scorer's file must be the one that stays."""
-    import shutil
     import tempfile
     path = os.path.join(out_dir, name)
     if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path)
+        remove(out_dir, name)
     fd, tmp = tempfile.mkstemp(prefix="." + name + ".", dir=out_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
