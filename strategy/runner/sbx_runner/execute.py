@@ -42,25 +42,31 @@ class _Sim:
 
     def __call__(self, position, prices=None, fee_ratio=0.0,
                  periods_per_year=252):
-        own = None
-        if prices is None:
-            prices = self.data.get("close")
-        else:
-            if isinstance(prices, str):
-                prices = self.data.get(prices)
-            # handed over too: the scorer checks that it is (a part of) one
-            # of the data's tables and then uses its own copy
-            own = prices if isinstance(prices, pd.DataFrame) else None
+        prices, own = self._prices(prices)
         metrics = backtest.sim(position, prices, fee_ratio=fee_ratio,
                                periods_per_year=periods_per_year)
-        # Encoded now: what counts is the position as it was at this call,
-        # whatever the strategy does to the object afterwards.
+        self.record(position, prices, own, fee_ratio, periods_per_year)
+        return dict(metrics)
+
+    def _prices(self, prices):
+        """(the prices frame, the frame to hand over or None for close)"""
+        if prices is None:
+            return self.data.get("close"), None
+        if isinstance(prices, str):
+            prices = self.data.get(prices)
+        # handed over too: the scorer checks that it is (a part of) one of
+        # the data's tables and then uses its own copy
+        return prices, prices if isinstance(prices, pd.DataFrame) else None
+
+    def record(self, position, prices, own, fee_ratio=0.0,
+               periods_per_year=252):
+        """Encode now: what counts is the position as it was at this call,
+        whatever the strategy does to the object afterwards."""
         aligned, kind = backtest.align(position, prices)
         self.message = handover.encode_position(
             aligned, kind, {"fee_ratio": fee_ratio,
                             "periods_per_year": periods_per_year}, own)
         self.called = True
-        return dict(metrics)
 
 
 def _guarded_builtins(allowed_dirs):
@@ -109,5 +115,6 @@ def run_strategy(source, data, allowed_dirs, filename):
         if "position" not in env:
             raise NoPosition("the strategy neither called sim(position) nor "
                              "assigned a global 'position'")
-        sim(env["position"])
+        # no metrics wanted here: only the position, checked and encoded
+        sim.record(env["position"], *sim._prices(None))
     return sim.message
