@@ -237,6 +237,22 @@ print("SEEN " + json.dumps(seen))
             self.assertEqual(seen["ptrace"][0], -1, seccomp)
             self.assertIn(seen["ptrace"][1], (1, 13), seccomp)  # EPERM, EACCES
 
+    def test_oversized_handover(self):
+        # more than the cap into the pipe: the scorer stops reading there
+        r = self.run_it(GRAB + """\
+chunk = b"SBXPOS1\\n" + bytes(1 << 20)
+for name in osm.listdir(proc("self", "fd")):
+    fd = int(name)
+    try:
+        if fd > 2 and osm.readlink(proc("self", "fd", fd)).startswith("pipe:"):
+            for i in range(80):
+                osm.write(fd, chunk)
+    except OSError:
+        pass
+""" + TREND)
+        self.assertNotOk(r)
+        self.assertEqual(r.error["type"], "HandoverTooLarge", sb.describe(r))
+
     def test_garbage_in_the_handover_pipe(self):
         r = self.run_it(GRAB + """\
 for name in osm.listdir(proc("self", "fd")):

@@ -50,12 +50,15 @@ def _prctl(option, arg):
         raise OSError(e, "prctl(%d, %d): %s" % (option, arg, os.strerror(e)))
 
 
+_before = {}      # signal -> disposition before harden(), for the children
+
+
 def harden():
     """Once, before the first fork."""
     _prctl(PR_SET_DUMPABLE, 0)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     for s in IGNORED:
-        signal.signal(s, signal.SIG_IGN)
+        _before[s] = signal.signal(s, signal.SIG_IGN)
 
 
 def _children():
@@ -107,9 +110,13 @@ def _child(wfd, rfd, body, quiet):
             os.dup2(null, 1)
             os.dup2(null, 2)
             os.close(null)
-        for s in IGNORED:
-            signal.signal(s, signal.SIG_DFL)
+        for s, handler in _before.items():
+            signal.signal(s, handler)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        # Dumpable again: the flag is inherited, and without it the
+        # strategy could not even read its own /proc/self files (they
+        # become root's).  Only the scorer needs to be out of reach.
+        _prctl(PR_SET_DUMPABLE, 1)
         msg = body()
         try:
             sys.stdout.flush()
@@ -129,7 +136,7 @@ def _child(wfd, rfd, body, quiet):
 
 def run_child(body, quiet=False):
     """Fork; the child runs body() (-> handover bytes) and sends them.
-    Returns (bytes, child's wait status or None) after every process of
+    Returns (bytearray, child's wait status or None) after every process of
     the run is gone.  quiet: its stdout and stderr go to /dev/null.  The
     bytes are capped at handover.MAX_BYTES + 1."""
     rfd, wfd = os.pipe2(os.O_CLOEXEC)
@@ -166,4 +173,4 @@ def run_child(body, quiet=False):
         os.close(pidfd)
         os.close(rfd)
         kill_all(statuses)
-    return bytes(buf), statuses.get(pid)
+    return buf, statuses.get(pid)
