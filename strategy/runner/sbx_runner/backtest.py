@@ -151,8 +151,11 @@ def run(position, prices, fee_ratio=0.0, periods_per_year=252):
     entries = (wd != 0) & ((pd_ == 0) | (np.sign(wd) != np.sign(pd_)))
     turnover_total = float(traded.iloc[decided].sum())
 
-    curve_rows = [(_date(d), float(e), float(e / m - 1.0)) for d, e, m in
-                  zip(prices.index, curve, np.maximum.accumulate(curve))]
+    dates = prices.index.strftime("%Y-%m-%d") \
+        if isinstance(prices.index, pd.DatetimeIndex) else prices.index
+    peak = np.maximum.accumulate(curve)
+    curve_rows = list(zip(map(str, dates), curve.tolist(),
+                          (curve / peak - 1.0).tolist()))
     return {
         "annual_return": _num(annual),
         "sharpe": _num(sharpe) if sharpe is not None else None,

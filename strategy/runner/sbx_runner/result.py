@@ -14,6 +14,8 @@ import json
 import linecache
 import math
 import os
+import shutil
+import tempfile
 import traceback
 
 RUNNER_VERSION = 2
@@ -79,7 +81,6 @@ def _clean(x):
 
 def remove(out_dir, name):
     """Remove out_dir/name, whatever it is (file, link, directory)."""
-    import shutil
     path = os.path.join(out_dir, name)
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path)
@@ -92,7 +93,6 @@ def _replace(out_dir, name, write_body):
     reader never sees half a file.  Whatever is at that name already (a
     file, a link, a directory a strategy made there) is removed first: the
     scorer's file must be the one that stays."""
-    import tempfile
     path = os.path.join(out_dir, name)
     if os.path.isdir(path) and not os.path.islink(path):
         remove(out_dir, name)
