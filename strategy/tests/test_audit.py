@@ -9,8 +9,12 @@ import shutil
 import sys
 import unittest
 
+import numpy as np
+import pandas as pd
+
 import _paths
 import _sandboxed as sb
+from sbx_runner import audit
 
 LOOK_AHEAD = {
     # tomorrow's return, known today
@@ -132,6 +136,53 @@ position = close > later
         self.assertEqual(r.status, "ok", sb.describe(r))
         self.assertEqual(r.result["audit"], {"enabled": False, "cuts": []})
         self.assertIn("--no-audit", r.command)
+
+
+class Compare(unittest.TestCase):
+    """audit.cut_dates and audit.compare on their own (no sandbox)."""
+
+    dates = pd.date_range("2020-01-01", periods=10, freq="D")
+
+    def frame(self, **cols):
+        return pd.DataFrame(cols, index=self.dates[:len(next(iter(
+            cols.values())))], dtype="float64")
+
+    def test_cut_dates(self):
+        idx = pd.date_range("2000-01-03", periods=1860, freq="B")
+        self.assertEqual(audit.cut_dates(idx), [idx[930], idx[1395]])
+        self.assertEqual(audit.cut_dates(idx[:3]), [])
+        # never the last date: a cut there would compare nothing new
+        self.assertEqual(audit.cut_dates(idx[:4]), [idx[2]])
+
+    def test_equal_up_to_the_cut(self):
+        full = self.frame(A=np.arange(10.0))
+        cut = full.iloc[:6].copy()
+        self.assertIsNone(audit.compare(full, cut, self.dates[5]))
+        # noise in the last bits is not a different position
+        self.assertIsNone(audit.compare(full, cut * (1 + 1e-13),
+                                        self.dates[5]))
+        # rows after the cut are not compared
+        late = cut.reindex(self.dates[:8]).fillna(99.0)
+        self.assertIsNone(audit.compare(full, late, self.dates[5]))
+
+    def test_first_difference_is_named(self):
+        full = self.frame(A=np.ones(10), B=np.zeros(10))
+        cut = self.frame(A=np.ones(6), B=[0, 0, 0, 0.5, 0.5, 0.5])
+        d = audit.compare(full, cut, self.dates[5])
+        self.assertEqual((d["type"], d["date"], d["symbol"], d["cut"]),
+                         ("LookAhead", "2020-01-04", "B", "2020-01-06"))
+        self.assertEqual((d["full_value"], d["cut_value"]), (0.0, 0.5))
+
+    def test_symbol_held_only_in_the_cut_run(self):
+        full = self.frame(A=np.ones(10))
+        cut = self.frame(A=np.ones(6), C=[0, 0, 0, 0, 0, 1.0])
+        d = audit.compare(full, cut, self.dates[5])
+        self.assertEqual((d["date"], d["symbol"]), ("2020-01-06", "C"))
+
+    def test_booleans_against_numbers(self):
+        full = self.frame(A=np.ones(10)).astype(bool)
+        self.assertIsNone(audit.compare(full, self.frame(A=np.ones(6)),
+                                        self.dates[5]))
 
 
 if __name__ == "__main__":
