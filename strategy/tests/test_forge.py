@@ -185,10 +185,15 @@ for s in (1, 2, 3, 10, 12, 13, 14, 15, 20, 21, 22, 26, 27, 29):
     osm.kill(ppid, s)
 """ + TREND))
 
-    def test_sigkill_scorer(self):
-        r = self.run_it(GRAB + TREND + "osm.kill(ppid, 9)\nforge_result()\n")
-        self.assertNotOk(r)
-        self.assertEqual(r.status, "killed", sb.describe(r))
+    def test_scorer_killed(self):
+        # SIGKILL, and fault signals that are left to end it
+        for sig in (9, 11, 6):
+            with self.subTest(sig=sig):
+                r = self.run_it(GRAB + TREND + "osm.kill(ppid, %d)\n"
+                                "forge_result()\n" % sig)
+                self.assertNotOk(r)
+                self.assertEqual(r.status, "killed", sb.describe(r))
+                self.assertEqual(r.report["signal"], sig)
 
     def test_sigstop_scorer(self):
         # stopped, its result forged meanwhile, then continued: it still
