@@ -23,6 +23,19 @@ def denials_text(result):
                      for d in result.seccomp_denials)
 
 
+def _traceback_tail(tb):
+    """The last lines of a traceback; when the strategy's own last frame
+    is further up (the error surfaced inside pandas), that frame first."""
+    lines = [l for l in tb.splitlines()
+             if l.strip() and set(l.strip()) - set("^~")]
+    tail = lines[-TRACEBACK_LINES:]
+    own = [i for i, l in enumerate(lines) if '"<strategy>"' in l]
+    if own and own[-1] < len(lines) - TRACEBACK_LINES:
+        i = own[-1]
+        tail = lines[i:i + 2] + ["..."] + lines[-2:]
+    return tail
+
+
 def reason(result):
     """Why a run failed, as lines: the first one a summary, the rest
     details (findings, the end of a traceback)."""
@@ -58,9 +71,7 @@ def reason(result):
         lines.append(head)
         tb = err.get("traceback")
         if isinstance(tb, str):
-            tail = [l for l in tb.splitlines() if l.strip()]
-            lines += [sbx_text.clean(l, 200)
-                      for l in tail[-TRACEBACK_LINES:]]
+            lines += [sbx_text.clean(l, 200) for l in _traceback_tail(tb)]
     if r.seccomp_denials:
         lines.insert(0, "blocked by seccomp: denied " + denials_text(r))
     return lines
