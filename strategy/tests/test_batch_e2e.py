@@ -62,8 +62,10 @@ class Batch(unittest.TestCase):
         self.assertEqual([r.status for r in rs],
                          ["ok", "rejected", "error", "error", "timeout",
                           "oom"], [(r.status, r.error) for r in rs])
-        self.assertEqual(rs[3].seccomp_denials,
-                         [{"syscall": "unshare", "count": 1}])
+        # at least once (a runner may run the strategy more than once)
+        self.assertEqual([d["syscall"] for d in rs[3].seccomp_denials],
+                         ["unshare"])
+        self.assertGreaterEqual(rs[3].seccomp_denials[0]["count"], 1)
         text = sbx_leaderboard.format_text(names, rs)
         sys.stderr.write("\n" + text)
         why = {n: sbx_leaderboard.reason(r)
@@ -77,8 +79,8 @@ class Batch(unittest.TestCase):
         self.assertIn('File "<strategy>", line 3', why["raises"][1])
         self.assertEqual(why["raises"][2].strip(),
                          'position = momentum["NIKKEI"] > 1')
-        self.assertEqual(why["seccomp"][0],
-                         "blocked by seccomp: denied unshare x1")
+        self.assertRegex(why["seccomp"][0],
+                         r"^blocked by seccomp: denied unshare x\d+$")
         self.assertTrue(why["endless"][0].startswith(
             "timeout: killed at the wall-clock limit after 4."))
         self.assertTrue(why["hungry"][0].startswith(

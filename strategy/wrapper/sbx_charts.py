@@ -25,12 +25,19 @@ class Unavailable(RuntimeError):
 def _mpl():
     try:
         import matplotlib
+        import matplotlib.ticker  # noqa: F401 — mpl.ticker below
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as e:
         raise Unavailable("charts need matplotlib (Debian: apt-get install "
                           "python3-matplotlib): %s" % e) from None
     return matplotlib, Figure, FigureCanvasAgg
+
+
+def _label(name, width):
+    """The end of a name (a path's file name is at its end)."""
+    name = sbx_text.clean(name, 1000)
+    return name if len(name) <= width else "..." + name[-(width - 3):]
 
 
 def _dates(curve):
@@ -89,17 +96,21 @@ def comparison_png(entries):
             if min(curve["equity"]) <= 0:
                 continue        # no log scale for a wiped-out account
             top.plot(_dates(curve), curve["equity"], linewidth=1.1,
-                     label="#%d %s" % (e["rank"],
-                                       sbx_text.clean(e["name"], 40)))
+                     label="#%d %s" % (e["rank"], _label(e["name"], 40)))
             drawn += 1
         top.set_yscale("log")
+        # plain numbers: the log axis' default labels are math text, which
+        # is off here (it would print "$\\mathdefault{10^{0}}$")
+        plain = mpl.ticker.FormatStrFormatter("%g")
+        top.yaxis.set_major_formatter(plain)
+        top.yaxis.set_minor_formatter(plain)
         top.set_ylabel("equity (log)")
         top.set_title("Equity of the best %d by Sharpe" % drawn)
         top.grid(alpha=0.3, which="both")
         if drawn:
             top.legend(fontsize=7, loc="upper left")
         bars = [e for e in entries if e["sharpe"] is not None][:COMPARE_BARS]
-        labels = ["#%d %s" % (e["rank"], sbx_text.clean(e["name"], 30))
+        labels = ["#%d %s" % (e["rank"], _label(e["name"], 32))
                   for e in bars]
         values = [e["sharpe"] for e in bars]
         bottom.barh(range(len(bars)), values,
