@@ -197,6 +197,21 @@ class Equity(Fake):
         self.assertIsNone(curve)
         self.assertIn("larger than", err)
 
+    def test_kept_curve_is_bounded(self):
+        # the largest file accepted: what a result holds is still small
+        rows = ["1991-07-01,%d.0,%s" % (i, "-0.9" if i == 77777 else "-0.1")
+                for i in range(sbx_equity.MAX_ROWS)]
+        c = sbx_equity.parse(("date,equity,drawdown\n" + "\n".join(rows))
+                             .encode())
+        self.assertEqual(c["rows"], sbx_equity.MAX_ROWS)
+        self.assertLessEqual(len(c["date"]), sbx_equity.MAX_POINTS)
+        self.assertEqual(len(c["equity"]), len(c["drawdown"]))
+        self.assertEqual(c["equity"][0], 0.0)
+        self.assertEqual(c["equity"][-1], sbx_equity.MAX_ROWS - 1.0)
+        self.assertEqual(min(c["drawdown"]), -0.9)   # the deepest is kept
+        short = sbx_equity.parse(CURVE.encode())
+        self.assertEqual((short["rows"], len(short["date"])), (4, 4))
+
     def test_no_file_is_no_error(self):
         spec = json.loads(ok(1))
         del spec["equity"]

@@ -11,6 +11,12 @@ bounded, strictly shaped file is accepted:
 dates ISO (YYYY-MM-DD, optionally with a time), equity and drawdown finite
 numbers, drawdown a fraction <= 0.  Anything else is refused as a whole with
 a reason; nothing of it is shown or drawn.
+
+A batch keeps every result until its report is drawn, so a curve is kept
+thinned to at most MAX_POINTS points (evenly, always with the first, the
+last and the deepest drawdown): whatever a strategy writes, a thousand runs
+hold a bounded amount of the loop's memory.  A daily curve of eight years
+is kept whole.
 """
 
 import math
@@ -19,6 +25,7 @@ import re
 HEADER = "date,equity,drawdown"
 MAX_BYTES = 8 << 20          # a daily curve of a century is ~1 MB
 MAX_ROWS = 100000
+MAX_POINTS = 2000
 _DATE = re.compile(r"\A\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\Z")
 
 
@@ -71,6 +78,21 @@ def parse(data):
         out["drawdown"].append(min(dd, 0.0))
     if not out["date"]:
         raise EquityError("no rows")
+    return thin(out)
+
+
+def thin(curve, limit=MAX_POINTS):
+    """The curve with at most `limit` points (limit >= 3), evenly spaced,
+    with the first, the last and the deepest drawdown; "rows" says how
+    many it had."""
+    n = len(curve["date"])
+    if n <= limit:
+        return dict(curve, rows=n)
+    deepest = min(range(n), key=curve["drawdown"].__getitem__)
+    even = {round(k * (n - 1) / (limit - 2)) for k in range(limit - 1)}
+    keep = sorted(even | {deepest})
+    out = {k: [v[i] for i in keep] for k, v in curve.items()}
+    out["rows"] = n
     return out
 
 

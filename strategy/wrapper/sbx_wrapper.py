@@ -9,6 +9,14 @@ config file):
     if r.status == "ok": use(r.metrics)
     else: feed_back(r.status, r.findings or r.error)
 
+    results = w.run_many(sources, workers=4)   # in input order; any
+                                               # concurrent.futures executor
+
+From a shell (several at a time, a leaderboard, an HTML report):
+
+    sbx_wrapper.py --config C [--workers N] [--jsonl FILE]
+                   [--report-dir DIR] STRATEGY...
+
 `run` never raises for anything the strategy did: every outcome is an
 ExecutionResult whose status is one of
 
@@ -547,6 +555,11 @@ def main(argv=None):
                         out, a.strategies, a.full)
         results = w.run_many(sources, workers=a.workers, progress=prog,
                              data_dir=a.data, **limits)
+    except KeyboardInterrupt:
+        # nothing new was started; the runs under way ended at their
+        # timeout at the latest, and sbx removed their cgroups
+        sys.stderr.write("\nsbx_wrapper: interrupted\n")
+        return 130
     finally:
         if a.jsonl:
             out.close()
