@@ -5,9 +5,15 @@ PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
 
-PKGS := libseccomp libcap libnl-3.0 libnl-route-3.0 yaml-0.1
+PKGS := libseccomp libcap yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# `sbx` is linked statically: dynamic linking cost about 1 ms of every run
+# and most of its resident set (docs/benchmarks.md).  The Debian -dev
+# packages of tools/install-deps ship the static archives.  Sanitizer
+# builds (SAN set: make asan, the fuzzers) need the dynamic runtime.
+STATIC ?= $(if $(SAN),,-static)
 
 OPT ?= -O2
 SAN ?=

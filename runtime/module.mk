@@ -2,10 +2,13 @@
 LIB_SRCS += $(filter-out runtime/main.c,$(wildcard runtime/*.c))
 
 $(BUILD)/sbx: $(BUILD)/obj/runtime/main.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(if $(STATIC),$(SBX_STATIC_LIBS),$(LDLIBS))
 
 PROGRAMS += $(BUILD)/sbx
 LDLIBS += $(shell pkg-config --libs jansson 2>/dev/null)
+# What a static sbx links: only the libraries it calls, with their own
+# dependencies (pkg-config --static); nothing of them needs NSS.
+SBX_STATIC_LIBS := $(shell pkg-config --static --libs $(PKGS) jansson 2>/dev/null) -lm
 
 # build/sbx-fault: the same program with the test-only fault-injection seam
 # (runtime/fault.h) compiled in.  Never installed.

@@ -1,41 +1,53 @@
 #include "net.h"
 
 #include <errno.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <netlink/errno.h>
-#include <netlink/netlink.h>
-#include <netlink/route/link.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+/* One RTM_NEWLINK request with an acknowledgement, on a raw rtnetlink
+ * socket: one send and one receive.  (libnl sent the same change as two
+ * requests and read six replies, and pulled getaddrinfo into a static
+ * sbx.)  A new network namespace always numbers its loopback 1, so no
+ * lookup by name is needed. */
 int sbx_net_loopback_up(struct sbx_error **err)
 {
-	struct nl_sock *sk = nl_socket_alloc();
-	struct rtnl_link *lo = NULL, *change = NULL;
-	int r = -1, e;
-	if (sk == NULL)
-		return sbx_error_set(err, ENOMEM, "allocating a netlink socket");
-	if ((e = nl_connect(sk, NETLINK_ROUTE)) < 0) {
-		sbx_error_set(err, 0, "connecting to rtnetlink: %s", nl_geterror(e));
-		goto out;
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_NEWLINK,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK, .nlmsg_seq = 1 },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = 1, .ifi_flags = IFF_UP, .ifi_change = IFF_UP },
+	};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "opening an rtnetlink socket");
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) != (ssize_t)sizeof(req)) {
+		int e = errno;
+		close(fd);
+		return sbx_error_set(err, e, "setting lo up: sending the request");
 	}
-	/* A new network namespace always numbers its loopback 1: naming it
-	 * saves asking the kernel for it first. */
-	lo = rtnl_link_alloc();
-	change = rtnl_link_alloc();
-	if (lo == NULL || change == NULL) {
-		sbx_error_set(err, ENOMEM, "allocating a link change");
-		goto out;
-	}
-	rtnl_link_set_ifindex(lo, 1);
-	rtnl_link_set_name(lo, "lo");
-	rtnl_link_set_flags(change, IFF_UP);
-	if ((e = rtnl_link_change(sk, lo, change, 0)) < 0) {
-		sbx_error_set(err, 0, "setting lo up: %s", nl_geterror(e));
-		goto out;
-	}
-	r = 0;
-out:
-	rtnl_link_put(change);
-	rtnl_link_put(lo);
-	nl_socket_free(sk);
-	return r;
+	/* The answer is one NLMSG_ERROR: error 0 is the acknowledgement. */
+	union {
+		struct nlmsghdr nh;
+		char buf[512];
+	} ans;
+	ssize_t n = recv(fd, &ans, sizeof(ans), 0);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return sbx_error_set(err, e, "setting lo up: reading the answer");
+	if ((size_t)n < NLMSG_LENGTH(sizeof(struct nlmsgerr)) || ans.nh.nlmsg_type != NLMSG_ERROR ||
+	    ans.nh.nlmsg_seq != 1)
+		return sbx_error_set(err, EPROTO, "setting lo up: unexpected answer (type %u, %zd bytes)",
+				     ans.nh.nlmsg_type, n);
+	const struct nlmsgerr *ne = NLMSG_DATA(&ans.nh);
+	if (ne->error != 0)
+		return sbx_error_set(err, -ne->error, "setting lo up");
+	return 0;
 }
