@@ -70,8 +70,9 @@ static const struct workload_step workload_steps[] = {
 	{ "workdir", sbx_wstep_workdir },
 	{ "close_fds", sbx_wstep_close_fds },
 	{ "no_new_privs", sbx_wstep_no_new_privs },
-	{ "phase", sbx_wstep_report_phase },
-	/* Last: everything above needs calls the filter denies. */
+	/* Last: everything above needs calls the filter denies.  It also
+	 * reports the workload's phase, on the message that hands over the
+	 * filter's listener. */
 	{ "seccomp_load", sbx_wstep_seccomp },
 };
 

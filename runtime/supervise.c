@@ -116,6 +116,9 @@ static void handle_msg(struct sbx_supervision *s)
 		}
 		break;
 	case SBX_MSG_SECCOMP_FD:
+		for (int i = 0; i < SBX_INNER_PHASES; i++)
+			if (m.phase_us[i])
+				s->inner_us[i] = m.phase_us[i];
 		if (fd >= 0 && s->listener < 0) {
 			s->listener = fd;
 			fd = -1;

@@ -14,8 +14,8 @@ enum sbx_msg_type {
 	SBX_MSG_SETUP_ERROR, /* child: a setup step failed; text = error chain */
 	SBX_MSG_EXEC_ERROR,  /* workload: execve failed; err = errno */
 	SBX_MSG_EXIT,        /* pid 1: the workload's wait status */
-	SBX_MSG_PHASES,      /* workload: its phase duration */
-	SBX_MSG_SECCOMP_FD,  /* workload: the seccomp listener (SCM_RIGHTS) */
+	SBX_MSG_PHASES,      /* workload: its phase duration (no listener to hand over) */
+	SBX_MSG_SECCOMP_FD,  /* workload: the seccomp listener (SCM_RIGHTS) and its phase */
 	SBX_MSG_READY,       /* pid 1: built; phases, and /out (SCM_RIGHTS) when asked for */
 };
 

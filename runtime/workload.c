@@ -51,22 +51,23 @@ static int exec_search(const struct sbx_config *c)
  * which answers (and counts) every denial.  A reporting profile must allow
  * sendmsg unconditionally (sbx_seccomp_compile refuses one that does not):
  * it is the only call between the load and the hand-over, and a denied one
- * would wait for a supervisor that does not hold the listener yet. */
-static int load_seccomp(const struct sbx_seccomp *filter, int sock, struct sbx_error **err)
+ * would wait for a supervisor that does not hold the listener yet.  The
+ * phase measured before the load rides on the same message (one round trip
+ * to the supervisor, not two, on the way to execve); without a listener it
+ * goes alone. */
+static int load_seccomp(const struct sbx_seccomp *filter, int sock, struct sbx_msg *m, struct sbx_error **err)
 {
-	if (filter == NULL)
-		return 0;
 	int listener = -1;
-	if (sbx_seccomp_load(filter, &listener, err) < 0)
+	if (filter != NULL && sbx_seccomp_load(filter, &listener, err) < 0)
 		return sbx_error_wrap(err, "loading the seccomp filter");
-	if (listener >= 0) {
-		struct sbx_msg m = { .type = SBX_MSG_SECCOMP_FD };
-		int r = sbx_msg_send(sock, &m, listener);
-		int e = errno;
+	m->type = listener >= 0 ? SBX_MSG_SECCOMP_FD : SBX_MSG_PHASES;
+	int r = sbx_msg_send(sock, m, listener);
+	int e = errno;
+	if (listener >= 0)
 		close(listener);
-		if (r < 0)
-			return sbx_error_set(err, e, "handing the seccomp listener to the supervisor");
-	}
+	if (r < 0)
+		return sbx_error_set(err, e, listener >= 0 ? "handing the seccomp listener to the supervisor"
+							   : "reporting the workload's phase");
 	return 0;
 }
 
@@ -138,17 +139,13 @@ int sbx_wstep_no_new_privs(struct sbx_workload *w, struct sbx_error **err)
 	return 0;
 }
 
-int sbx_wstep_report_phase(struct sbx_workload *w, struct sbx_error **err)
+/* seccomp last: everything before it needs syscalls the filter denies. */
+int sbx_wstep_seccomp(struct sbx_workload *w, struct sbx_error **err)
 {
 	struct sbx_msg m = { .type = SBX_MSG_PHASES };
 	m.phase_us[SBX_PHASE_EXEC_PREP] = (sbx_now_ns() - w->start_ns) / 1000;
-	if (sbx_msg_send(w->sock, &m, -1) < 0)
-		return sbx_error_set(err, errno, "reporting the workload's phase");
-	return 0;
+	return load_seccomp(w->filter, w->sock, &m, err);
 }
-
-/* seccomp last: everything before it needs syscalls the filter denies. */
-int sbx_wstep_seccomp(struct sbx_workload *w, struct sbx_error **err) { return load_seccomp(w->filter, w->sock, err); }
 
 void sbx_wstep_exec(struct sbx_workload *w)
 {

@@ -26,7 +26,6 @@ int sbx_wstep_caps(struct sbx_workload *w, struct sbx_error **err);
 int sbx_wstep_workdir(struct sbx_workload *w, struct sbx_error **err);
 int sbx_wstep_close_fds(struct sbx_workload *w, struct sbx_error **err);
 int sbx_wstep_no_new_privs(struct sbx_workload *w, struct sbx_error **err);
-int sbx_wstep_report_phase(struct sbx_workload *w, struct sbx_error **err);
 int sbx_wstep_seccomp(struct sbx_workload *w, struct sbx_error **err);
 /* execve along the configured PATH; reports the failure and exits 126/127. */
 __attribute__((noreturn)) void sbx_wstep_exec(struct sbx_workload *w);

@@ -39,8 +39,7 @@ static const char *const points[] = {
 	"cgroup_join", "output", "go", "fds", "sources", "memfd_noexec", "root", "deathsig", "scrub", "mounts",
 	"hostname", "net", "userns_limits", "rlimits", "ready", "bounding", "fork", "confine",
 	/* the workload */
-	"signals", "setsid", "groups", "user", "caps", "workdir", "close_fds", "no_new_privs", "phase",
-	"seccomp_load"
+	"signals", "setsid", "groups", "user", "caps", "workdir", "close_fds", "no_new_privs", "seccomp_load"
 };
 
 Test(faults, every_setup_step_fails_cleanly)
