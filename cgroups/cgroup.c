@@ -152,13 +152,25 @@ static void cg_free(struct sbx_cgroup *cg)
 	free(cg);
 }
 
+static void pending_free(struct sbx_cg_pending *pd)
+{
+	if (pd == NULL)
+		return;
+	sbx_cgroup_plan_free(&pd->plan);
+	sbx_cgroup_host_free(&pd->host);
+	free(pd);
+}
+
 /* Destroy with a host (v2 needs the pid to undo a leaf move). */
 static int destroy(struct sbx_cgroup *cg, const struct sbx_cgroup_host *h, struct sbx_error **err)
 {
 	if (cg == NULL)
 		return 0;
 	int r = 0;
-	if (cg->version == 2)
+	if (cg->pending) {
+		pending_free(cg->pending);
+		cg->pending = NULL;
+	} else if (cg->version == 2)
 		r = sbx_cg2_destroy(cg, h, err);
 	else if (cg->version == 1)
 		r = sbx_cg1_destroy(cg, err);
@@ -183,42 +195,99 @@ int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sb
 }
 
 
-int sbx_cgroup_create(const struct sbx_cgroup_request *req, struct sbx_cgroup **out,
-		      struct sbx_error **err)
+/* No usable cgroup (`e` says why): with allow_no_cgroup, turn `cg` into
+ * the version-0 object that warns; otherwise the error, with how to
+ * delegate when there was no usable place or the kernel refused one (not
+ * when, say, a limit value was refused). */
+static int no_cgroup(struct sbx_cgroup *cg, bool allow_no_cgroup, bool planned, struct sbx_error *e,
+		     struct sbx_error **err)
 {
-	struct sbx_cgroup_host h;
-	struct sbx_cgroup_plan p = {0};
-	cleanup_error struct sbx_error *e = NULL;
-	bool planned = false;
-	int r = sbx_cgroup_host_read(&h, &e);
-	if (r == 0) {
-		r = sbx_cgroup_plan(&h, req->parent, sbx_cgroup_needed(&req->limits), &p, &e);
-		planned = r == 0;
-		if (r == 0)
-			r = sbx_cgroup_create_from_plan(&h, &p, &req->limits, out, &e);
-		sbx_cgroup_plan_free(&p);
-		sbx_cgroup_host_free(&h);
-	}
-	if (r == 0)
-		return 0;
-	if (req->allow_no_cgroup) {
-		struct sbx_cgroup *cg = cg_new();
+	if (allow_no_cgroup) {
+		cg->version = 0;
+		free(cg->path);
 		cg->path = sbx_xstrdup("");
 		cg->warning = sbx_xasprintf("running WITHOUT a cgroup (--allow-no-cgroup): no CPU limit; processes, "
 					    "memory and file size bounded by rlimits only (RLIMIT_NPROC, RLIMIT_DATA "
 					    "per process, RLIMIT_FSIZE): %s",
 					    e->msg);
-		*out = cg;
 		return 0;
 	}
-	/* How to delegate helps when there was no usable place, or the kernel
-	 * refused us one; not when, say, a limit value was refused. */
 	bool denied = !planned || e->errno_ == EACCES || e->errno_ == EPERM;
 	sbx_error_set(err, 0, "cannot limit the sandbox's resources: %s. %s", e->msg,
 		      denied ? delegate_howto : "Pass --allow-no-cgroup to run without limits");
 	if (err)
 		(*err)->errno_ = e->errno_;
 	return -1;
+}
+
+int sbx_cgroup_start(const struct sbx_cgroup_request *req, struct sbx_cgroup **out, bool *deferred,
+		     struct sbx_error **err)
+{
+	struct sbx_cg_pending *pd = sbx_xcalloc(1, sizeof(*pd));
+	cleanup_error struct sbx_error *e = NULL;
+	bool planned = false;
+	*deferred = false;
+	int r = sbx_cgroup_host_read(&pd->host, &e);
+	if (r == 0) {
+		r = sbx_cgroup_plan(&pd->host, req->parent, sbx_cgroup_needed(&req->limits), &pd->plan, &e);
+		planned = r == 0;
+	}
+	if (r == 0 && pd->plan.version == 1) {
+		struct sbx_cgroup *cg = cg_new();
+		cg->version = 1;
+		pd->limits = req->limits;
+		pd->allow_no_cgroup = req->allow_no_cgroup;
+		cg->pending = pd;
+		*out = cg;
+		*deferred = true;
+		return 0;
+	}
+	if (r == 0)
+		r = sbx_cgroup_create_from_plan(&pd->host, &pd->plan, &req->limits, out, &e);
+	pending_free(pd);
+	if (r == 0)
+		return 0;
+	struct sbx_cgroup *cg = cg_new();
+	if (no_cgroup(cg, req->allow_no_cgroup, planned, e, err) < 0) {
+		cg_free(cg);
+		return -1;
+	}
+	*out = cg;
+	return 0;
+}
+
+int sbx_cgroup_finish(struct sbx_cgroup *cg, struct sbx_error **err)
+{
+	if (cg == NULL || cg->pending == NULL)
+		return 0;
+	struct sbx_cg_pending *pd = cg->pending;
+	cg->pending = NULL;
+	struct sbx_cgroup *made = NULL;
+	cleanup_error struct sbx_error *e = NULL;
+	int r = sbx_cgroup_create_from_plan(&pd->host, &pd->plan, &pd->limits, &made, &e);
+	bool allow = pd->allow_no_cgroup;
+	pending_free(pd);
+	if (r == 0) {
+		*cg = *made;
+		free(made);
+		return 0;
+	}
+	cg->version = 0; /* nothing was made: nothing to remove */
+	return no_cgroup(cg, allow, true, e, err);
+}
+
+int sbx_cgroup_create(const struct sbx_cgroup_request *req, struct sbx_cgroup **out,
+		      struct sbx_error **err)
+{
+	bool deferred;
+	if (sbx_cgroup_start(req, out, &deferred, err) < 0)
+		return -1;
+	if (sbx_cgroup_finish(*out, err) < 0) {
+		sbx_cgroup_destroy(*out, NULL);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int sbx_cgroup_version(const struct sbx_cgroup *cg)
@@ -242,14 +311,14 @@ int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg)
 
 int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid, struct sbx_error **err)
 {
-	if (cg == NULL || cg->version != 1)
+	if (cg == NULL || cg->version != 1 || cg->pending)
 		return 0;
 	return sbx_cg1_attach(cg, pid, err);
 }
 
 int sbx_cgroup_self_attach_fds(struct sbx_cgroup *cg, int *fds, size_t max, struct sbx_error **err)
 {
-	if (cg == NULL || cg->version != 1)
+	if (cg == NULL || cg->version != 1 || cg->pending)
 		return 0;
 	return sbx_cg1_self_attach_fds(cg, fds, max, err);
 }
@@ -264,7 +333,7 @@ int sbx_cgroup_self_attach(const int *fds, size_t n, struct sbx_error **err)
 
 int sbx_cgroup_kill(struct sbx_cgroup *cg, struct sbx_error **err)
 {
-	if (cg == NULL || cg->version == 0)
+	if (cg == NULL || cg->version == 0 || cg->pending)
 		return 0;
 	return cg->version == 2 ? sbx_cg2_kill(cg, err) : sbx_cg1_kill(cg, err);
 }
@@ -272,7 +341,7 @@ int sbx_cgroup_kill(struct sbx_cgroup *cg, struct sbx_error **err)
 int sbx_cgroup_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err)
 {
 	memset(st, 0, sizeof(*st));
-	if (cg == NULL || cg->version == 0)
+	if (cg == NULL || cg->version == 0 || cg->pending)
 		return 0;
 	return cg->version == 2 ? sbx_cg2_stats(cg, st, err) : sbx_cg1_stats(cg, st, err);
 }

@@ -41,6 +41,17 @@ struct sbx_cgroup_request {
  * them.  Nothing here prints. */
 int sbx_cgroup_create(const struct sbx_cgroup_request *req, struct sbx_cgroup **out,
 		      struct sbx_error **err);
+/* sbx_cgroup_create in two halves, so that the supervisor can create a v1
+ * cgroup while the sandbox builds itself: a v1 child joins its cgroup by
+ * itself (sbx_cgroup_self_attach), so the cgroup need not exist at clone;
+ * a v2 one is born in it (CLONE_INTO_CGROUP), so it must.  start reads the
+ * host and plans; for v1 it sets *deferred and leaves the creation to
+ * finish; otherwise it does everything sbx_cgroup_create does.  finish
+ * creates a deferred cgroup (no-op for any other) and, when that fails,
+ * falls back or fails exactly as sbx_cgroup_create would. */
+int sbx_cgroup_start(const struct sbx_cgroup_request *req, struct sbx_cgroup **out, bool *deferred,
+		     struct sbx_error **err);
+int sbx_cgroup_finish(struct sbx_cgroup *cg, struct sbx_error **err);
 int sbx_cgroup_version(const struct sbx_cgroup *cg); /* 2, 1, or 0 = none */
 /* Filesystem path of the run's cgroup (v1: the memory hierarchy's), "" if none. */
 const char *sbx_cgroup_path(const struct sbx_cgroup *cg);

@@ -22,6 +22,16 @@ struct sbx_cgroup {
 	/* v1: the run's directory per controller; co-mounted controllers
 	 * (cpu,cpuacct) hold equal strings. NULL where not joined. */
 	char *v1_dir[SBX_CG_NCTRL];
+	/* Between sbx_cgroup_start and sbx_cgroup_finish of a deferred (v1)
+	 * cgroup: what creating it needs; NULL once created. */
+	struct sbx_cg_pending *pending;
+};
+
+struct sbx_cg_pending {
+	struct sbx_cgroup_host host;
+	struct sbx_cgroup_plan plan;
+	struct sbx_limits limits;
+	bool allow_no_cgroup;
 };
 
 /* The facts both versions plan from, parsed once. */

@@ -24,15 +24,36 @@ void sbx_inner_init(struct sbx_inner *in, const struct sbx_config *c, const stru
 		    const struct sbx_contain_fds *fds)
 {
 	*in = (struct sbx_inner){ .c = c, .filter = filter, .fds = fds, .sock = fds->sock, .userns_dir = -1,
-				  .ready = { .type = SBX_MSG_READY } };
+				  .ready = { .type = SBX_MSG_READY }, .rlimit_fallback = fds->rlimit_fallback };
 }
 
+/* v1: the supervisor made the cgroup while we built the sandbox, and sends
+ * its "tasks" files, opened with its credentials; a task that moves itself
+ * needs no RCU wait in the kernel (cgroups/cgroup.h).  v2 and no cgroup:
+ * nothing follows (clone3 already put us in a v2 cgroup). */
 int sbx_step_join_cgroup(struct sbx_inner *in, struct sbx_error **err)
 {
-	int r = sbx_cgroup_self_attach(in->fds->cgroup, in->fds->n_cgroup, err);
-	for (size_t i = 0; i < in->fds->n_cgroup; i++)
-		close(in->fds->cgroup[i]);
-	return r;
+	if (!in->fds->cgroup_follows)
+		return 0;
+	struct sbx_msg m;
+	int fds[SBX_MSG_MAX_FDS];
+	size_t n = 0;
+	int r = sbx_msg_recv_fds(in->sock, &m, fds, SBX_MSG_MAX_FDS, &n);
+	if (r == 0)
+		_exit(125); /* the supervisor is gone: nobody to tell */
+	if (r < 0)
+		return sbx_error_set(err, errno, "waiting for the sandbox's cgroup");
+	if (m.type != SBX_MSG_CGROUP)
+		r = sbx_error_set(err, EPROTO, "waiting for the sandbox's cgroup: got message %u", m.type);
+	else if (m.status == 1)
+		in->rlimit_fallback = true;
+	else if (n == 0) /* joining nothing would leave the workload unlimited */
+		r = sbx_error_set(err, EPROTO, "the sandbox's cgroup arrived without its descriptors");
+	else
+		r = sbx_cgroup_self_attach(fds, n, err);
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	return r < 0 ? -1 : 0;
 }
 
 int sbx_step_redirect_output(struct sbx_inner *in, struct sbx_error **err)
@@ -142,7 +163,7 @@ int sbx_step_userns_limits(struct sbx_inner *in, struct sbx_error **err)
 
 int sbx_step_rlimits(struct sbx_inner *in, struct sbx_error **err)
 {
-	if (!in->fds->rlimit_fallback)
+	if (!in->rlimit_fallback)
 		return 0;
 	if (sbx_rlimits_apply(in->c, err) < 0)
 		return sbx_error_wrap(err, "setting rlimits in place of the cgroup");

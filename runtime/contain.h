@@ -19,8 +19,7 @@ struct sbx_seccomp;
 struct sbx_contain_fds {
 	int sock;               /* sync socket */
 	int out, err;           /* write ends of the output pipes */
-	const int *cgroup;      /* v1: the run's "tasks" files, to join (see cgroups/cgroup.h) */
-	size_t n_cgroup;
+	bool cgroup_follows;    /* v1: the cgroup's "tasks" files come after the go (SBX_MSG_CGROUP) */
 	bool rlimit_fallback;   /* no cgroup: bound pids, memory and file size by rlimits */
 };
 
@@ -36,6 +35,7 @@ struct sbx_inner {
 	struct sbx_msg ready;   /* phases measured inside, sent with /out */
 	uint64_t fork_ns;
 	pid_t workload;         /* > 0 once forked */
+	bool rlimit_fallback;   /* from the clone, or from the cgroup message */
 };
 
 void sbx_inner_init(struct sbx_inner *in, const struct sbx_config *c, const struct sbx_seccomp *filter,

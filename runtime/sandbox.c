@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,18 @@ static int open_output(const char *flag, const char *path, int *fd, bool *own, s
 	return 0;
 }
 
+static void record_cgroup(struct sbx_sandbox *sb)
+{
+	struct sbx_result *r = sb->r;
+	r->cgroup_version = sbx_cgroup_version(sb->cg);
+	r->limits_enforced = sbx_cgroup_limits_enforced(sb->cg);
+	r->limits_rlimit = r->cgroup_version == 0;
+	if (*sbx_cgroup_path(sb->cg))
+		r->cgroup_path = sbx_xstrdup(sbx_cgroup_path(sb->cg));
+	if (sbx_cgroup_warning(sb->cg))
+		sbx_result_warn(r, "%s", sbx_cgroup_warning(sb->cg));
+}
+
 int sbx_sandbox_prepare(struct sbx_sandbox *sb)
 {
 	const struct sbx_config *c = sb->c;
@@ -64,23 +77,16 @@ int sbx_sandbox_prepare(struct sbx_sandbox *sb)
 		return sbx_error_wrap(err, "seccomp profile %s", c->seccomp);
 	r->phases_us[SBX_P_SECCOMP_COMPILE] = us_since(t);
 
-	/* The cgroup and its limits exist before the child does. */
+	/* A v2 cgroup and its limits exist before the child does (it is born
+	 * in it); a v1 one is only planned here and made in launch. */
 	t = sbx_now_ns();
 	struct sbx_cgroup_request req = sbx_config_cgroup_request(c);
-	if (SBX_FAULT("cgroup", err) < 0 || sbx_cgroup_create(&req, &sb->cg, err) < 0)
+	if (SBX_FAULT("cgroup", err) < 0 || sbx_cgroup_start(&req, &sb->cg, &sb->cgroup_deferred, err) < 0)
 		return -1;
-	SBX_FAULT_DIE("cgroup");
-	int n = sbx_cgroup_self_attach_fds(sb->cg, sb->join_fds, SBX_CGROUP_MAX_HIERARCHIES, err);
-	if (n < 0)
-		return -1;
-	sb->n_join = n;
-	r->cgroup_version = sbx_cgroup_version(sb->cg);
-	r->limits_enforced = sbx_cgroup_limits_enforced(sb->cg);
-	r->limits_rlimit = r->cgroup_version == 0;
-	if (*sbx_cgroup_path(sb->cg))
-		r->cgroup_path = sbx_xstrdup(sbx_cgroup_path(sb->cg));
-	if (sbx_cgroup_warning(sb->cg))
-		sbx_result_warn(r, "%s", sbx_cgroup_warning(sb->cg));
+	if (!sb->cgroup_deferred) {
+		SBX_FAULT_DIE("cgroup");
+		record_cgroup(sb);
+	}
 	sb->cgroup_us = us_since(t);
 
 	if (SBX_FAULT("channels", err) < 0)
@@ -128,6 +134,42 @@ static void abort_launch(struct sbx_sandbox *sb)
 	sb->launched = false;
 }
 
+/* A send to pid 1 failed because pid 1 failed a step first and exited
+ * (its end is closed): its error is queued in the socket, and supervise
+ * reports it, rather than the broken pipe. */
+static bool failed_first(int sock, int e)
+{
+	struct pollfd pf = { .fd = sock, .events = POLLIN };
+	return (e == EPIPE || e == ECONNRESET) && poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN);
+}
+
+/* v1: made after the go, while pid 1 builds the sandbox (the two run side
+ * by side), and handed to pid 1, which joins it before the workload exists
+ * (runtime/steps.c).  A v1 child joins by itself in any case: clone3 cannot
+ * start it in a v1 cgroup. */
+static int make_cgroup(struct sbx_sandbox *sb)
+{
+	struct sbx_error **err = &sb->err;
+	uint64_t t = sbx_now_ns();
+	if (sbx_cgroup_finish(sb->cg, err) < 0)
+		return -1;
+	SBX_FAULT_DIE("cgroup");
+	int fds[SBX_CGROUP_MAX_HIERARCHIES];
+	int n = sbx_cgroup_self_attach_fds(sb->cg, fds, SBX_CGROUP_MAX_HIERARCHIES, err);
+	if (n < 0)
+		return -1;
+	record_cgroup(sb);
+	struct sbx_msg m = { .type = SBX_MSG_CGROUP, .status = sb->r->limits_rlimit ? 1 : 0 };
+	int sent = sbx_msg_send_fds(sb->s.sock, &m, fds, (size_t)n);
+	int e = errno;
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	if (sent < 0 && !failed_first(sb->s.sock, e))
+		return sbx_error_set(err, e, "handing the cgroup to the sandbox");
+	sb->cgroup_us += us_since(t);
+	return 0;
+}
+
 int sbx_sandbox_launch(struct sbx_sandbox *sb)
 {
 	const struct sbx_config *c = sb->c;
@@ -158,15 +200,12 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 		close(sb->out[0]);
 		close(sb->errp[0]);
 		struct sbx_contain_fds fds = { .sock = sb->sock[1], .out = sb->out[1], .err = sb->errp[1],
-					       .cgroup = sb->join_fds, .n_cgroup = (size_t)sb->n_join,
+					       .cgroup_follows = sb->cgroup_deferred,
 					       .rlimit_fallback = r->limits_rlimit };
 		sbx_contain_main(c, sb->filter, &fds);
 	}
 	sb->launched = true;
 	r->phases_us[SBX_P_CLONE] = us_since(t);
-	for (int i = 0; i < sb->n_join; i++)
-		close(sb->join_fds[i]);
-	sb->n_join = 0;
 	close(sb->sock[1]);
 	close(sb->out[1]);
 	close(sb->errp[1]);
@@ -197,13 +236,17 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 	/* The go is checked: a sandbox that never gets it would wait for ever. */
 	struct sbx_msg go = { .type = SBX_MSG_GO };
 	int sent = SBX_FAULT_IF("lose:go") ? (errno = EPIPE, -1) : sbx_msg_send(s->sock, &go, -1);
-	if (sent < 0) {
+	if (sent < 0 && !failed_first(s->sock, errno)) {
 		sbx_error_set(err, errno, "sending the go to the sandbox");
 		abort_launch(sb);
 		return -1;
 	}
 	s->setup_deadline = sbx_now_ns() + sbx_setup_deadline_ns();
 	SBX_FAULT_DIE("go");
+	if (sb->cgroup_deferred && make_cgroup(sb) < 0) {
+		abort_launch(sb);
+		return -1;
+	}
 	return 0;
 }
 
@@ -323,8 +366,6 @@ void sbx_sandbox_teardown(struct sbx_sandbox *sb)
 	SBX_FAULT_DIE("teardown");
 	if (sb->launched)
 		abort_launch(sb); /* only when a front end stopped before supervise */
-	for (int i = 0; i < sb->n_join; i++)
-		close(sb->join_fds[i]);
 	close_pair(sb->sock);
 	close_pair(sb->out);
 	close_pair(sb->errp);

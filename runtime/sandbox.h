@@ -1,8 +1,10 @@
 /* The supervisor's side of one sandbox, in five calls over one struct:
  *
  *   prepare    checks that need nothing created, output files, the seccomp
- *              filter compiled, the cgroup with its limits, the channels
- *   launch     clone3 into every namespace (and the cgroup), id maps, go
+ *              filter compiled, the cgroup with its limits (v2; v1: only
+ *              where it goes), the channels
+ *   launch     clone3 into every namespace (and the v2 cgroup), id maps,
+ *              go; v1: the cgroup made and handed to pid 1
  *   supervise  output, timeout, signals, seccomp notifications, until the
  *              sandbox is gone
  *   collect    what the run used and how it ended, into the result
@@ -31,8 +33,7 @@ struct sbx_sandbox {
 	struct sbx_error *err; /* why prepare or launch failed */
 	struct sbx_seccomp *filter;
 	struct sbx_cgroup *cg;
-	int join_fds[SBX_CGROUP_MAX_HIERARCHIES]; /* v1: the child joins through these */
-	int n_join;
+	bool cgroup_deferred; /* v1: made in launch, while pid 1 builds the sandbox */
 	int sock[2], out[2], errp[2];
 	int out_dst, err_dst; /* where the workload's output goes */
 	bool own_out, own_err;

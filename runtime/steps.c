@@ -18,9 +18,6 @@ struct pid1_step {
 };
 
 static const struct pid1_step pid1_steps[] = {
-	/* Into the cgroup before anything is charged or forked (v1; on v2
-	 * clone3 already put us there). */
-	{ "cgroup_join", sbx_step_join_cgroup },
 	{ "output", sbx_step_redirect_output },
 	/* Until the supervisor has written our id maps we are nobody. */
 	{ "go", sbx_step_wait_for_go },
@@ -46,6 +43,12 @@ static const struct pid1_step pid1_steps[] = {
 	/* After the mounts (detached trees count as mount namespaces), with
 	 * CAP_SYS_RESOURCE still ours. */
 	{ "userns_limits", sbx_step_userns_limits },
+	/* Into the v1 cgroup (on v2 clone3 already put us there) before the
+	 * workload exists and before the rlimits, which replace the cgroup when
+	 * there is none.  Not first: the supervisor makes a v1 cgroup while the
+	 * steps above run, side by side; until here pid 1 runs only sbx's own
+	 * bounded setup, charged to the supervisor's cgroup. */
+	{ "cgroup_join", sbx_step_join_cgroup },
 	/* Before the fork, so the workload inherits them. */
 	{ "rlimits", sbx_step_rlimits },
 	{ "ready", sbx_step_report_ready },

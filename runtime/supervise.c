@@ -75,6 +75,11 @@ static void handle_msg(struct sbx_supervision *s)
 	struct sbx_msg m;
 	int fd = -1;
 	int r = sbx_msg_recv(s->sock, &m, &fd);
+	/* pid 1 exited with a message of ours unread (it failed a step while
+	 * the cgroup was on its way): the kernel reports that reset once,
+	 * before the messages pid 1 sent, which are still queued. */
+	if (r < 0 && errno == ECONNRESET)
+		return;
 	if (r <= 0) {
 		close(s->sock);
 		s->sock = -1;

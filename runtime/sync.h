@@ -5,6 +5,7 @@
 #ifndef SBX_SYNC_H
 #define SBX_SYNC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/error.h"
@@ -17,6 +18,10 @@ enum sbx_msg_type {
 	SBX_MSG_PHASES,      /* workload: its phase duration (no listener to hand over) */
 	SBX_MSG_SECCOMP_FD,  /* workload: the seccomp listener (SCM_RIGHTS) and its phase */
 	SBX_MSG_READY,       /* pid 1: built; phases, and /out (SCM_RIGHTS) when asked for */
+	SBX_MSG_CGROUP,      /* supervisor -> pid 1, after the go when the cgroup is made
+			      * while the sandbox builds itself (v1): the cgroup's
+			      * "tasks" files to join (SCM_RIGHTS); status 1 = no
+			      * cgroup after all (--allow-no-cgroup): use rlimits */
 };
 
 enum sbx_inner_phase { SBX_PHASE_MOUNTS, SBX_PHASE_NET, SBX_PHASE_EXEC_PREP, SBX_INNER_PHASES };
@@ -35,6 +40,11 @@ int sbx_msg_send(int sock, const struct sbx_msg *m, int fd_to_pass);
  * the kernel had to drop (MSG_CTRUNC: no room in our table) leaves
  * *fd_received at -1, as if none had been sent: the caller checks. */
 int sbx_msg_recv(int sock, struct sbx_msg *m, int *fd_received);
+/* The same with up to SBX_MSG_MAX_FDS descriptors.  recv stores at most
+ * `max` in fds (closing any beyond) and their number in *n. */
+#define SBX_MSG_MAX_FDS 8
+int sbx_msg_send_fds(int sock, const struct sbx_msg *m, const int *fds, size_t n);
+int sbx_msg_recv_fds(int sock, struct sbx_msg *m, int *fds, size_t max, size_t *n);
 /* Child side: report a setup error chain and never return. */
 __attribute__((noreturn)) void sbx_msg_fail(int sock, int type, struct sbx_error *err, int exit_code);
 

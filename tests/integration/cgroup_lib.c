@@ -358,3 +358,48 @@ Test(cgroup_lib, allow_no_cgroup_gives_an_unlimited_object)
 	cr_expect_eq(sbx_cgroup_destroy(cg, NULL), 0);
 	cr_expect_eq(sbx_cgroup_destroy(NULL, NULL), 0);
 }
+
+/* sbx_cgroup_start plans only, for a v1 cgroup (the supervisor makes it
+ * while the sandbox builds itself); finish makes it with its limits; a
+ * planned cgroup that is never made leaves nothing to remove.  v2 is made
+ * at once (clone3 needs it). */
+static int count_own_cgroups(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup -maxdepth 6 -type d -name 'sbx-%d-*' 2>/dev/null | wc -l",
+		 (int)getpid());
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	int n = -1;
+	cr_assert_eq(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	return n;
+}
+
+Test(cgroup_lib, v1_cgroup_is_made_at_finish_and_v2_at_start, .init = require_cgroup)
+{
+	struct sbx_cgroup_request c = default_request();
+	struct sbx_cgroup *cg = NULL;
+	struct sbx_error *err = NULL;
+	bool deferred = false;
+	cr_assert_eq(sbx_cgroup_start(&c, &cg, &deferred, &err), 0, "%s", err ? err->msg : "");
+	cr_expect_eq(deferred, sbx_cgroup_version(cg) == 1);
+	cr_expect_eq(count_own_cgroups(), deferred ? 0 : 1, "deferred %d", deferred);
+	if (deferred) {
+		cr_expect_str_eq(sbx_cgroup_path(cg), "");
+		int fds[SBX_CGROUP_MAX_HIERARCHIES];
+		cr_expect_eq(sbx_cgroup_self_attach_fds(cg, fds, SBX_CGROUP_MAX_HIERARCHIES, NULL), 0);
+	}
+	cr_assert_eq(sbx_cgroup_finish(cg, &err), 0, "%s", err ? err->msg : "");
+	cr_expect(sbx_cgroup_limits_enforced(cg));
+	cr_expect_gt(count_own_cgroups(), 0);
+	const char *mem = sbx_cgroup_version(cg) == 2 ? "memory.max" : "memory.limit_in_bytes";
+	cr_expect_str_eq(slurp(sbx_cgroup_path(cg), mem), "1073741824");
+	destroy(cg);
+	cr_expect_eq(count_own_cgroups(), 0);
+
+	/* Planned, never made: destroy has nothing to remove. */
+	cr_assert_eq(sbx_cgroup_start(&c, &cg, &deferred, &err), 0, "%s", err ? err->msg : "");
+	cr_expect_eq(sbx_cgroup_destroy(cg, NULL), 0);
+	cr_expect_eq(count_own_cgroups(), 0);
+}

@@ -36,8 +36,8 @@ static const char *const points[] = {
 	/* the supervisor */
 	"seccomp_compile", "cgroup", "channels", "clone", "idmap",
 	/* pid 1 (runtime/steps.c) */
-	"cgroup_join", "output", "go", "fds", "sources", "memfd_noexec", "root", "deathsig", "scrub", "mounts",
-	"hostname", "net", "userns_limits", "rlimits", "ready", "bounding", "fork", "confine",
+	"output", "go", "fds", "sources", "memfd_noexec", "root", "deathsig", "scrub", "mounts",
+	"hostname", "net", "userns_limits", "cgroup_join", "rlimits", "ready", "bounding", "fork", "confine",
 	/* the workload */
 	"signals", "setsid", "groups", "user", "caps", "workdir", "close_fds", "no_new_privs", "seccomp_load"
 };
