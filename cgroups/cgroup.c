@@ -358,6 +358,7 @@ int sbx_cgroup_remove_stale(const char *dir, int version)
 	if (d == NULL)
 		return 0;
 	int removed = 0;
+	pid_t self = getpid();
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		pid_t creator;
@@ -365,7 +366,7 @@ int sbx_cgroup_remove_stale(const char *dir, int version)
 			continue;
 		/* Only a dead creator's cgroup is stale; a live one is another run
 		 * (or the leaf of a live supervisor). */
-		if (creator == getpid() || kill(creator, 0) == 0 || errno != ESRCH)
+		if (creator == self || kill(creator, 0) == 0 || errno != ESRCH)
 			continue;
 		cleanup_free char *path = sbx_cg_join(dir, e->d_name);
 		/* The creator was SIGKILLed: its workload may still run. */

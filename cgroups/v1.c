@@ -240,6 +240,11 @@ int sbx_cg1_destroy(struct sbx_cgroup *cg, struct sbx_error **err)
 		if (!first_of_hierarchy(cg->v1_dir, c))
 			continue;
 		const char *dir = cg->v1_dir[c];
+		/* The usual case: pid 1's exit ended every process of the
+		 * sandbox, and the directory goes at once; EBUSY says there
+		 * are tasks left, and only then are they listed and killed. */
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			continue;
 		if (!killed && cg->v1_dir[SBX_CG_FREEZER] && sbx_cg_exists(cg->v1_dir[SBX_CG_FREEZER])) {
 			kill_frozen(cg->v1_dir[SBX_CG_FREEZER]);
 			killed = true;

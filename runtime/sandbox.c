@@ -260,6 +260,8 @@ void sbx_sandbox_supervise(struct sbx_sandbox *sb)
 		sb->r->error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);
 	}
+	/* pid 1 is reaped either way: teardown has nothing to abort. */
+	sb->launched = false;
 	sb->end_ns = sbx_now_ns();
 }
 
