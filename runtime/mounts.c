@@ -419,15 +419,21 @@ static int setup_dev(const struct sbx_config *c, int rootfd, bool create, struct
 	if (target < 0 || attach(dev, target, "/dev", err) < 0)
 		return sbx_error_wrap(err, "mounting /dev");
 
+	/* Each device is bound onto the file just made for it, looked up from
+	 * our own tmpfs (nothing of the image on the way); nosuid,noexec for
+	 * all of them in one recursive call, before devpts and /dev/shm come
+	 * (/dev/shm may be exec under --tmpfs-exec). */
 	for (size_t i = 0; i < sizeof(devices) / sizeof(*devices); i++) {
 		cleanup_free char *host = sbx_xasprintf("/dev/%s", devices[i]);
-		cleanup_close int t = open_target(rootfd, host, false, false, err);
+		cleanup_close int t = openat(dev, devices[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (t < 0)
-			return -1;
-		cleanup_close int m = clone_tree(AT_FDCWD, host, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, NULL, err);
+			return sbx_error_set(err, errno, "mount point %s", host);
+		cleanup_close int m = clone_tree(AT_FDCWD, host, 0, NULL, err);
 		if (m < 0 || attach(m, t, host, err) < 0)
 			return sbx_error_wrap(err, "binding %s", host);
 	}
+	if (set_attrs(dev, "", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true, err) < 0)
+		return sbx_error_wrap(err, "making the devices of /dev nosuid,noexec");
 	const char *pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666", "mode", "0620", NULL };
 	if (mount_new_fs_at(rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false,
 			    err) < 0)
