@@ -129,7 +129,7 @@ def phase_table(results, true_w):
         "%.0f" % (hf[c] * 1e6) if hf[c] else "—" for c in cols))
     lines += ["", "Median of each phase over %s runs (each median on its own, so they "
               "need not add up). `wall_ms` runs from clone3 to the end of supervision; the "
-              "hyperfine median adds sbx's own start (exec, dynamic linking, config) and "
+              "hyperfine median adds sbx's own start (exec, config) and "
               "exit, and for rootless the setpriv in front." %
               "/".join(str(ph[c]["runs"]) for c in cols)]
     return lines
@@ -170,6 +170,12 @@ def targets(results):
         if v:
             out.append(("≥ 250 sequential runs/s of /bin/true, %s" % what, "%.0f/s" % v,
                         v >= 250))
+    for key, what in (("sbx", "root"), ("sbx-rl", "rootless")):
+        v = results["throughput"].get(key, {}).get("seq")
+        b = results["throughput"].get(bwrap_key(key), {}).get("seq")
+        if v and b:
+            out.append(("sequential runs/s of /bin/true, %s ≥ 1.8× bubblewrap's" % what,
+                        "%.2f×" % (v / b), v / b >= 1.8))
     for key, what in (("sbx", "root"), ("sbx-rl", "rootless")):
         kib = results["rss"].get(key)
         if kib:
