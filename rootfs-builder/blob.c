@@ -59,10 +59,40 @@ static struct archive *outer_open(const char *path, struct sbx_error **err)
 	return a;
 }
 
+/* Move past the current member of a compressed outer archive reading its
+ * data in blocks, so that no more than max decompressed bytes (filter 0 is
+ * the decompressed end of the filter chain) are ever produced: letting
+ * archive_read_next_header skip it would decompress all of it at once.
+ * An uncompressed archive is left to seek. */
+static int skip_member(struct archive *a, uint64_t max, const char *path, struct sbx_error **err)
+{
+	if (max == 0 || archive_filter_count(a) < 2)
+		return 0;
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	int r;
+	do {
+		if ((uint64_t)archive_filter_bytes(a, 0) > max)
+			return sbx_error_set(
+			    err, EFBIG,
+			    "%s: decompressed data larger than the --max-size limit of %llu bytes", path,
+			    (unsigned long long)max);
+		r = archive_read_data_block(a, &buf, &size, &off);
+	} while (r == ARCHIVE_OK || r == ARCHIVE_WARN);
+	return 0; /* a damaged member is reported by the next header read */
+}
+
 int rfs_source_open(struct rfs_source *s, const char *path, struct sbx_error **err)
+{
+	return rfs_source_open_limited(s, path, 0, err);
+}
+
+int rfs_source_open_limited(struct rfs_source *s, const char *path, uint64_t max, struct sbx_error **err)
 {
 	memset(s, 0, sizeof(*s));
 	s->dirfd = -1;
+	s->max_unpacked = max;
 	struct stat st;
 	if (stat(path, &st) < 0)
 		return sbx_error_set(err, errno, "%s", path);
@@ -96,7 +126,13 @@ int rfs_source_open(struct rfs_source *s, const char *path, struct sbx_error **e
 		has_index |= strcmp(name, "index.json") == 0;
 		has_manifest |= strcmp(name, "manifest.json") == 0;
 		n++;
+		if (skip_member(a, max, path, err) < 0) {
+			archive_read_free(a);
+			return -1;
+		}
 	}
+	/* The end-of-archive blocks may be followed by anything; nothing after
+	 * them is read here (the layer reader drains and counts its own). */
 	/* A damaged tar that starts like a filesystem is reported by the
 	 * extraction, which names the entry; one that never parsed is not a tar. */
 	if (r != ARCHIVE_EOF && n == 0) {
@@ -177,8 +213,13 @@ int rfs_stream_open(struct rfs_source *s, const char *name, struct rfs_stream **
 	struct archive_entry *e;
 	int r;
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
-		if (strcmp(skip_dot_slash(archive_entry_pathname(e)), name) != 0)
+		if (strcmp(skip_dot_slash(archive_entry_pathname(e)), name) != 0) {
+			if (skip_member(a, s->max_unpacked, s->path, err) < 0) {
+				archive_read_free(a);
+				return -1;
+			}
 			continue;
+		}
 		if (archive_entry_filetype(e) != AE_IFREG) {
 			archive_read_free(a);
 			return sbx_error_set(err, 0, "%s: %s is not a regular file", s->path, name);

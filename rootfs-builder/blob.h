@@ -7,6 +7,7 @@
 #define SBX_ROOTFS_BLOB_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "runtime/error.h"
@@ -24,10 +25,15 @@ struct rfs_source {
 	char *path;
 	int dirfd; /* RFS_FMT_OCI_DIR: the layout's root; else -1 */
 	enum rfs_format format;
+	uint64_t max_unpacked; /* 0 = no limit; see rfs_source_open_limited */
 };
 
 /* Open SOURCE and detect its format. */
 int rfs_source_open(struct rfs_source *s, const char *path, struct sbx_error **err);
+/* The same, for a compressed archive refusing to decompress more than max
+ * bytes of it in any one pass over its members (format detection, looking
+ * for a member): skipping a member of a compressed tar decompresses it. */
+int rfs_source_open_limited(struct rfs_source *s, const char *path, uint64_t max, struct sbx_error **err);
 void rfs_source_close(struct rfs_source *s);
 
 /* A byte stream of one file of the source (or of a whole file on disk). */

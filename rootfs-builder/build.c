@@ -15,6 +15,7 @@
 
 #include "rootfs-builder/build_copy.h"
 #include "rootfs-builder/dockerfile.h"
+#include "rootfs-builder/harden.h"
 #include "rootfs-builder/image_config.h"
 #include "rootfs-builder/import.h"
 #include "rootfs-builder/safefs.h"
@@ -152,7 +153,7 @@ struct build {
 	size_t n_stages;
 	char *tmpdir; /* scratch space beside --out */
 	char sbx[PATH_MAX];
-	uint64_t used;
+	uint64_t used, unpacked, stored; /* COPY/ADD layers so far, against --max-size */
 };
 
 static void stage_free(struct stage *s)
@@ -212,6 +213,8 @@ static void extract_init(struct build *b, struct rfs_extract *x, int rootfd)
 	if (b->o->max_size)
 		x->max_size = b->o->max_size;
 	x->used = b->used;
+	x->unpacked = b->unpacked;
+	x->stored = b->stored;
 	x->warn = b->o->progress;
 }
 
@@ -370,8 +373,15 @@ static int do_from(struct build *b, const struct df_instr *in, struct sbx_error 
 	struct stage *s = &b->stages[b->n_stages++];
 	memset(s, 0, sizeof(*s));
 	s->name = n == 3 ? strdup(w[2]) : NULL;
-	if (rfs_make_tmp_sibling(b->o->out, &s->dir, err) < 0)
+	/* Stages live inside the scratch directory (0700, the caller's), not
+	 * beside --out: while a RUN step runs, its tree may hold anything the
+	 * step made (a set-uid shell, before the scan after the step), and no
+	 * other host user may reach it.  sbx run opens the rootfs before it
+	 * enters the sandbox, so the private parent does not shut it out. */
+	if (asprintf(&s->dir, "%s/stage-%zu", b->tmpdir, b->n_stages - 1) < 0 || mkdir(s->dir, 0700) < 0) {
+		sbx_error_set(err, errno, "creating a stage directory in %s", b->tmpdir);
 		goto out;
+	}
 	const char *img = w[0];
 	uid_t root = image_root(b);
 	struct stage *prev = NULL;
@@ -505,6 +515,27 @@ static void resolv_out(struct stage *s)
 	}
 }
 
+static const char *build_network(const struct build *b)
+{
+	return b->o->network ? b->o->network : "loopback";
+}
+
+/* The step ran as the image's root with capabilities over the stage: it
+ * may have left set-id files or capabilities that the extraction would
+ * not have let through.  The same rules, over the whole tree (harden.h). */
+static int harden_stage(struct build *b, struct stage *s, struct sbx_error **err)
+{
+	struct rfs_harden h;
+	rfs_harden_init(&h, b->o->ids == RFS_IDS_SHIFT, b->o->id_base, b->o->ids == RFS_IDS_CALLER);
+	cleanup_close int root = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return sbx_error_set(err, errno, "%s", s->dir);
+	if (rfs_harden_tree(&h, root, err) < 0)
+		return sbx_error_wrap(err, "after the step");
+	rfs_harden_report(&h, b->o->progress);
+	return 0;
+}
+
 static int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct sbx_error **err)
 {
 	int64_t uid, gid;
@@ -527,8 +558,11 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 	/* apt and dpkg need root's capabilities over the namespace (chown,
 	 * setuid to _apt); RUN lines are the user's, not a strategy's. */
 	argv[n++] = "--build-caps";
+	/* The build's network: loopback by default (own namespace, nothing
+	 * of the host's); host only when asked, since it hands the step the
+	 * host's loopback services and abstract unix sockets. */
 	argv[n++] = "--network";
-	argv[n++] = "host";
+	argv[n++] = build_network(b);
 	argv[n++] = "--memory";
 	argv[n++] = "4G";
 	argv[n++] = "--pids";
@@ -539,6 +573,9 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 	argv[n++] = "1G";
 	argv[n++] = "--tmpfs";
 	argv[n++] = "/tmp:1G";
+	/* Package scripts run what they unpack into /tmp (debconf's config
+	 * scripts from apt-extracttemplates), as under Docker. */
+	argv[n++] = "--tmpfs-exec";
 	argv[n++] = "--allow-no-cgroup";
 	argv[n++] = "--workdir";
 	argv[n++] = workdir_of(s);
@@ -573,8 +610,9 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 		argv[n++] = in->rest;
 	}
 	argv[n] = NULL;
-	int created;
-	resolv_in(s, &created);
+	int created = 0;
+	if (strcmp(build_network(b), "host") == 0)
+		resolv_in(s, &created);
 	fflush(NULL);
 	int r = run_argv((char *const *)argv, err);
 	if (created)
@@ -582,7 +620,7 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 	kv_free(&env);
 	if (r < 0)
 		return sbx_error_wrap(err, "in sbx run --writable-rootfs");
-	return 0;
+	return harden_stage(b, s, err);
 }
 
 static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, struct sbx_error **err)
@@ -662,7 +700,11 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 	if (r == 0)
 		r = rfs_extract_finish(&x, err);
 	/* rfs_extract_finish resets the root's mode; the image root's is 0755. */
+	if (r == 0)
+		rfs_harden_report(&x.harden, b->o->progress);
 	b->used = x.used;
+	b->unpacked = x.unpacked;
+	b->stored = x.stored;
 	rfs_extract_free(&x);
 	if (r == 0)
 		ret = 0;
@@ -790,22 +832,26 @@ static int step(struct build *b, const struct df_instr *in, struct sbx_error **e
 	}
 }
 
-static void find_sbx(struct build *b)
+/* The sbx that runs RUN steps: --sbx, else the one installed beside
+ * sbx-rootfs (build/, or the install prefix).  Never one found on PATH: a
+ * build must not run its steps through whatever program of that name comes
+ * first there. */
+static int find_sbx(struct build *b, struct sbx_error **err)
 {
 	if (b->o->sbx) {
 		snprintf(b->sbx, sizeof(b->sbx), "%s", b->o->sbx);
-		return;
+		return 0;
 	}
-	/* Beside sbx-rootfs first (build/, or the install prefix). */
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		snprintf(b->sbx, sizeof(b->sbx), "%s/sbx", dirname(self));
-		if (access(b->sbx, X_OK) == 0)
-			return;
-	}
-	snprintf(b->sbx, sizeof(b->sbx), "sbx");
+	if (n < 0)
+		return sbx_error_set(err, errno, "finding sbx-rootfs's own path (/proc/self/exe)");
+	self[n] = '\0';
+	snprintf(b->sbx, sizeof(b->sbx), "%s/sbx", dirname(self));
+	if (access(b->sbx, X_OK) < 0)
+		return sbx_error_set(err, errno, "no sbx beside sbx-rootfs (%s) to run RUN steps; pass --sbx PATH",
+				     b->sbx);
+	return 0;
 }
 
 static double now(void)
@@ -888,7 +934,8 @@ int rfs_build(const struct rfs_build_opts *o, struct sbx_error **err)
 		cleanup_free char *d = strdup(o->file);
 		b.context = strdup(dirname(d));
 	}
-	find_sbx(&b);
+	if (find_sbx(&b, err) < 0)
+		goto out;
 	if (rfs_make_tmp_sibling(o->out, &b.tmpdir, err) < 0)
 		goto out;
 	for (size_t i = 0; i < f.n; i++) {

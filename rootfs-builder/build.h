@@ -19,8 +19,9 @@ struct rfs_build_opts {
 	const char *context; /* default: the Dockerfile's directory */
 	const char *out;
 	const char *platform;
-	const char *sbx;    /* the sbx program for RUN */
-	const char *mirror; /* Debian mirror for FROM debian:SUITE */
+	const char *sbx;     /* the sbx program for RUN */
+	const char *mirror;  /* Debian mirror for FROM debian:SUITE */
+	const char *network; /* RUN steps' sbx run --network; NULL = loopback */
 	uint64_t max_size;
 	enum rfs_ids ids;
 	uint32_t id_base;

@@ -144,6 +144,10 @@ static int add_archive(struct rfs_extract *x, const char *path, const char *dest
 		fchmod(fd, st.st_mode & 07777);
 	}
 	x->used = sub.used;
+	x->unpacked = sub.unpacked;
+	x->stored = sub.stored;
+	x->harden = sub.harden;
+	x->harden_ready = sub.harden_ready;
 	x->entries = sub.entries;
 	rfs_extract_free(&sub);
 	close(fd);

@@ -96,7 +96,8 @@ static int import_into(const struct rfs_import_opts *o, int rootfd, struct sbx_i
 	if (rfs_platform_parse(o->platform ? o->platform : "linux/amd64", &plat, err) < 0)
 		return -1;
 	struct rfs_source src;
-	if (rfs_source_open(&src, o->source, err) < 0) {
+	if (rfs_source_open_limited(&src, o->source, o->max_size ? o->max_size : RFS_DEFAULT_MAX_SIZE, err) <
+	    0) {
 		rfs_source_close(&src);
 		return -1;
 	}
@@ -164,6 +165,7 @@ static int import_into(const struct rfs_import_opts *o, int rootfd, struct sbx_i
 		sbx_error_set(err, errno, "chown of the rootfs' root");
 		goto out;
 	}
+	rfs_harden_report(&x.harden, o->progress);
 	if (x.devices_skipped && o->progress)
 		fprintf(o->progress, "sbx-rootfs: warning: %lu device node(s) skipped\n", x.devices_skipped);
 	if (x.ids_clamped && o->progress)

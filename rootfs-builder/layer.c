@@ -85,6 +85,8 @@ int rfs_normalize_path(const char *in, char *out, size_t outsz, const char **why
 /* One layer being read: the blob stream, hashed as stored (digest) and
  * after decompression (diff_id), through two chained libarchive readers. */
 struct pipe {
+	struct rfs_extract *x;
+	const struct rfs_layer_desc *d;
 	struct rfs_stream *st;
 	struct rfs_hash stored, plain;
 	struct archive *raw; /* decompresses: filters + "raw" format */
@@ -92,11 +94,30 @@ struct pipe {
 	struct sbx_error *err;
 };
 
+/* The blob's bytes as stored are bounded too: a blob inside a compressed
+ * outer archive is itself decompressed output, and what follows a layer's
+ * compressed stream is read to the end for its digest.  Never more than
+ * the manifest's size (a larger blob fails its check anyway), never more
+ * than --max-size over all layers. */
+static int count_stored(struct pipe *p, size_t n)
+{
+	const struct rfs_layer_desc *d = p->d;
+	p->x->stored += n;
+	if (d->size >= 0 && p->stored.bytes + n > (unsigned long long)d->size)
+		return sbx_error_set(&p->err, 0, "blob is larger than the %lld bytes the manifest says",
+				     (long long)d->size);
+	if (p->x->stored > p->x->max_size)
+		return sbx_error_set(&p->err, EFBIG,
+				     "blob data larger than the --max-size limit of %llu bytes",
+				     (unsigned long long)p->x->max_size);
+	return 0;
+}
+
 static la_ssize_t read_stored(struct archive *a, void *data, const void **buf)
 {
 	struct pipe *p = data;
 	ssize_t n = rfs_stream_read(p->st, buf, &p->err);
-	if (n < 0) {
+	if (n < 0 || count_stored(p, (size_t)n) < 0) {
 		archive_set_error(a, EIO, "%s", p->err ? p->err->msg : "read error");
 		return -1;
 	}
@@ -110,6 +131,18 @@ static la_ssize_t read_plain(struct archive *a, void *data, const void **buf)
 	la_ssize_t n = archive_read_data(p->raw, p->buf, BUF_SIZE);
 	if (n < 0) {
 		archive_set_error(a, EIO, "%s", archive_error_string(p->raw));
+		return -1;
+	}
+	/* Every decompressed byte counts, not only the entries' content: a
+	 * small tar followed by gigabytes of zeros (after its end-of-archive
+	 * blocks, which the drain below reads to hash) costs the same CPU. */
+	p->x->unpacked += (uint64_t)n;
+	if (p->x->unpacked > p->x->max_size) {
+		if (p->err == NULL)
+			sbx_error_set(&p->err, EFBIG,
+				      "decompressed data larger than the --max-size limit of %llu bytes",
+				      (unsigned long long)p->x->max_size);
+		archive_set_error(a, EFBIG, "%s", p->err->msg);
 		return -1;
 	}
 	rfs_hash_update(&p->plain, p->buf, (size_t)n);
@@ -158,9 +191,18 @@ static void set_xattrs(struct rfs_extract *x, const struct rfs_layer_desc *d, co
 	const char *name;
 	const void *value;
 	size_t size;
+	char keep[65536];
 	archive_entry_xattr_reset(e);
 	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-		if (fsetxattr(fd, name, value, size, 0) < 0) {
+		size_t klen;
+		if (!rfs_harden_xattr(&x->harden, name, value, size, keep, sizeof(keep), &klen))
+			continue;
+		if (fsetxattr(fd, name, keep, klen, 0) < 0) {
+			if (strcmp(name, "security.capability") == 0) { /* rootless: EPERM */
+				if (x->harden.caps_rewritten)
+					x->harden.caps_rewritten--;
+				x->harden.caps_dropped++;
+			}
 			if (x->xattrs_failed++ == 0)
 				warn(x, d, path, "extended attributes cannot be set here; skipping them");
 		}
@@ -370,7 +412,9 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 			return sbx_error_set(err, errno, "create");
 		if (write_data(x, a, fd, e, err) < 0)
 			return -1;
-		/* chown before chmod: chown clears the set-id bits. */
+		/* chown before chmod: chown clears the set-id bits.  Then the
+		 * set-id bits go anyway (harden.h). */
+		mode = rfs_harden_mode(&x->harden, AE_IFREG, mode);
 		if (set_owner(x, fd, "", e) < 0 || fchmod(fd, mode) < 0)
 			return sbx_error_set(err, errno, "chown/chmod");
 		set_xattrs(x, d, path, fd, e);
@@ -416,7 +460,12 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct rfs_layer_desc *d,
 		    struct sbx_error **err)
 {
-	struct pipe p = {.st = st};
+	struct pipe p = {.x = x, .d = d, .st = st};
+	if (!x->harden_ready) {
+		rfs_harden_init(&x->harden, x->ids == RFS_IDS_SHIFT && x->can_chown, x->id_base,
+				x->ids == RFS_IDS_CALLER);
+		x->harden_ready = 1;
+	}
 	struct archive *tar = NULL;
 	struct rfs_pathset written = {0};
 	int ret = -1;
@@ -440,7 +489,10 @@ int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct r
 	struct archive_entry *e;
 	if (archive_read_open(p.raw, &p, NULL, read_stored, NULL) != ARCHIVE_OK ||
 	    archive_read_next_header(p.raw, &e) != ARCHIVE_OK) {
-		sbx_error_set(err, 0, "reading: %s", archive_error_string(p.raw));
+		if (p.err)
+			sbx_error_move(err, &p.err);
+		else
+			sbx_error_set(err, 0, "reading: %s", archive_error_string(p.raw));
 		goto out;
 	}
 	if (archive_read_open(tar, &p, NULL, read_plain, NULL) != ARCHIVE_OK) {
@@ -472,7 +524,10 @@ int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct r
 		}
 	}
 	if (r != ARCHIVE_EOF) {
-		sbx_error_set(err, 0, "after entry '%s': %s", path, archive_error_string(tar));
+		if (p.err)
+			sbx_error_move(err, &p.err);
+		else
+			sbx_error_set(err, 0, "after entry '%s': %s", path, archive_error_string(tar));
 		goto out;
 	}
 	/* Hash to the very end: tar's end blocks may be followed by padding,
@@ -481,7 +536,10 @@ int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct r
 		const void *b;
 		la_ssize_t k = read_plain(tar, &p, &b);
 		if (k < 0) {
-			sbx_error_set(err, 0, "reading to the end: %s", archive_error_string(tar));
+			if (p.err)
+				sbx_error_move(err, &p.err);
+			else
+				sbx_error_set(err, 0, "reading to the end: %s", archive_error_string(tar));
 			goto out;
 		}
 		if (k == 0)
@@ -494,6 +552,10 @@ int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct r
 			goto out;
 		if (k == 0)
 			break;
+		if (count_stored(&p, (size_t)k) < 0) {
+			sbx_error_move(err, &p.err);
+			goto out;
+		}
 		rfs_hash_update(&p.stored, b, (size_t)k);
 	}
 	char got[RFS_DIGEST_LEN];

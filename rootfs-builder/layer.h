@@ -11,6 +11,7 @@
 
 #include "rootfs-builder/blob.h"
 #include "rootfs-builder/digest.h"
+#include "rootfs-builder/harden.h"
 #include "runtime/error.h"
 
 /* Whose files are they on the host. */
@@ -30,12 +31,16 @@ struct rfs_extract {
 	int rootfd;
 	enum rfs_ids ids;
 	uint32_t id_base, id_size;
-	uint64_t max_size; /* bytes of content + headers over all layers */
-	uint64_t used;
+	uint64_t max_size; /* limit for both counts below */
+	uint64_t used;	   /* content + 512 bytes per entry, over all layers */
+	uint64_t unpacked; /* decompressed bytes read, over all layers */
+	uint64_t stored;   /* blob bytes as stored, over all layers */
 	uint64_t entries;
 	int can_chown; /* running as root */
 	FILE *warn;    /* warnings go here; NULL = silent */
 	unsigned long devices_skipped, xattrs_failed, ids_clamped;
+	struct rfs_harden harden; /* set-id bits, capabilities, xattrs (harden.h) */
+	int harden_ready;	  /* harden set up from ids/id_base at the first layer */
 	struct rfs_dir_fixup *dirs;
 	size_t n_dirs, cap_dirs;
 	uint64_t seq;

@@ -24,20 +24,27 @@ static void usage(FILE *f)
 	      "  --out DIR            the rootfs to create (must not exist unless --force)\n"
 	      "  --platform OS/ARCH   manifest to pick from an index (default linux/amd64)\n"
 	      "  --ref NAME           image to pick by name when the source holds several\n"
-	      "  --max-size SIZE      refuse images whose content exceeds SIZE (default 8G)\n"
+	      "  --max-size SIZE      refuse images whose content, or whose data once decompressed,\n"
+	      "                       exceeds SIZE (default 8G)\n"
 	      "  --ids shift|keep|caller\n"
 	      "                       file owners: image id U -> host id BASE+U (default as root),\n"
 	      "                       the image's ids verbatim, or the caller (default rootless)\n"
 	      "  --idmap-base N       BASE for --ids shift (default 1000000000, as sbx run)\n"
 	      "  --force              replace DIR if it exists\n"
 	      "  -q, --quiet          no progress output\n"
+	      "  Set-id bits, file capabilities not bound to the sandbox's root and extended\n"
+	      "  attributes other than user.* never reach DIR (docs/rootfs.md).\n"
 	      "\n"
 	      "build: a Dockerfile subset (docs/rootfs.md); CONTEXT defaults to the Dockerfile's directory.\n"
 	      "  -f FILE              the Dockerfile (default Dockerfile.sandbox)\n"
 	      "  --base NAME=ARCHIVE  use a local image archive for FROM NAME (repeatable)\n"
 	      "  --build-arg K=V      set an ARG (repeatable)\n"
-	      "  --sbx PATH           the sbx program for RUN steps (default: beside sbx-rootfs, then PATH)\n"
+	      "  --sbx PATH           the sbx program for RUN steps (default: the sbx beside sbx-rootfs)\n"
 	      "  --mirror URL         Debian mirror for FROM debian:SUITE\n"
+	      "  --network loopback|none|host\n"
+	      "                       RUN steps' network (default loopback: none of the host's);\n"
+	      "                       host gives them the host's network, loopback services and\n"
+	      "                       abstract sockets: only for trusted base images (apt-get)\n"
 	      "  --out, --max-size, --ids, --idmap-base, --force, --quiet as for import\n",
 	      f);
 }
@@ -53,7 +60,8 @@ enum {
 	OPT_BASE,
 	OPT_ARG,
 	OPT_SBX,
-	OPT_MIRROR
+	OPT_MIRROR,
+	OPT_NETWORK
 };
 
 static const struct option opts[] = {
@@ -70,6 +78,7 @@ static const struct option opts[] = {
     {"build-arg", required_argument, NULL, OPT_ARG},
     {"sbx", required_argument, NULL, OPT_SBX},
     {"mirror", required_argument, NULL, OPT_MIRROR},
+    {"network", required_argument, NULL, OPT_NETWORK},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -173,6 +182,16 @@ int main(int argc, char **argv)
 			break;
 		case OPT_MIRROR:
 			bo.mirror = optarg;
+			break;
+		case OPT_NETWORK:
+			if (strcmp(optarg, "loopback") != 0 && strcmp(optarg, "none") != 0 &&
+			    strcmp(optarg, "host") != 0) {
+				fprintf(stderr,
+					"sbx-rootfs: --network: expected loopback, none or host, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			bo.network = optarg;
 			break;
 		case 'h':
 			usage(stdout);

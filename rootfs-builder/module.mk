@@ -22,4 +22,4 @@ CHECKS += rootfs-fixtures
 # The production sandbox image as a rootfs (RUN steps need build/sbx).
 .PHONY: sandbox-rootfs
 sandbox-rootfs: $(BUILD)/sbx-rootfs $(BUILD)/sbx
-	$(BUILD)/sbx-rootfs build -f Dockerfile.sandbox --out $(BUILD)/sandbox-rootfs --force
+	$(BUILD)/sbx-rootfs build --network host -f Dockerfile.sandbox --out $(BUILD)/sandbox-rootfs --force

@@ -85,5 +85,8 @@ int sbx_rlimits_apply(const struct sbx_config *c, struct sbx_error **err)
 		return -1;
 	if (c->limits.memory && set_limit(RLIMIT_DATA, "RLIMIT_DATA", c->limits.memory, err) < 0)
 		return -1;
+	/* A writable rootfs (image builds) is disk the step owns, not a tmpfs. */
+	if (c->writable_rootfs)
+		return 0;
 	return set_limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", sbx_rlimit_fsize(c), err);
 }

@@ -279,18 +279,6 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	r->stderr_truncated = s.err.truncated;
 
 	SBX_FAULT_DIE("teardown");
-	/* Teardown: results survive timeouts and kills (the /out tmpfs is
-	 * still reachable through its fd). */
-	if (s.out_dirfd >= 0) {
-		if (sbx_out_copy(s.out_dirfd, c->out_dir, c->out_size, r, &err) < 0) {
-			cleanup_free char *msg = sbx_escape(err->msg); /* names from /out */
-			fprintf(stderr, "sbx: %s\n", msg);
-			if (r->error == NULL)
-				r->error = strdup(err->msg);
-			sbx_error_free(&err);
-		}
-		close(s.out_dirfd);
-	}
 	sbx_relay_close(&s.out);
 	sbx_relay_close(&s.err);
 	if (s.listener >= 0)
@@ -306,6 +294,20 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	}
 	uint64_t removal_us = us_since(t);
 	r->phases_us[SBX_P_CGROUP] = cgroup_us + removal_us;
+	/* Copy-out last, after the cgroup is gone: every sandbox process has
+	 * exited, the /out tmpfs is still reachable through its fd, and a
+	 * supervisor killed during a long copy (up to its deadline) leaves no
+	 * cgroup behind. */
+	if (s.out_dirfd >= 0) {
+		if (sbx_out_copy(s.out_dirfd, c->out_dir, c->out_size, r, &err) < 0) {
+			cleanup_free char *msg = sbx_escape(err->msg); /* names from /out */
+			fprintf(stderr, "sbx: %s\n", msg);
+			if (r->error == NULL)
+				r->error = strdup(err->msg);
+			sbx_error_free(&err);
+		}
+		close(s.out_dirfd);
+	}
 	sbx_seccomp_free(filter);
 	/* Phases add up: the cgroup's removal is counted under "cgroup" only. */
 	r->phases_us[SBX_P_TEARDOWN] = us_since(end) - removal_us;

@@ -26,9 +26,11 @@ $(BUILD)/sbx-probe: tests/helpers/sbx-probe.c
 # under build/ (shared by sanitizer builds).  Needs root: the FROM and RUN
 # steps need ids a rootless builder has only with subordinate ranges.  The
 # image-config file is dropped so that tests control each run's defaults.
+# --network host: its RUN steps run apt-get against the mirror (a trusted
+# base image; the default, loopback, gives steps none of the host's network).
 ROOTFS := build/rootfs
 build/rootfs/.sbx-fixture: tests/rootfs.Dockerfile | $(BUILD)/sbx $(BUILD)/sbx-rootfs
-	$(BUILD)/sbx-rootfs build --quiet -f tests/rootfs.Dockerfile --out build/rootfs --force .
+	$(BUILD)/sbx-rootfs build --quiet --network host -f tests/rootfs.Dockerfile --out build/rootfs --force .
 	rm -f build/rootfs.image-config.json
 	touch $@
 build/rootfs/usr/local/bin/sbx-probe: $(BUILD)/sbx-probe build/rootfs/.sbx-fixture

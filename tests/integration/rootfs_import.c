@@ -11,8 +11,11 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,8 @@
 #include "rootfs-builder/image_config.h"
 #include "rootfs-builder/import.h"
 #include "runtime/config.h"
+
+#define NOBODY 65534
 
 static char tmp[256];
 static char out[300], canary[300];
@@ -138,9 +143,11 @@ static int cmp_one(const char *path, const struct stat *se, int flag, struct FTW
 	struct stat sg;
 	cr_assert_eq(lstat(got, &sg), 0, "%s missing from the imported tree", rel);
 	cr_assert_eq(se->st_mode & S_IFMT, sg.st_mode & S_IFMT, "%s: type differs", rel);
+	/* As umoci made it, but no set-id bit on a file (harden.h). */
+	mode_t want = se->st_mode & (S_ISREG(se->st_mode) ? 01777 : 07777);
 	if (rel[0] != '\0')
-		cr_assert_eq(se->st_mode & 07777, sg.st_mode & 07777, "%s: mode %o, expected %o", rel,
-			     sg.st_mode & 07777, se->st_mode & 07777);
+		cr_assert_eq(want, sg.st_mode & 07777, "%s: mode %o, expected %o", rel, sg.st_mode & 07777,
+			     want);
 	if (geteuid() == 0 && rel[0] != '\0') {
 		cr_assert_eq(sg.st_uid, se->st_uid + cmp_shift, "%s: uid %u, expected %u", rel, sg.st_uid,
 			     se->st_uid + cmp_shift);
@@ -750,8 +757,9 @@ Test(rootfs_build_run, dockerfile_sandbox_runs_pandas_as_image_user, .init = set
 	cr_assert_eq(flock(lock, LOCK_EX), 0);
 	if (access(dir, F_OK) != 0) {
 		snprintf(cmd, sizeof(cmd),
-			 "%s/sbx-rootfs build -f Dockerfile.sandbox --out '%s' --force >'%s.log' 2>&1", abs,
-			 dir, dir);
+			 "%s/sbx-rootfs build --network host -f Dockerfile.sandbox --out '%s' --force "
+			 ">'%s.log' 2>&1",
+			 abs, dir, dir);
 		int st = system(cmd);
 		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 			char logp[800];
@@ -948,4 +956,386 @@ Test(rootfs_import, xattrs_kept)
 	char v[8] = "";
 	cr_assert_eq(getxattr(p, "user.sbx", v, sizeof(v)), 2);
 	cr_assert_str_eq(v, "v1");
+}
+
+/* ---- decompression bombs (issue 12, item 7) ------------------------------ */
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char *cmd = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	cr_assert_gt(vasprintf(&cmd, fmt, ap), 0);
+	va_end(ap);
+	int st = system(cmd);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "failed (%d): %s", st, cmd);
+	free(cmd);
+}
+
+static void need_tool(const char *tool)
+{
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null", tool);
+	if (system(cmd) != 0)
+		skip_test("%s not installed (tools/install-deps)", tool);
+}
+
+/* A real zstd stream: a one-file tar, then 256 MiB of zeros after its
+ * end-of-archive blocks (piped, never on disk; 8 KiB compressed). */
+static void make_flat_bomb(const char *dir, char *zst, size_t n)
+{
+	need_tool("zstd");
+	snprintf(zst, n, "%s/bomb.tar.zst", dir);
+	sh("mkdir -p '%s/src' && echo hi >'%s/src/f' && "
+	   "(tar -C '%s/src' -cf - f && head -c 256M /dev/zero) | zstd -q -1 -o '%s'",
+	   dir, dir, dir, zst);
+}
+
+Test(rootfs_import, max_size_counts_bytes_after_the_tar)
+{
+	char zst[400];
+	make_flat_bomb(tmp, zst, sizeof(zst));
+	char *msg = NULL;
+	cr_assert_lt(do_import(zst, 1 << 20, &msg, NULL), 0, "a 256 MiB decompression bomb was accepted");
+	cr_assert(strstr(msg, "flat archive") && strstr(msg, "decompressed data larger than the --max-size "
+							     "limit of 1048576 bytes"),
+		  "%s", msg);
+	cr_assert(strstr(msg, zst), "the message does not name the file: %s", msg);
+	free(msg);
+	assert_nothing_left();
+}
+
+/* The same, through the command as an unprivileged user (rootless import). */
+Test(rootfs_import, max_size_counts_bytes_after_the_tar_rootless)
+{
+	if (geteuid() != 0)
+		skip_test("needs root to become uid 65534");
+	char zst[400], o[400], cmd[2000];
+	make_flat_bomb(tmp, zst, sizeof(zst));
+	cr_assert_eq(chmod(tmp, 0777), 0);
+	snprintf(o, sizeof(o), "%s/rl", tmp);
+	char abs[512];
+	cr_assert_not_null(realpath(build_dir(), abs));
+	snprintf(cmd, sizeof(cmd),
+		 "setpriv --reuid=65534 --regid=65534 --clear-groups %s/sbx-rootfs import --max-size 1M "
+		 "--out '%s' '%s' >'%s.log' 2>&1",
+		 abs, o, zst, o);
+	int st = system(cmd);
+	char logp[450];
+	snprintf(logp, sizeof(logp), "%s.log", o);
+	size_t n;
+	char *log = slurp(logp, &n);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "exit %d: %s", st, log);
+	cr_assert(strstr(log, "--max-size limit of 1048576 bytes"), "%s", log);
+	cr_assert_eq(access(o, F_OK), -1);
+	free(log);
+}
+
+/* Skipping a member of a compressed outer archive (format detection, the
+ * search for a blob) decompresses it: a 256 MiB member of zeros beside
+ * manifest.json must stop at the limit as well. */
+Test(rootfs_import, max_size_counts_skipped_members_of_a_compressed_archive)
+{
+	need_tool("zstd");
+	char zst[400];
+	snprintf(zst, sizeof(zst), "%s/outer.tar.zst", tmp);
+	sh("/usr/bin/python3 -c '"
+	   "import sys, tarfile, io\n"
+	   "class Z(io.RawIOBase):\n"
+	   "    def readable(self): return True\n"
+	   "    def readinto(self, b):\n"
+	   "        b[:] = bytes(len(b)); return len(b)\n"
+	   "t = tarfile.open(fileobj=sys.stdout.buffer, mode=\"w|\")\n"
+	   "i = tarfile.TarInfo(\"junk\"); i.size = 256 << 20\n"
+	   "t.addfile(i, io.BufferedReader(Z()))\n"
+	   "m = b\"[]\"; i = tarfile.TarInfo(\"manifest.json\"); i.size = len(m)\n"
+	   "t.addfile(i, io.BytesIO(m)); t.close()\n"
+	   "' | zstd -q -1 -o '%s'",
+	   zst);
+	char *msg = NULL;
+	cr_assert_lt(do_import(zst, 1 << 20, &msg, NULL), 0);
+	cr_assert(strstr(msg, "decompressed data larger than the --max-size limit of 1048576 bytes"), "%s",
+		  msg);
+	free(msg);
+	assert_nothing_left();
+}
+
+/* ---- what an image may leave on the host (issue 12, item 1) -------------- */
+
+/* Output of `path status` (sbx-probe: /proc/self/status) run as uid:gid,
+ * on the host (userns_root == 0) or in a new user namespace whose root is
+ * host uid userns_root (container ids 0-65535 -> userns_root+...), as sbx
+ * run maps them. */
+static char *run_probe_status(const char *path, uid_t uid, uid_t userns_root)
+{
+	int out_pipe[2], go[2], ready[2];
+	cr_assert_eq(pipe(out_pipe), 0);
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ready), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(out_pipe[0]);
+		close(go[1]);
+		close(ready[0]);
+		if (userns_root && unshare(CLONE_NEWUSER) < 0)
+			_exit(90);
+		if (write(ready[1], "u", 1) != 1) /* the maps are written for the new namespace */
+			_exit(90);
+		char c;
+		if (read(go[0], &c, 1) != 1) /* the parent wrote our id maps */
+			_exit(91);
+		dup2(out_pipe[1], 1);
+		/* In the namespace setgroups is denied (unprivileged maps). */
+		if ((!userns_root && setgroups(0, NULL) < 0) || setresgid(uid, uid, uid) < 0 ||
+		    setresuid(uid, uid, uid) < 0)
+			_exit(92);
+		execl(path, path, "status", (char *)NULL);
+		_exit(93);
+	}
+	close(out_pipe[1]);
+	close(go[0]);
+	close(ready[1]);
+	char c;
+	cr_assert_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	if (userns_root) {
+		char p[64], m[64];
+		snprintf(m, sizeof(m), "0 %u 65536\n", (unsigned)userns_root);
+		snprintf(p, sizeof(p), "/proc/%d/uid_map", pid);
+		write_file(p, m);
+		snprintf(p, sizeof(p), "/proc/%d/setgroups", pid);
+		write_file(p, "deny\n");
+		snprintf(p, sizeof(p), "/proc/%d/gid_map", pid);
+		write_file(p, m);
+	}
+	cr_assert_eq(write(go[1], "x", 1), 1);
+	close(go[1]);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	char b[4096];
+	ssize_t k;
+	while ((k = read(out_pipe[0], b, sizeof(b))) > 0)
+		fwrite(b, 1, (size_t)k, m);
+	fclose(m);
+	close(out_pipe[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "probe as %u (userns root %u): status %d", uid,
+		  userns_root, st);
+	return buf;
+}
+
+static unsigned long long cap_prm(const char *status)
+{
+	const char *p = strstr(status, "CapPrm:");
+	cr_assert_not_null(p, "%s", status);
+	return strtoull(p + 7, NULL, 16);
+}
+
+/* Made as the issue describes: the static probe with `setcap cap_setuid+ep`
+ * and two busybox copies with modes 4755 and 2755, packed by GNU tar with
+ * every xattr; plus trusted.* and security.* attributes an image could
+ * carry (an overlayfs opaque marker, an IMA hash). */
+static void make_privileged_tar(char *tar, size_t n)
+{
+	need_tool("setcap");
+	need_tool("busybox");
+	char abs[512], src[400], p[500];
+	cr_assert_not_null(realpath(build_dir(), abs));
+	snprintf(src, sizeof(src), "%s/src", tmp);
+	snprintf(tar, n, "%s/priv.tar", tmp);
+	sh("mkdir -p '%s/bin' && cp '%s/sbx-probe' '%s/bin/probe' && setcap cap_setuid+ep '%s/bin/probe' && "
+	   "cp \"$(command -v busybox)\" '%s/bin/suid' && chmod 4755 '%s/bin/suid' && "
+	   "cp \"$(command -v busybox)\" '%s/bin/sgid' && chmod 2755 '%s/bin/sgid' && echo x >'%s/marked'",
+	   src, abs, src, src, src, src, src, src, src);
+	snprintf(p, sizeof(p), "%s/marked", src);
+	cr_assert_eq(setxattr(p, "trusted.overlay.opaque", "y", 1, 0), 0, "trusted xattr: %s",
+		     strerror(errno));
+	cr_assert_eq(setxattr(p, "security.ima", "\x03\x02", 2, 0), 0, "security xattr: %s", strerror(errno));
+	cr_assert_eq(setxattr(p, "user.kept", "1", 1, 0), 0);
+	sh("tar --xattrs --xattrs-include='*' -C '%s' -cf '%s' .", src, tar);
+	/* The archive does carry them (else the test would prove nothing). */
+	sh("tar --xattrs --xattrs-include='*' -tvvf '%s' 2>/dev/null | grep -q 'security.capability' || "
+	   "tar --xattrs -tvvf '%s' >/dev/null",
+	   tar, tar);
+}
+
+static mode_t mode_of(const char *rel)
+{
+	char p[600];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/%s", out, rel);
+	cr_assert_eq(lstat(p, &st), 0, "%s", p);
+	return st.st_mode & 07777;
+}
+
+static ssize_t xattr_of(const char *rel, const char *name, void *v, size_t n)
+{
+	char p[600];
+	snprintf(p, sizeof(p), "%s/%s", out, rel);
+	return lgetxattr(p, name, v, n);
+}
+
+Test(rootfs_import, image_privilege_does_not_reach_the_host)
+{
+	if (geteuid() != 0)
+		skip_test("needs root (setcap, shifted ids)");
+	char tar[400];
+	make_privileged_tar(tar, sizeof(tar));
+	char *msg = NULL, *log = NULL;
+	cr_assert_eq(do_import(tar, 0, &msg, &log), 0, "%s", msg);
+	/* Set-id bits: gone. */
+	cr_assert_eq(mode_of("bin/suid"), 0755, "mode %o", mode_of("bin/suid"));
+	cr_assert_eq(mode_of("bin/sgid"), 0755, "mode %o", mode_of("bin/sgid"));
+	/* The capability: a v3 one whose root is the sandbox's root. */
+	unsigned char v[64];
+	ssize_t n = xattr_of("bin/probe", "security.capability", v, sizeof(v));
+	cr_assert_eq(n, 24, "security.capability: %zd bytes (%s)", n, n < 0 ? strerror(errno) : "");
+	cr_assert_eq(v[3], 3, "not a VFS_CAP_REVISION_3 capability");
+	uint32_t rootid =
+	    (uint32_t)v[20] | (uint32_t)v[21] << 8 | (uint32_t)v[22] << 16 | (uint32_t)v[23] << 24;
+	cr_assert_eq(rootid, SBX_DEFAULT_IDMAP_BASE);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "getcap -n '%s/bin/probe' | grep -q 'cap_setuid=ep \\[rootid=%u\\]'", out,
+		 SBX_DEFAULT_IDMAP_BASE);
+	cr_assert_eq(system(cmd), 0, "getcap does not show the namespaced capability");
+	/* security.* and trusted.* attributes: gone; user.*: kept. */
+	cr_assert_lt(xattr_of("marked", "trusted.overlay.opaque", v, sizeof(v)), 0);
+	cr_assert_lt(xattr_of("marked", "security.ima", v, sizeof(v)), 0);
+	cr_assert_eq(xattr_of("marked", "user.kept", v, sizeof(v)), 1);
+	cr_assert(strstr(log, "2 set-uid/set-gid bit(s) cleared") && strstr(log, "2 security/trusted/system"),
+		  "%s", log);
+	/* Run on the host by an unprivileged user: no capability.  The same
+	 * file in a user namespace whose root is the shifted base (as sbx run
+	 * maps it), run by container uid 1000: CAP_SETUID, so the capability
+	 * is kept for the sandbox and nowhere else. */
+	cr_assert_eq(chmod(tmp, 0755), 0);
+	char p[600];
+	snprintf(p, sizeof(p), "%s/bin/probe", out);
+	char *host = run_probe_status(p, NOBODY, 0);
+	cr_assert_eq(cap_prm(host), 0, "a host user gained capabilities: %s", host);
+	char *ns = run_probe_status(p, 1000, SBX_DEFAULT_IDMAP_BASE);
+	cr_assert_eq(cap_prm(ns), 1ull << 7, "in the sandbox's namespace: %s", ns);
+	free(host);
+	free(ns);
+	free(log);
+}
+
+/* --ids keep and --ids caller as root: the image's root is host root, so
+ * no capability can be bound to a namespace; none is kept. */
+static void import_with_ids(enum rfs_ids ids)
+{
+	if (geteuid() != 0)
+		skip_test("needs root (setcap, chown to image ids)");
+	char tar[400];
+	make_privileged_tar(tar, sizeof(tar));
+	struct rfs_import_opts o;
+	rfs_import_opts_init(&o);
+	o.source = tar;
+	o.out = out;
+	o.ids = ids;
+	struct sbx_error *err = NULL;
+	cr_assert_eq(rfs_import(&o, &err), 0, "%s", err ? err->msg : "");
+	struct stat st;
+	char p[600];
+	snprintf(p, sizeof(p), "%s/bin/suid", out);
+	cr_assert_eq(lstat(p, &st), 0);
+	cr_assert_eq(st.st_uid, 0, "the file is not host root's, the test proves nothing");
+	cr_assert_eq(st.st_mode & 07777, 0755, "a set-uid-root file on the host: %o", st.st_mode & 07777);
+	cr_assert_eq(mode_of("bin/sgid"), 0755);
+	unsigned char v[64];
+	cr_assert_lt(xattr_of("bin/probe", "security.capability", v, sizeof(v)), 0,
+		     "a host-effective capability was kept");
+	cr_assert_lt(xattr_of("marked", "trusted.overlay.opaque", v, sizeof(v)), 0);
+}
+
+Test(rootfs_import, ids_keep_keeps_no_privilege)
+{
+	import_with_ids(RFS_IDS_KEEP);
+}
+
+Test(rootfs_import, ids_caller_as_root_keeps_no_privilege)
+{
+	import_with_ids(RFS_IDS_CALLER);
+}
+
+/* Rootless: everything is the caller's; a set-id bit would hand the
+ * caller's uid to whoever runs the file. */
+Test(rootfs_import, rootless_import_keeps_no_setid)
+{
+	if (geteuid() != 0)
+		skip_test("needs root to make the archive and become uid 65534");
+	char tar[400], o[400], abs[512];
+	make_privileged_tar(tar, sizeof(tar));
+	cr_assert_eq(chmod(tmp, 0777), 0);
+	cr_assert_eq(chmod(tar, 0644), 0);
+	snprintf(o, sizeof(o), "%s/rl", tmp);
+	cr_assert_not_null(realpath(build_dir(), abs));
+	sh("setpriv --reuid=65534 --regid=65534 --clear-groups %s/sbx-rootfs import --out '%s' '%s' "
+	   ">'%s.log' 2>&1",
+	   abs, o, tar, o);
+	struct stat st;
+	char p[600];
+	snprintf(p, sizeof(p), "%s/bin/suid", o);
+	cr_assert_eq(lstat(p, &st), 0);
+	cr_assert_eq(st.st_uid, NOBODY);
+	cr_assert_eq(st.st_mode & 07777, 0755, "mode %o", st.st_mode & 07777);
+	snprintf(p, sizeof(p), "%s/bin/sgid", o);
+	cr_assert_eq(lstat(p, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0755, "mode %o", st.st_mode & 07777);
+	snprintf(p, sizeof(p), "%s/bin/probe", o);
+	unsigned char v[64];
+	cr_assert_lt(lgetxattr(p, "security.capability", v, sizeof(v)), 0);
+}
+
+/* A layer blob whose compressed stream is followed by 256 MiB of zeros,
+ * inside a zstd-compressed oci-archive (so the zeros cost only CPU, not
+ * disk): the blob is read to its end for the digest, and must stop at the
+ * size the manifest gives instead of decompressing it all. */
+Test(rootfs_import, blob_read_stops_at_the_manifest_size)
+{
+	need_tool("zstd");
+	char gz[400], plain[400], dir[400], zst[400];
+	snprintf(gz, sizeof(gz), "%s/l.tar.gz", tmp);
+	snprintf(plain, sizeof(plain), "%s/l.tar", tmp);
+	snprintf(dir, sizeof(dir), "%s/layout", tmp);
+	snprintf(zst, sizeof(zst), "%s/padded.oci.tar.zst", tmp);
+	struct ent e[] = {{"f", AE_IFREG, "layer\n", 0}};
+	write_tar(gz, e, 1, 1);
+	write_tar(plain, e, 1, 0);
+	const char *layers[] = {gz}, *plains[] = {plain};
+	make_oci(dir, layers, plains, 1);
+	char d[RFS_DIGEST_LEN];
+	long sz;
+	file_digest(gz, d, &sz);
+	sh("cd '%s' && /usr/bin/python3 -c '"
+	   "import io, os, sys, tarfile\n"
+	   "class Pad(io.RawIOBase):\n"
+	   "    def __init__(self, f): self.f = open(f, \"rb\")\n"
+	   "    def readable(self): return True\n"
+	   "    def readinto(self, b):\n"
+	   "        n = self.f.readinto(b)\n"
+	   "        if n: return n\n"
+	   "        b[:] = bytes(len(b)); return len(b)\n"
+	   "t = tarfile.open(fileobj=sys.stdout.buffer, mode=\"w|\")\n"
+	   "for root, dirs, files in os.walk(\".\"):\n"
+	   "    for n in sorted(files):\n"
+	   "        p = os.path.join(root, n); i = t.gettarinfo(p, p[2:])\n"
+	   "        if n == \"%s\":\n"
+	   "            i.size += 256 << 20; t.addfile(i, io.BufferedReader(Pad(p)))\n"
+	   "        else:\n"
+	   "            t.addfile(i, open(p, \"rb\"))\n"
+	   "t.close()\n"
+	   "' | zstd -q -1 -o '%s'",
+	   dir, rfs_digest_hex(d), zst);
+	char *msg = NULL;
+	cr_assert_lt(do_import(zst, 0, &msg, NULL), 0);
+	char want[100];
+	snprintf(want, sizeof(want), "blob is larger than the %ld bytes the manifest says", sz);
+	cr_assert(strstr(msg, "layer 1/1") && strstr(msg, want), "%s", msg);
+	free(msg);
+	assert_nothing_left();
 }
