@@ -47,6 +47,30 @@ int sbx_contain_network(const struct sbx_config *c, struct sbx_error **err)
 	return 0;
 }
 
+int sbx_contain_wait_start(int sock, int gate, struct sbx_error **err)
+{
+	struct sbx_msg ready = { .type = SBX_MSG_READY };
+	if (sbx_msg_send(sock, &ready, -1) < 0)
+		return sbx_error_set(err, errno, "telling the supervisor the sandbox is ready");
+	/* The FIFO is reopened through its O_PATH fd: its host path is not
+	 * reachable from the new root.  open() blocks until a reader comes. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", gate);
+	int fd;
+	do
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "waiting for start at the start FIFO");
+	ssize_t n = write(fd, "0", 1);
+	int e = errno;
+	close(fd);
+	close(gate);
+	if (n != 1)
+		return sbx_error_set(err, e, "writing to the start FIFO");
+	return 0;
+}
+
 static __attribute__((noreturn)) void fail(int sock, struct sbx_error *err)
 {
 	sbx_msg_fail(sock, SBX_MSG_SETUP_ERROR, err, 125);
@@ -76,7 +100,7 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 	/* Nothing of the caller's stays open in pid 1 (it is a copy of the
 	 * supervisor, with every descriptor the caller passed sbx): only the
 	 * workload's stdio and the sync socket. */
-	if (sbx_close_all_except((const int[]){ 0, 1, 2, sock }, 4, &err) < 0)
+	if (sbx_close_all_except((const int[]){ 0, 1, 2, sock, fds->start_gate }, 5, &err) < 0)
 		fail(sock, err);
 	/* Host paths are opened now, with the caller's host uid still ours. */
 	struct sbx_mount_sources src;
@@ -156,6 +180,9 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 	/* Bounding set and securebits go before the fork, so the workload
 	 * inherits them; CAP_SETPCAP is still ours here. */
 	if (SBX_FAULT("bounding", &err) < 0 || sbx_caps_drop_bounding(c->build_caps, &err) < 0)
+		fail(sock, err);
+
+	if (fds->start_gate >= 0 && sbx_contain_wait_start(sock, fds->start_gate, &err) < 0)
 		fail(sock, err);
 
 	sigset_t all;

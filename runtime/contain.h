@@ -18,6 +18,7 @@ struct sbx_contain_fds {
 	const int *cgroup;      /* v1: the run's "tasks" files, to join (see cgroups/cgroup.h) */
 	size_t n_cgroup;
 	bool rlimit_fallback;   /* no cgroup: bound pids, memory and file size by rlimits */
+	int start_gate;         /* O_PATH fd of a FIFO, or -1: see sbx_contain_wait_start */
 };
 __attribute__((noreturn)) void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filter,
 						const struct sbx_contain_fds *fds);
@@ -26,5 +27,9 @@ __attribute__((noreturn)) void sbx_contain_main(const struct sbx_config *c, cons
 int sbx_contain_filesystem(const struct sbx_config *c, const struct sbx_mount_sources *src, struct sbx_error **err);
 int sbx_contain_hostname(const struct sbx_config *c, struct sbx_error **err);
 int sbx_contain_network(const struct sbx_config *c, struct sbx_error **err);
+/* OCI create/start: with the sandbox built and before the workload exists,
+ * tell the supervisor (SBX_MSG_READY) and block opening the FIFO `gate`
+ * for writing until "sbx start" opens it for reading. */
+int sbx_contain_wait_start(int sock, int gate, struct sbx_error **err);
 
 #endif

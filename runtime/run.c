@@ -104,7 +104,9 @@ static void classify(const struct sbx_supervision *s, struct sbx_result *r)
 	}
 }
 
-int sbx_run(const struct sbx_config *c, struct sbx_result *r)
+int sbx_run(const struct sbx_config *c, struct sbx_result *r) { return sbx_run_hooked(c, NULL, r); }
+
+int sbx_run_hooked(const struct sbx_config *c, const struct sbx_run_hooks *h, struct sbx_result *r)
 {
 	struct sbx_error *err = NULL;
 	struct sbx_seccomp *filter = NULL;
@@ -200,7 +202,8 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 		close(errp[0]);
 		struct sbx_contain_fds fds = { .sock = sock[1], .out = out[1], .err = errp[1],
 					       .cgroup = join_fds, .n_cgroup = (size_t)n_join,
-					       .rlimit_fallback = sbx_cgroup_version(cg) == 0 };
+					       .rlimit_fallback = sbx_cgroup_version(cg) == 0,
+					       .start_gate = h ? h->start_gate : -1 };
 		sbx_contain_main(c, filter, &fds);
 	}
 	for (int i = 0; i < n_join; i++)
@@ -215,6 +218,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	struct sbx_supervision s = {
 		.pid = pid, .pidfd = pidfd, .sock = sock[0], .timeout = c->limits.timeout,
 		.cgroup = cg, .filter = filter, .listener = -1, .out_dirfd = -1,
+		.on_ready = h ? h->ready : NULL, .on_ready_arg = h ? h->arg : NULL,
 	};
 	sbx_relay_init(&s.out, out[0], out_dst, own_out, c->limits.output);
 	sbx_relay_init(&s.err, errp[0], err_dst, own_err, c->limits.output);

@@ -84,6 +84,10 @@ static void handle_msg(struct sbx_supervision *s)
 			fd = -1;
 		}
 		break;
+	case SBX_MSG_READY:
+		if (s->on_ready)
+			s->on_ready(s->on_ready_arg, s->pid);
+		break;
 	case SBX_MSG_SECCOMP_FD:
 		if (fd >= 0 && s->listener < 0) {
 			s->listener = fd;

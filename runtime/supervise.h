@@ -20,6 +20,9 @@ struct sbx_supervision {
 	double timeout; /* seconds, 0 = none */
 	struct sbx_cgroup *cgroup;
 	struct sbx_seccomp *filter;
+	/* OCI create: called once pid 1 waits at the start gate. */
+	void (*on_ready)(void *arg, pid_t pid1);
+	void *on_ready_arg;
 	/* filled while running */
 	int listener;    /* seccomp notification fd, -1 if none */
 	int out_dirfd;   /* the sandbox's /out, -1 if none */
