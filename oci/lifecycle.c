@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,12 +148,28 @@ static int apply_inherited(const struct sbx_oci_spec *s, struct sbx_error **err)
 	return 0;
 }
 
+/* linux.namespaces network with a path: the supervisor enters it, and the
+ * sandbox, cloned without CLONE_NEWNET (network "host" to the runtime),
+ * shares it.  Host root may enter any network namespace; the sandbox's root
+ * has no capability over it (its user namespace does not own it). */
+static int join_netns(const struct sbx_oci_spec *s, struct sbx_error **err)
+{
+	if (s->netns_path == NULL)
+		return 0;
+	cleanup_close int fd = open(s->netns_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "linux.namespaces: network namespace %s", s->netns_path);
+	if (setns(fd, CLONE_NEWNET) < 0)
+		return sbx_error_set(err, errno, "linux.namespaces: joining network namespace %s", s->netns_path);
+	return 0;
+}
+
 static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int gate)
 {
 	struct sbx_error *err = NULL;
 	/* The caller's SIGPIPE must not kill the one who reports. */
 	signal(SIGPIPE, SIG_IGN);
-	if (apply_inherited(sv->spec, &err) < 0) {
+	if (join_netns(sv->spec, &err) < 0 || apply_inherited(sv->spec, &err) < 0) {
 		report_ready(sv, err->msg);
 		_exit(1);
 	}
@@ -186,6 +203,30 @@ static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int
 	_exit(status);
 }
 
+/* root.readonly false binds the bundle's rootfs read-write when its files
+ * belong to the container (ids shifted as sbx maps them, as sbx-rootfs
+ * makes images).  containerd's and podman's image stores hold files of host
+ * ids (root's), which the sandbox does not map: its root could write none
+ * of them and could not create mount points.  Such a rootfs is mounted
+ * read-only, under sbx's overlay of mount points, with a warning. */
+static int shared_rootfs(struct sbx_config *c, const struct sbx_oci_global *g)
+{
+	struct stat st;
+	if (stat(c->rootfs, &st) < 0)
+		return -1;
+	uid_t owner = c->rootless ? getuid() : c->idmap_host_base;
+	if (st.st_uid == owner)
+		return 0;
+	c->writable_rootfs = false;
+	char msg[512];
+	snprintf(msg, sizeof(msg),
+		 "root.readonly false: %s belongs to host uid %u, not to the container's root (host uid %u): mounted "
+		 "read-only",
+		 c->rootfs, (unsigned)st.st_uid, (unsigned)owner);
+	sbx_oci_log(g, "warning", msg);
+	return 0;
+}
+
 /* Parse, check and register; fork the supervisor; wait for pid 1 at the
  * gate.  *supervisor gets its pid. */
 static int create(const struct sbx_oci_global *g, const char *id, const struct sbx_oci_create_opts *o,
@@ -209,6 +250,10 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 		goto out;
 	for (size_t i = 0; i < spec.n_warnings; i++)
 		sbx_oci_log(g, "warning", spec.warnings[i]);
+	if (c.writable_rootfs && shared_rootfs(&c, g) < 0) {
+		sbx_error_set(err, errno, "root.path %s", c.rootfs);
+		goto out;
+	}
 	if (c.rootless && spec.n_sysctls > 0) {
 		sbx_error_set(err, 0, "linux.sysctl: not supported rootless");
 		goto out;

@@ -652,16 +652,26 @@ static int parse_namespaces(struct ctx *x, const json_t *v)
 				known = strcmp(*t, type) == 0;
 			if (!known)
 				return field_error(x->err, p, "namespace type \"%s\" is not supported by sbx", type);
-			if (nspath && *nspath)
+			bool is_net = strcmp(type, "network") == 0;
+			/* A network namespace made by the client (podman, CNI) is
+			 * joined by the supervisor before the clone; joining any
+			 * other kind would hand the sandbox someone else's view. */
+			if (nspath && *nspath && !is_net)
 				return field_error(x->err, p, "path: joining an existing %s namespace is not supported by sbx",
 						   type);
-			if (strcmp(type, "network") == 0)
+			if (nspath && *nspath) {
+				if (nspath[0] != '/')
+					return field_error(x->err, p, "path must be absolute");
+				free(x->s->netns_path);
+				x->s->netns_path = xstrdup(nspath);
+			}
+			if (is_net)
 				net = true;
 		}
 	}
 	/* Without a network namespace the container shares the host's; every
 	 * other namespace sbx creates whether asked or not. */
-	x->c->network = net ? SBX_NET_LOOPBACK : SBX_NET_HOST;
+	x->c->network = net && x->s->netns_path == NULL ? SBX_NET_LOOPBACK : SBX_NET_HOST;
 	return 0;
 }
 
@@ -732,9 +742,9 @@ static int parse_resources(struct ctx *x, const json_t *r)
 		}
 	}
 	/* devices: sbx's /dev holds null, zero, full, random, urandom, tty
-	 * and a private devpts, and a user namespace cannot mknod: any rule
-	 * list ending in deny-all is met.  An allow rule for something else
-	 * cannot be. */
+	 * and a private devpts, nothing else, and a user namespace cannot
+	 * mknod: an allow rule grants nothing more, a deny rule is met (the
+	 * rules are checked, and have no other effect). */
 	const json_t *dev = get(r, "devices");
 	if (dev) {
 		if (want(x, dev, JSON_ARRAY, "linux.resources.devices") < 0)
@@ -755,15 +765,11 @@ static int parse_resources(struct ctx *x, const json_t *r)
 			    get_int(x, e, "major", p, -1, UINT32_MAX, &major, &hm) < 0 ||
 			    get_int(x, e, "minor", p, -1, UINT32_MAX, &minor, &hn) < 0)
 				return -1;
-			if (!allow)
-				continue;
-			/* The devices sbx's /dev has: 1:3 null, 1:5 zero, 1:7 full,
-			 * 1:8 random, 1:9 urandom, 5:0 tty, 5:2 ptmx, 136:* pts. */
-			bool ok = type && strcmp(type, "c") == 0 &&
-				  ((major == 1 && (minor == 3 || minor == 5 || minor == 7 || minor == 8 || minor == 9)) ||
-				   (major == 5 && (minor == 0 || minor == 2)) || major == 136);
-			if (!ok)
-				return field_error(x->err, p, "allowing this device is not supported by sbx");
+			if (type && strcmp(type, "a") != 0 && strcmp(type, "c") != 0 && strcmp(type, "b") != 0)
+				return field_error(x->err, p, "type \"%s\" is not a, b or c", type);
+			if (access && strspn(access, "rwm") != strlen(access))
+				return field_error(x->err, p, "access \"%s\" is not made of r, w and m", access);
+			(void)allow;
 		}
 	}
 	const json_t *mem = get(r, "memory");
@@ -923,7 +929,7 @@ static int parse_sysctl(struct ctx *x, const json_t *v)
 		if (want(x, val, JSON_STRING, p) < 0)
 			return -1;
 		bool ok = strlen(key) < 128 && strstr(key, "..") == NULL && strchr(key, '/') == NULL && key[0] != '.';
-		if (!ok || !sysctl_namespaced(key, x->c->network != SBX_NET_HOST))
+		if (!ok || !sysctl_namespaced(key, x->c->network != SBX_NET_HOST || x->s->netns_path != NULL))
 			return field_error(x->err, p, "not a sysctl of the container's own namespaces");
 		const char *s = json_string_value(val);
 		if (strlen(s) != json_string_length(val) || strchr(s, '\n'))
@@ -1133,6 +1139,7 @@ void sbx_oci_spec_free(struct sbx_oci_spec *s)
 	}
 	free(s->annotations);
 	free(s->seccomp_yaml);
+	free(s->netns_path);
 	for (size_t i = 0; i < s->n_warnings; i++)
 		free(s->warnings[i]);
 	free(s->warnings);

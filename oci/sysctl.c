@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +22,13 @@ static int open_ns(pid_t pid, const char *name, struct sbx_error **err)
 	return fd;
 }
 
-/* In the child: enter the namespaces and write each value; the first
- * failure's errno is the exit status. */
-static __attribute__((noreturn)) void writer(int user, int net, int ipc, const struct sbx_oci_spec *s, int report)
+/* Write the net.* sysctls (`net`) or the others; the first failure is
+ * reported on `report`. */
+static int write_all(const struct sbx_oci_spec *s, bool net, int report)
 {
-	/* The user namespace first: net and ipc are owned by it, and entering
-	 * it gives the capabilities the sysctl files check. */
-	if (setns(user, CLONE_NEWUSER) < 0 || setns(net, CLONE_NEWNET) < 0 || setns(ipc, CLONE_NEWIPC) < 0) {
-		dprintf(report, "entering the sandbox's namespaces: %s", strerror(errno));
-		_exit(1);
-	}
 	for (size_t i = 0; i < s->n_sysctls; i++) {
+		if ((strncmp(s->sysctls[i].key, "net.", 4) == 0) != net)
+			continue;
 		char path[160];
 		snprintf(path, sizeof(path), "/proc/sys/%s", s->sysctls[i].key);
 		for (char *p = path + 10; *p; p++)
@@ -41,10 +38,33 @@ static __attribute__((noreturn)) void writer(int user, int net, int ipc, const s
 		size_t len = strlen(s->sysctls[i].value);
 		if (fd < 0 || write(fd, s->sysctls[i].value, len) != (ssize_t)len) {
 			dprintf(report, "linux.sysctl.%s: writing %s: %s", s->sysctls[i].key, path, strerror(errno));
-			_exit(1);
+			return -1;
 		}
 		close(fd);
 	}
+	return 0;
+}
+
+/* In the child: enter the namespaces and write each value. */
+static __attribute__((noreturn)) void writer(int user, int net, int ipc, const struct sbx_oci_spec *s, int report)
+{
+	/* The user namespace first: the sandbox's net and ipc namespaces are
+	 * owned by it, and entering it gives the capabilities the sysctl files
+	 * check.  A joined network namespace belongs to the host's user
+	 * namespace: its sysctls are written as host root, before. */
+	bool joined = s->netns_path != NULL;
+	if (setns(net, CLONE_NEWNET) < 0) {
+		dprintf(report, "entering the sandbox's network namespace: %s", strerror(errno));
+		_exit(1);
+	}
+	if (joined && write_all(s, true, report) < 0)
+		_exit(1);
+	if (setns(user, CLONE_NEWUSER) < 0 || setns(ipc, CLONE_NEWIPC) < 0) {
+		dprintf(report, "entering the sandbox's namespaces: %s", strerror(errno));
+		_exit(1);
+	}
+	if ((!joined && write_all(s, true, report) < 0) || write_all(s, false, report) < 0)
+		_exit(1);
 	_exit(0);
 }
 

@@ -237,6 +237,23 @@ Test(oci_spec, supported_fields_map)
 	release(&p);
 }
 
+/* A network namespace made by the client is joined (by the supervisor):
+ * to the runtime that is the "host" network of the supervisor. */
+Test(oci_spec, network_namespace_joined_by_path)
+{
+	char *json = spec_with("\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":"
+			       "\"/run/netns/cni-1\"}],\"sysctl\":{\"net.ipv4.ping_group_range\":\"0 0\"}}",
+			       "");
+	struct parsed p;
+	char *msg;
+	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
+	cr_expect_eq(p.c.network, SBX_NET_HOST);
+	cr_expect_str_eq(p.s.netns_path, "/run/netns/cni-1");
+	cr_expect_eq(p.s.n_sysctls, 1);
+	free(json);
+	release(&p);
+}
+
 Test(oci_spec, refused_fields_are_named)
 {
 	expect_refused("\"solaris\":{}", "", "\"solaris\"");
@@ -248,7 +265,9 @@ Test(oci_spec, refused_fields_are_named)
 	expect_refused("", "\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}", "process.capabilities.bounding");
 	expect_refused("", "\"oomScoreAdj\":5000", "process.oomScoreAdj");
 	expect_refused("\"domainname\":\"example.org\"", "", "domainname");
-	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"}]}", "",
+	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"ipc\",\"path\":\"/proc/1/ns/ipc\"}]}", "",
+		       "linux.namespaces[0]");
+	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"net\"}]}", "",
 		       "linux.namespaces[0]");
 	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"time\"}]}", "", "linux.namespaces[0]");
 	expect_refused("\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":0,\"size\":65536}],"
@@ -258,7 +277,7 @@ Test(oci_spec, refused_fields_are_named)
 		       "linux.gidMappings");
 	expect_refused("\"linux\":{\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229}]}",
 		       "", "linux.devices");
-	expect_refused("\"linux\":{\"resources\":{\"devices\":[{\"allow\":true,\"type\":\"b\",\"major\":8,"
+	expect_refused("\"linux\":{\"resources\":{\"devices\":[{\"allow\":true,\"type\":\"x\",\"major\":8,"
 		       "\"minor\":0,\"access\":\"rwm\"}]}}",
 		       "", "linux.resources.devices[0]");
 	expect_refused("\"linux\":{\"resources\":{\"blockIO\":{\"weight\":10}}}", "", "linux.resources.blockIO");
