@@ -21,7 +21,8 @@ static const char usage[] = "Usage: sbx COMMAND [OPTIONS]\n"
 			    "  seccomp check FILE                   validate a seccomp profile\n"
 			    "  seccomp export FILE|default --pfc|--bpf  print what a profile compiles to\n"
 			    "  version                              print the version\n"
-			    "  create|start|state|kill|delete|run --bundle|features|spec   OCI runtime mode (sbx --help-oci)\n"
+			    "  create|start|state|kill|delete|run --bundle|features|spec\n"
+			    "                                       OCI runtime mode, runc's command line (sbx --help-oci)\n"
 			    "\n"
 			    "See 'sbx run --help' and sbx(1).\n";
 
