@@ -90,17 +90,17 @@ struct supervisor {
 	int ready;   /* write end of the pipe `create` waits on; -1 once used */
 };
 
-/* Tell `create` how setup ended: one byte 'K', or the error text. */
-static void report_ready(struct supervisor *sv, const char *error)
+/* Tell `create` how setup ended: one byte 'K', or the error text.  False
+ * when `create` is gone (killed while waiting): nobody will ever start or
+ * know of this container, so the caller ends it. */
+static bool report_ready(struct supervisor *sv, const char *error)
 {
 	if (sv->ready < 0)
-		return;
-	if (error == NULL)
-		(void)!write(sv->ready, "K", 1);
-	else
-		(void)!write(sv->ready, error, strlen(error));
+		return false;
+	ssize_t n = error == NULL ? write(sv->ready, "K", 1) : write(sv->ready, error, strlen(error));
 	close(sv->ready);
 	sv->ready = -1;
+	return n > 0;
 }
 
 /* Called by the supervisor when pid 1 waits at the gate: record the pids,
@@ -123,7 +123,9 @@ static void on_ready(void *arg, pid_t pid1)
 		kill(pid1, SIGKILL);
 		return;
 	}
-	report_ready(sv, NULL);
+	/* SIGPIPE is ignored: a dead `create` makes the write fail. */
+	if (!report_ready(sv, NULL))
+		kill(pid1, SIGKILL);
 }
 
 /* What the spec asks of the process that every sandbox process inherits:
@@ -169,6 +171,12 @@ static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int
 	struct sbx_error *err = NULL;
 	/* The caller's SIGPIPE must not kill the one who reports. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Every path is absolute by now; do not pin the caller's directory. */
+	if (chdir("/") < 0) {
+		sbx_error_set(&err, errno, "chdir /");
+		report_ready(sv, err->msg);
+		_exit(1);
+	}
 	if (join_netns(sv->spec, &err) < 0 || apply_inherited(sv->spec, &err) < 0) {
 		report_ready(sv, err->msg);
 		_exit(1);

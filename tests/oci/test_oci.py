@@ -347,6 +347,36 @@ class Lifecycle(Bundles):
         self.assertEqual(os.listdir(self.root), [".lock"])
         self.assertEqual(cgroup_dirs() - before, set())
 
+    def test_create_killed_while_waiting_leaves_no_sandbox(self):
+        """A client killing `sbx create` before it returned: nobody will
+        start or delete that container by its pid, so the supervisor ends
+        the sandbox (and removes its cgroup) instead of waiting at the gate
+        for ever."""
+        before = cgroup_dirs()
+        b = self.bundle(["/bin/true"], lambda s: s.update(
+            {"hooks": {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 1"]}]}}))
+        with tempfile.TemporaryFile() as out:
+            p = subprocess.Popen([SBX, "--root", self.root, "create", "--bundle", b, "k1"], stdout=out, stderr=out)
+            self.ids.append("k1")
+            time.sleep(0.5)  # the sandbox is built, the hook runs
+            p.kill()
+            p.wait()
+        # The supervisor was create's child: re-parented to us.
+        deadline = time.monotonic() + 10
+        reaped = None
+        while reaped is None and time.monotonic() < deadline:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid:
+                reaped = os.waitstatus_to_exitcode(status)
+            time.sleep(0.02)
+        self.assertEqual(reaped, 137, "the supervisor did not end the sandbox")
+        self.assertEqual(self.state("k1")["status"], "stopped")
+        self.assertEqual(cgroup_dirs() - before, set())
+        sbx(self.root, "delete", "k1", check=0)
+
     def test_sysctl_rlimits_umask_are_the_containers(self):
         def edit(spec):
             spec["linux"]["sysctl"] = {"net.ipv4.ping_group_range": "0 1"}
