@@ -262,6 +262,11 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 		sbx_error_set(err, errno, "root.path %s", c.rootfs);
 		goto out;
 	}
+	/* Rootless with no delegated cgroup: as runc, a spec that asks for no
+	 * limit runs without a cgroup (sbx's rlimit fallback still bounds it);
+	 * one that asks for limits fails, saying how to delegate. */
+	if (c.rootless && !spec.limits_set)
+		c.allow_no_cgroup = true;
 	if (c.rootless && spec.n_sysctls > 0) {
 		sbx_error_set(err, 0, "linux.sysctl: not supported rootless");
 		goto out;
@@ -290,10 +295,10 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 	if (sbx_oci_state_write(dirfd, &sv.st, err) < 0)
 		goto out_created;
 	/* Owned by the container's root, whose pid 1 opens it for writing. */
-	if (mkfifoat(dirfd, "exec.fifo", 0200) < 0 ||
+	if (mkfifoat(dirfd, "exec.fifo", 0600) < 0 ||
 	    fchownat(dirfd, "exec.fifo", c.rootless ? getuid() : c.idmap_host_base,
 		     c.rootless ? getgid() : c.idmap_host_base, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    fchmodat(dirfd, "exec.fifo", 0200, 0) < 0) {
+	    fchmodat(dirfd, "exec.fifo", 0600, 0) < 0) {
 		sbx_error_set(err, errno, "creating %s/exec.fifo", id);
 		goto out_created;
 	}

@@ -789,6 +789,7 @@ static int parse_resources(struct ctx *x, const json_t *r)
 				return field_error(x->err, "linux.resources.memory.limit", "%lld is below sbx's minimum of 4M",
 						   limit);
 			x->c->limits.memory = (uint64_t)limit;
+			x->s->limits_set = true;
 		}
 		/* The spec's swap is memory plus swap (memory.memsw), sbx's is
 		 * the swap alone; -1 is unlimited. */
@@ -823,8 +824,10 @@ static int parse_resources(struct ctx *x, const json_t *r)
 		    check_keys(x, pids, "linux.resources.pids", (const char *const[]){ "limit", NULL }) < 0 ||
 		    get_int(x, pids, "limit", "linux.resources.pids", LLONG_MIN, LLONG_MAX, &limit, &h) < 0)
 			return -1;
-		if (h && limit > 0)
+		if (h && limit > 0) {
 			x->c->limits.pids = (uint64_t)limit;
+			x->s->limits_set = true;
+		}
 	}
 	const json_t *cpu = get(r, "cpu");
 	if (cpu) {
@@ -841,8 +844,10 @@ static int parse_resources(struct ctx *x, const json_t *r)
 			return -1;
 		if (!hp || period == 0)
 			period = 100000;
-		if (hq && quota > 0)
+		if (hq && quota > 0) {
 			x->c->limits.cpus = (double)quota / (double)period;
+			x->s->limits_set = true;
+		}
 		static const char *const unsupported[] = { "burst", "realtimeRuntime", "realtimePeriod", "cpus",
 							   "mems", "idle", NULL };
 		for (const char *const *k = unsupported; *k; k++) {

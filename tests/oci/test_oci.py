@@ -85,13 +85,16 @@ def alive(pid):
         return False
 
 
-def cgroup_dirs():
-    """Every cgroup directory named like sbx's, in every hierarchy."""
+def cgroup_dirs(supervisor):
+    """The cgroup directories a supervisor made, in every hierarchy: sbx
+    names them sbx-PID-... after its pid (other runs on the machine have
+    their own)."""
     found = set()
+    prefix = "sbx-%d-" % supervisor
     for h in os.listdir(CGROUP_ROOT):
         for dirpath, dirnames, _ in os.walk(os.path.join(CGROUP_ROOT, h)):
             for d in dirnames:
-                if d.startswith("sbx-"):
+                if d.startswith(prefix):
                     found.add(os.path.join(dirpath, d))
     return found
 
@@ -211,7 +214,6 @@ class Lifecycle(Bundles):
         self.assertEqual(sbx(self.root, "kill", "c3", "KILL").returncode, 1)
 
     def test_delete_refuses_a_running_container_and_force_leaves_nothing(self):
-        before = cgroup_dirs()
         b = self.bundle(["/bin/sh", "-c", "while :; do sleep 0.05; done"])
         pid = self.create(b, "c4")
         sbx(self.root, "start", "c4", check=0)
@@ -220,6 +222,7 @@ class Lifecycle(Bundles):
             init = json.load(f)["init_pid"]
         cgs = cgroups_of(init)
         self.assertTrue(cgs, "the sandbox is in no cgroup of its own")
+        self.assertTrue(cgroup_dirs(pid), "no cgroup named after the supervisor")
         p = sbx(self.root, "delete", "c4")
         self.assertEqual(p.returncode, 1)
         self.assertIn("running", p.stderr)
@@ -232,7 +235,7 @@ class Lifecycle(Bundles):
         self.assertFalse(os.path.exists(os.path.join(self.root, "c4")))
         for cg in cgs:
             self.assertFalse(os.path.exists(cg), cg)
-        self.assertEqual(cgroup_dirs() - before, set())
+        self.assertEqual(cgroup_dirs(pid), set())
 
     def test_created_container_killed_or_deleted_never_runs(self):
         w = None
@@ -337,22 +340,22 @@ class Lifecycle(Bundles):
             self.assertEqual(json.load(f)["status"], "stopped")
 
     def test_failing_prestart_hook_fails_create_and_leaves_nothing(self):
-        before = cgroup_dirs()
         b = self.bundle(["/bin/true"], lambda s: s.update(
-            {"hooks": {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}}))
+            {"hooks": {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo $PPID > %s/ppid; exit 3" % self.tmp]}]}}))
         p = sbx(self.root, "create", "--bundle", b, "h2")
         self.assertEqual(p.returncode, 1)
         self.assertIn("hooks.prestart[0]", p.stderr)
         self.assertIn("status 3", p.stderr)
         self.assertEqual(os.listdir(self.root), [".lock"])
-        self.assertEqual(cgroup_dirs() - before, set())
+        # The hook's parent is the supervisor, whose cgroup is gone.
+        with open(os.path.join(self.tmp, "ppid")) as f:
+            self.assertEqual(cgroup_dirs(int(f.read())), set())
 
     def test_create_killed_while_waiting_leaves_no_sandbox(self):
         """A client killing `sbx create` before it returned: nobody will
         start or delete that container by its pid, so the supervisor ends
         the sandbox (and removes its cgroup) instead of waiting at the gate
         for ever."""
-        before = cgroup_dirs()
         b = self.bundle(["/bin/true"], lambda s: s.update(
             {"hooks": {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 1"]}]}}))
         with tempfile.TemporaryFile() as out:
@@ -370,11 +373,11 @@ class Lifecycle(Bundles):
             except ChildProcessError:
                 break
             if pid:
-                reaped = os.waitstatus_to_exitcode(status)
+                reaped, supervisor = os.waitstatus_to_exitcode(status), pid
             time.sleep(0.02)
         self.assertEqual(reaped, 137, "the supervisor did not end the sandbox")
         self.assertEqual(self.state("k1")["status"], "stopped")
-        self.assertEqual(cgroup_dirs() - before, set())
+        self.assertEqual(cgroup_dirs(supervisor), set())
         sbx(self.root, "delete", "k1", check=0)
 
     def test_sysctl_rlimits_umask_are_the_containers(self):
@@ -407,6 +410,27 @@ class Lifecycle(Bundles):
         p = sbx(self.root, "run", "--bundle", b, "ro1")
         self.assertIn("Read-only file system", p.stdout)
         self.assertFalse(os.path.exists(os.path.join(ROOTFS, "x")))
+
+    def test_rootless_create_start_with_xdg_runtime_dir(self):
+        """As an unprivileged user (no delegated cgroup here): state under
+        $XDG_RUNTIME_DIR/sbx, only the caller mapped, no limits asked, so
+        no cgroup needed (as runc)."""
+        if not shutil.which("setpriv"):
+            self.skipTest("setpriv (util-linux) missing")
+        os.chmod(self.tmp, 0o755)
+        b = self.bundle(["/bin/sh", "-c", "cat /proc/self/uid_map; exit 4"],
+                        lambda s: s["linux"]["namespaces"].append({"type": "user"}))
+        xdg = os.path.join(self.tmp, "xdg")
+        os.mkdir(xdg, 0o700)
+        for d in (b, xdg):
+            os.chown(d, 65534, 65534)
+            os.chown(os.path.join(d, "config.json") if d == b else d, 65534, 65534)
+        p = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "env",
+                            "XDG_RUNTIME_DIR=" + xdg, SBX, "run", "--bundle", b, "rl1"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertEqual(p.stdout.split(), ["0", "65534", "1"])
+        self.assertEqual(os.listdir(os.path.join(xdg, "sbx")), [".lock"])
 
     def test_features_document(self):
         p = subprocess.run([SBX, "features"], capture_output=True, text=True, check=True)
