@@ -217,6 +217,7 @@ void sbx_sandbox_supervise(struct sbx_sandbox *sb)
 		sb->r->error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);
 	}
+	sb->launched = false; /* pid 1 is reaped */
 	sb->end_ns = sbx_now_ns();
 }
 
