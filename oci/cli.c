@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "lifecycle.h"
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 #include "runtime/version.h"
 #include "spec_gen.h"
 

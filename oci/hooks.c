@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 #include "runtime/config.h"
 
 int sbx_oci_hooks_check(const struct sbx_oci_spec *s, struct sbx_error **err)

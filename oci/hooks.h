@@ -13,7 +13,7 @@
 
 #include <sys/types.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 #include "spec.h"
 #include "state.h"
 

@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "hooks.h"
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 #include "runtime/config.h"
 #include "runtime/escape.h"
 #include "runtime/result.h"
-#include "runtime/run.h"
+#include "runtime/sandbox.h"
 #include "spec.h"
 #include "state.h"
 #include "sysctl.h"
@@ -183,8 +183,17 @@ static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int
 	}
 	struct sbx_result r;
 	sbx_result_init(&r);
-	struct sbx_run_hooks h = { .start_gate = gate, .ready = on_ready, .arg = sv };
-	sbx_run_hooked(sv->c, &h, &r);
+	/* sbx run's five calls (runtime/sandbox.h), with the start gate and
+	 * the ready callback set in between. */
+	struct sbx_sandbox sb;
+	sbx_sandbox_init(&sb, sv->c, &r);
+	sb.start_gate = gate;
+	sb.s.on_ready = on_ready;
+	sb.s.on_ready_arg = sv;
+	if (sbx_sandbox_prepare(&sb) == 0 && sbx_sandbox_launch(&sb) == 0)
+		sbx_sandbox_supervise(&sb);
+	sbx_sandbox_collect(&sb);
+	sbx_sandbox_teardown(&sb);
 	close(gate);
 	if (sv->ready >= 0) { /* never got to the gate */
 		report_ready(sv, r.error ? r.error : "the sandbox ended during setup");

@@ -20,7 +20,7 @@
 
 #include <stdbool.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct sbx_oci_global {
 	const char *root; /* state directory */

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
-#include "runtime/size.h"
+#include "lib/cleanup.h"
+#include "lib/size.h"
 
 const char *const sbx_oci_hook_names[SBX_HOOK_KINDS] = {
 	[SBX_HOOK_PRESTART] = "prestart",		  [SBX_HOOK_CREATE_RUNTIME] = "createRuntime",

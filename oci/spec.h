@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 #include "runtime/config.h"
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct sbx_oci_rlimit {
 	int resource; /* RLIMIT_* */

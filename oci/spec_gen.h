@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 /* The runtime-spec "features" document (features.md of runtime-spec 1.1). */
 void sbx_oci_features_print(FILE *f);

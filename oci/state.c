@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 
 const char *const sbx_oci_status_names[] = { "creating", "created", "running", "stopped" };
 

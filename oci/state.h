@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct sbx_oci_state {
 	char *id;

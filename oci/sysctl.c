@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 
 static int open_ns(pid_t pid, const char *name, struct sbx_error **err)
 {

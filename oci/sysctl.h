@@ -8,7 +8,7 @@
 
 #include <sys/types.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 #include "spec.h"
 
 int sbx_oci_sysctl_apply(pid_t pid1, const struct sbx_oci_spec *s, struct sbx_error **err);

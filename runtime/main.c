@@ -7,12 +7,13 @@
 
 #include "oci/cli.h"
 #include "runtime/cli.h"
-#include "runtime/clock.h"
+#include "lib/clock.h"
 #include "runtime/escape.h"
 #include "runtime/result.h"
 #include "runtime/run.h"
 #include "runtime/version.h"
 #include "seccomp/seccomp.h"
+#include "lib/alloc.h"
 
 static const char usage[] = "Usage: sbx COMMAND [OPTIONS]\n"
 			    "\n"
@@ -26,16 +27,26 @@ static const char usage[] = "Usage: sbx COMMAND [OPTIONS]\n"
 			    "\n"
 			    "See 'sbx run --help' and sbx(1).\n";
 
+/* What the library collected, shown: warnings, the error, the report. */
 static int finish(struct sbx_result *r, const char *report)
 {
+	/* Warnings and errors can carry names from the sandbox: never raw
+	 * bytes to the caller's terminal. */
+	for (size_t i = 0; i < r->n_warnings; i++) {
+		char *msg = sbx_escape(r->warnings[i]);
+		fprintf(stderr, "sbx: warning: %s\n", msg);
+		free(msg);
+	}
 	if (r->error) {
-		/* The error can carry names from the sandbox: never raw bytes
-		 * to the caller's terminal. */
 		char *msg = sbx_escape(r->error);
 		fprintf(stderr, "sbx: %s\n", msg);
 		free(msg);
 	}
-	if (report) {
+	if (report && strcmp(report, "-") == 0) {
+		char *json = sbx_report_json(r);
+		fprintf(stderr, "%s\n", json);
+		free(json);
+	} else if (report) {
 		struct sbx_error *err = NULL;
 		if (sbx_report_write(r, report, &err) < 0) {
 			fprintf(stderr, "sbx: %s\n", err->msg);
@@ -64,7 +75,7 @@ static int cmd_run(int argc, char **argv)
 		return 0;
 	}
 	if (p < 0 || sbx_config_apply_image(&c, &err) < 0 || sbx_config_validate(&c, &err) < 0) {
-		r.error = strdup(err->msg);
+		r.error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);
 		int code = finish(&r, c.report);
 		sbx_config_free(&c);
@@ -72,7 +83,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	/* An unwritable report path is found now, before anything runs. */
 	if (c.report && sbx_report_check(c.report, &err) < 0) {
-		r.error = strdup(err->msg);
+		r.error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);
 		int code = finish(&r, NULL);
 		sbx_config_free(&c);

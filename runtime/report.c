@@ -5,12 +5,15 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
 #include "escape.h"
+#include "lib/cleanup.h"
+#include "lib/alloc.h"
+#include "lib/strv.h"
 #include "result.h"
 #include "version.h"
 
@@ -35,7 +38,20 @@ void sbx_result_free(struct sbx_result *r)
 	free(r->out_skipped);
 	free(r->cgroup_path);
 	free(r->error);
+	sbx_strv_free(r->warnings);
 	memset(r, 0, sizeof(*r));
+}
+
+void sbx_result_warn(struct sbx_result *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *w = NULL;
+	if (vasprintf(&w, fmt, ap) < 0)
+		w = NULL;
+	va_end(ap);
+	sbx_check_alloc(w, "a warning");
+	sbx_strv_push(&r->warnings, &r->n_warnings, w);
 }
 
 const char *sbx_status_name(enum sbx_status s)
@@ -129,11 +145,14 @@ char *sbx_report_json(const struct sbx_result *r)
 	json_object_set_new(out, "deadline_hit", json_boolean(r->out_deadline_hit));
 	json_object_set_new(o, "out", out);
 	json_object_set_new(o, "error", str_or_null(r->error));
+	json_t *w = json_array();
+	for (size_t i = 0; i < r->n_warnings; i++)
+		json_array_append_new(w, text(r->warnings[i], (size_t)-1));
+	json_object_set_new(o, "warnings", w);
 	json_object_set_new(o, "sbx_version", json_string(SBX_VERSION));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);
-	if (s == NULL)
-		abort();
+	sbx_check_alloc(s, "json_dumps");
 	return s;
 }
 
@@ -141,16 +160,10 @@ int sbx_report_write(const struct sbx_result *r, const char *path, struct sbx_er
 {
 	cleanup_free char *s = sbx_report_json(r);
 	size_t len = strlen(s);
-	if (strcmp(path, "-") == 0) {
-		fprintf(stderr, "%s\n", s);
-		fflush(stderr);
-		return 0;
-	}
 	/* Written beside the target and renamed, so a reader never sees half a
 	 * report.  O_NOFOLLOW|O_EXCL on the temporary name. */
 	cleanup_free char *tmp = NULL;
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		abort();
+	tmp = sbx_xasprintf("%s.tmp.%d", path, (int)getpid());
 	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "writing report %s", path);
@@ -172,8 +185,7 @@ int sbx_report_check(const char *path, struct sbx_error **err)
 	if (strcmp(path, "-") == 0)
 		return 0;
 	cleanup_free char *tmp = NULL;
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		abort();
+	tmp = sbx_xasprintf("%s.tmp.%d", path, (int)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "--report %s", path);
