@@ -2,3 +2,12 @@
 # features/spec): config.json read into the run's configuration, the
 # container state under --root, the lifecycle.  Part of the sbx library.
 LIB_SRCS += $(wildcard oci/*.c)
+
+# tests/suites.d/oci runs the production image (Dockerfile.sandbox) through
+# podman too: built once, like the test rootfs, and kept.
+$(BUILD)/sandbox-rootfs/.sbx-fixture: Dockerfile.sandbox | $(BUILD)/sbx-rootfs $(BUILD)/sbx
+	$(BUILD)/sbx-rootfs build --quiet --network host -f Dockerfile.sandbox --out $(BUILD)/sandbox-rootfs --force .
+	touch $@
+.PHONY: oci-fixtures
+oci-fixtures: $(BUILD)/sandbox-rootfs/.sbx-fixture
+CHECKS += oci-fixtures

@@ -495,6 +495,20 @@ class Podman(unittest.TestCase):
         p = self.podman(*self.run_args("/bin/sh", "-c", "exit 7"))
         self.assertEqual(p.returncode, 7, p.stderr)
 
+    def test_the_sandbox_image_built_from_dockerfile_sandbox(self):
+        """The production image (make oci-fixtures builds it with sbx-rootfs
+        from Dockerfile.sandbox), as its unprivileged user."""
+        rootfs = os.path.join(BUILD, "sandbox-rootfs")
+        self.assertTrue(os.path.isfile(os.path.join(rootfs, ".sbx-fixture")),
+                        "%s missing: make oci-fixtures" % rootfs)
+        a = self.run_args("python3", "-c", "import os, pandas, numpy; print(os.getuid(), pandas.__version__)")
+        i = a.index("--rootfs")
+        a[i + 1] = rootfs
+        a[i:i] = ["--user", "1000:1000", "--workdir", "/out"]
+        p = self.podman(*a)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.split()[0], "1000")
+
     def test_default_network_is_joined(self):
         # podman makes the network namespace and passes its path.
         p = self.podman("run", "--rm", *ULIMITS, "--rootfs", ROOTFS, "/bin/sh", "-c", "cat /proc/net/dev")
