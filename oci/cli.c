@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "lifecycle.h"
 #include "lib/cleanup.h"
 #include "runtime/version.h"
@@ -28,6 +29,8 @@ static const char usage[] =
 	"  run --bundle DIR [--pid-file FILE] [--keep] ID   create, start, wait, delete\n"
 	"  features                                   what this runtime supports (JSON)\n"
 	"  spec [--rootless] [--bundle DIR]           write a config.json sbx accepts\n"
+	"  exec [--process FILE] [--cwd DIR] [--env K=V] [--user UID[:GID]] [--detach] [--pid-file F] ID [CMD...]\n"
+	"                                             another process in a running container\n"
 	"\n"
 	"Global options:\n"
 	"  --root DIR            state directory (default /run/sbx; rootless $XDG_RUNTIME_DIR/sbx)\n"
@@ -127,6 +130,63 @@ static int create_opts(struct args *a, struct sbx_oci_create_opts *o, bool *keep
 		}
 	}
 	return 0;
+}
+
+/* runc exec [OPTIONS] ID [COMMAND [ARG...]] */
+static int cmd_exec(const struct sbx_oci_global *g, struct args *a)
+{
+	struct sbx_error *err = NULL;
+	struct sbx_oci_exec_opts o = { 0 };
+	cleanup_free char **env = calloc((size_t)a->argc, sizeof(char *));
+	if (env == NULL)
+		abort();
+	o.env = env;
+	for (; a->i < a->argc && a->argv[a->i][0] == '-'; a->i++) {
+		const char *v = NULL;
+		int r;
+		if ((r = flag(a, "process", true, &o.process, &err)) || (r = flag(a, "p", true, &o.process, &err)) ||
+		    (r = flag(a, "cwd", true, &o.cwd, &err)) || (r = flag(a, "user", true, &o.user, &err)) ||
+		    (r = flag(a, "u", true, &o.user, &err)) || (r = flag(a, "pid-file", true, &o.pid_file, &err))) {
+			if (r < 0)
+				return fail(g, err);
+		} else if ((r = flag(a, "env", true, &v, &err)) || (r = flag(a, "e", true, &v, &err))) {
+			if (r < 0)
+				return fail(g, err);
+			env[o.n_env++] = (char *)v;
+		} else if ((r = flag(a, "detach", false, &v, &err)) || (r = flag(a, "d", false, &v, &err))) {
+			if (r < 0)
+				return fail(g, err);
+			o.detach = is_true(v);
+		} else if ((r = flag(a, "no-new-privs", false, &v, &err))) {
+			if (r < 0) /* always set by sbx */
+				return fail(g, err);
+		} else if ((r = flag(a, "tty", false, &v, &err)) || (r = flag(a, "t", false, &v, &err))) {
+			if (r < 0)
+				return fail(g, err);
+			if (is_true(v)) {
+				sbx_error_set(&err, 0, "exec --tty: a terminal is not supported by sbx");
+				return fail(g, err);
+			}
+		} else if ((r = flag(a, "preserve-fds", true, &v, &err))) {
+			if (r < 0)
+				return fail(g, err);
+			if (strcmp(v, "0") != 0) {
+				sbx_error_set(&err, 0, "exec --preserve-fds %s: passing descriptors is not supported by sbx", v);
+				return fail(g, err);
+			}
+		} else {
+			/* --console-socket, --cap, --additional-gids, --process-label,
+			 * --apparmor, --cgroup: what sbx cannot do, refused by name. */
+			sbx_error_set(&err, 0, "exec: option %s is not supported by sbx", a->argv[a->i]);
+			return fail(g, err);
+		}
+	}
+	const char *id;
+	if (one_id(g, a, "exec", &id) < 0)
+		return 1;
+	o.argv = a->argv + a->i;
+	int code = sbx_oci_exec(g, id, &o, &err);
+	return code < 0 ? fail(g, err) : code;
 }
 
 int sbx_oci_main(int argc, char **argv)
@@ -268,7 +328,9 @@ int sbx_oci_main(int argc, char **argv)
 		}
 		return sbx_oci_spec_write(bundle, rootless, &err) < 0 ? fail(&g, err) : 0;
 	}
-	if (strcmp(cmd, "exec") == 0 || strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
+	if (strcmp(cmd, "exec") == 0)
+		return cmd_exec(&g, &a);
+	if (strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
 	    strcmp(cmd, "update") == 0 || strcmp(cmd, "checkpoint") == 0 || strcmp(cmd, "restore") == 0 ||
 	    strcmp(cmd, "ps") == 0 || strcmp(cmd, "events") == 0 || strcmp(cmd, "list") == 0) {
 		sbx_error_set(&err, 0, "'%s' is not supported by sbx", cmd);

@@ -432,6 +432,42 @@ class Lifecycle(Bundles):
         self.assertEqual(p.stdout.split(), ["0", "65534", "1"])
         self.assertEqual(os.listdir(os.path.join(xdg, "sbx")), [".lock"])
 
+    def test_exec_joins_the_running_container_confined(self):
+        def edit(spec):
+            spec["process"]["env"].append("FROM_SPEC=yes")
+            spec["linux"]["seccomp"] = {
+                "defaultAction": "SCMP_ACT_ALLOW",
+                "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+        b = self.bundle(["/bin/sh", "-c", "while :; do sleep 0.05; done"], edit)
+        pid = self.create(b, "x1")
+        sbx(self.root, "start", "x1", check=0)
+        with open(os.path.join(self.root, "x1", "state.json")) as f:
+            init = json.load(f)["init_pid"]
+        p = sbx(self.root, "exec", "--env", "EXTRA=1", "x1", "/bin/sh", "-c",
+                "echo $FROM_SPEC $EXTRA; readlink /proc/self/ns/pid /proc/self/ns/mnt /proc/self/ns/user; "
+                "grep CapEff /proc/self/status; grep -c sbx-%d- /proc/self/cgroup; mkdir /tmp/d 2>&1; exit 3" % pid)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertEqual(lines[0], "yes 1")
+        self.assertEqual(lines[1:4], [os.readlink("/proc/%d/ns/%s" % (init, n)) for n in ("pid", "mnt", "user")])
+        self.assertEqual(lines[4].split(), ["CapEff:", "0000000000000000"])
+        self.assertGreater(int(lines[5]), 0, "not in the container's cgroups")
+        self.assertIn("Permission denied", lines[6], "the container's seccomp rules do not apply")
+        # --process, --user, --detach with a pid file (we are a subreaper).
+        proc = os.path.join(self.tmp, "process.json")
+        with open(proc, "w") as f:
+            json.dump({"args": ["/bin/sh", "-c", "test $(id -u) = 1000 && test $PWD = /tmp && exit 6"],
+                       "cwd": "/tmp", "env": ["PATH=/bin:/usr/bin"], "user": {"uid": 1000, "gid": 1000}}, f)
+        pf = os.path.join(self.tmp, "exec.pid")
+        sbx(self.root, "exec", "--process", proc, "--detach", "--pid-file", pf, "x1", check=0)
+        with open(pf) as f:
+            self.assertEqual(wait_pid(int(f.read())), 6)
+        sbx(self.root, "delete", "--force", "x1", check=0)
+        self.assertEqual(wait_pid(pid), 137)
+        p = sbx(self.root, "exec", "x1", "/bin/true")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("does not exist", p.stderr)
+
     def test_features_document(self):
         p = subprocess.run([SBX, "features"], capture_output=True, text=True, check=True)
         f = json.loads(p.stdout)
@@ -535,6 +571,8 @@ class Podman(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         cid = p.stdout.strip()
         time.sleep(0.3)
+        p = self.podman("exec", n, "/bin/sh", "-c", "echo in $(hostname); exit 4")
+        self.assertEqual((p.returncode, p.stdout.split()[0]), (4, "in"), p.stderr)
         self.assertEqual(self.podman("kill", "-s", "USR1", n).returncode, 0)
         self.assertEqual(self.podman("wait", n).stdout.strip(), "3")
         self.assertEqual(self.podman("rm", n).returncode, 0)
