@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "oci/lifecycle.h"
 #include "oci/spec.h"
+#include "oci/state.h"
 #include "runtime/config.h"
 #include "seccomp/seccomp.h"
 
@@ -335,4 +338,50 @@ Test(oci_spec, malformed_json_and_versions)
 	cr_expect(msg && strstr(msg, "NUL"), "%s", msg);
 	free(msg);
 	release(&p);
+}
+
+/* Container ids become a path component under --root: nothing that could
+ * leave it. */
+Test(oci_state, container_ids)
+{
+	static const char *const ok[] = { "a", "c0ffee", "my.container_1+x-y", "A.b" };
+	static const char *const bad[] = { "", ".", "..", ".hidden", "a/b", "../etc", "a b", "a\nb", "é" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		struct sbx_error *err = NULL;
+		cr_expect_eq(sbx_oci_check_id(ok[i], &err), 0, "'%s' refused", ok[i]);
+		sbx_error_free(&err);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct sbx_error *err = NULL;
+		cr_expect_lt(sbx_oci_check_id(bad[i], &err), 0, "'%s' accepted", bad[i]);
+		sbx_error_free(&err);
+	}
+	char long_id[1100];
+	memset(long_id, 'a', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	struct sbx_error *err = NULL;
+	cr_expect_lt(sbx_oci_check_id(long_id, &err), 0);
+	sbx_error_free(&err);
+}
+
+Test(oci_state, signals_by_name_and_number)
+{
+	struct {
+		const char *s;
+		int sig;
+	} ok[] = { { "TERM", SIGTERM }, { "SIGKILL", SIGKILL }, { "sigusr1", SIGUSR1 }, { "9", 9 }, { "0", 0 } };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		int sig = -1;
+		struct sbx_error *err = NULL;
+		cr_expect_eq(sbx_oci_parse_signal(ok[i].s, &sig, &err), 0, "%s", ok[i].s);
+		cr_expect_eq(sig, ok[i].sig, "%s", ok[i].s);
+		sbx_error_free(&err);
+	}
+	static const char *const bad[] = { "NOPE", "-1", "65", "", "SIG" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		int sig = -1;
+		struct sbx_error *err = NULL;
+		cr_expect_lt(sbx_oci_parse_signal(bad[i], &sig, &err), 0, "'%s' accepted", bad[i]);
+		sbx_error_free(&err);
+	}
 }
