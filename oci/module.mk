@@ -4,10 +4,11 @@
 LIB_SRCS += $(wildcard oci/*.c)
 
 # tests/suites.d/oci runs the production image (Dockerfile.sandbox) through
-# podman too: built once, like the test rootfs, and kept.
-$(BUILD)/sandbox-rootfs/.sbx-fixture: Dockerfile.sandbox | $(BUILD)/sbx-rootfs $(BUILD)/sbx
-	$(BUILD)/sbx-rootfs build --quiet --network host -f Dockerfile.sandbox --out $(BUILD)/sandbox-rootfs --force .
+# podman too: built once, like the test rootfs, and kept under build/
+# (shared by sanitizer builds).
+build/sandbox-rootfs/.sbx-fixture: Dockerfile.sandbox | $(BUILD)/sbx-rootfs $(BUILD)/sbx
+	$(BUILD)/sbx-rootfs build --quiet --network host -f Dockerfile.sandbox --out build/sandbox-rootfs --force .
 	touch $@
 .PHONY: oci-fixtures
-oci-fixtures: $(BUILD)/sandbox-rootfs/.sbx-fixture
+oci-fixtures: build/sandbox-rootfs/.sbx-fixture
 CHECKS += oci-fixtures

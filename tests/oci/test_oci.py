@@ -534,7 +534,7 @@ class Podman(unittest.TestCase):
     def test_the_sandbox_image_built_from_dockerfile_sandbox(self):
         """The production image (make oci-fixtures builds it with sbx-rootfs
         from Dockerfile.sandbox), as its unprivileged user."""
-        rootfs = os.path.join(BUILD, "sandbox-rootfs")
+        rootfs = os.path.join(REPO, "build", "sandbox-rootfs")
         self.assertTrue(os.path.isfile(os.path.join(rootfs, ".sbx-fixture")),
                         "%s missing: make oci-fixtures" % rootfs)
         a = self.run_args("python3", "-c", "import os, pandas, numpy; print(os.getuid(), pandas.__version__)")
