@@ -21,7 +21,8 @@ static const char usage[] =
 	"Usage: sbx [GLOBAL OPTIONS] COMMAND [OPTIONS] ID   (OCI runtime mode, runc's command line)\n"
 	"\n"
 	"Commands:\n"
-	"  create --bundle DIR [--pid-file FILE] ID   build the container, stop before its process runs\n"
+	"  create --bundle DIR [--pid-file FILE] [--console-socket SOCK] ID\n"
+	"                                             build the container, stop before its process runs\n"
 	"  start ID                                   let the created container's process run\n"
 	"  state ID                                   print its state (JSON)\n"
 	"  kill [--all] ID [SIGNAL]                   signal its process (default SIGTERM)\n"
@@ -36,7 +37,7 @@ static const char usage[] =
 	"  --root DIR            state directory (default /run/sbx; rootless $XDG_RUNTIME_DIR/sbx)\n"
 	"  --log FILE            where errors and warnings go (default stderr)\n"
 	"  --log-format text|json\n"
-	"  --debug               accepted; sbx logs the same\n"
+	"  --debug               warnings on stderr too when there is no --log\n"
 	"  --systemd-cgroup      refused: sbx manages cgroupfs itself\n"
 	"\n"
 	"See docs/oci.md and sbx(1).\n";
@@ -200,10 +201,14 @@ int sbx_oci_main(int argc, char **argv)
 		const char *v = NULL;
 		int r;
 		if ((r = flag(&a, "root", true, &g.root, &err)) || (r = flag(&a, "log", true, &g.log, &err)) ||
-		    (r = flag(&a, "log-format", true, &fmt, &err)) || (r = flag(&a, "debug", false, &v, &err)) ||
-		    (r = flag(&a, "rootless", true, &v, &err)) || (r = flag(&a, "criu", true, &v, &err))) {
+		    (r = flag(&a, "log-format", true, &fmt, &err)) || (r = flag(&a, "rootless", true, &v, &err)) ||
+		    (r = flag(&a, "criu", true, &v, &err))) {
 			if (r < 0)
 				return fail(&g, err);
+		} else if ((r = flag(&a, "debug", false, &v, &err))) {
+			if (r < 0)
+				return fail(&g, err);
+			g.debug = is_true(v);
 		} else if ((r = flag(&a, "systemd-cgroup", false, &v, &err))) {
 			if (r < 0)
 				return fail(&g, err);

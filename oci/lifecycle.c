@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -88,7 +90,52 @@ struct supervisor {
 	struct sbx_oci_state st;
 	int dirfd;   /* ROOT/ID */
 	int ready;   /* write end of the pipe `create` waits on; -1 once used */
+	const char *console_socket; /* absolute, or NULL */
+	bool console_sent;
+	char *console_error;
 };
+
+/* process.terminal: the pty's master, from pid 1 through the supervisor,
+ * goes to the client's --console-socket (SCM_RIGHTS), as runc sends it.
+ * sbx keeps no copy: the client alone holds the terminal. */
+static void on_console(void *arg, int master)
+{
+	struct supervisor *sv = arg;
+	struct sbx_error *err = NULL;
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (sv->console_socket == NULL || strlen(sv->console_socket) >= sizeof(addr.sun_path)) {
+		sbx_error_set(&err, ENAMETOOLONG, "--console-socket");
+	} else {
+		strcpy(addr.sun_path, sv->console_socket);
+		char name[] = "/dev/ptmx";
+		struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) - 1 };
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		memset(&u, 0, sizeof(u));
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+				     .msg_controllen = sizeof(u.buf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &master, sizeof(int));
+		if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0 || sendmsg(s, &mh, MSG_NOSIGNAL) < 0)
+			sbx_error_set(&err, errno, "--console-socket %s: sending the terminal", sv->console_socket);
+		else
+			sv->console_sent = true;
+	}
+	if (s >= 0)
+		close(s);
+	close(master);
+	if (err) {
+		free(sv->console_error);
+		sv->console_error = strdup(err->msg);
+		sbx_error_free(&err);
+	}
+}
 
 /* Tell `create` how setup ended: one byte 'K', or the error text.  False
  * when `create` is gone (killed while waiting): nobody will ever start or
@@ -109,6 +156,11 @@ static void on_ready(void *arg, pid_t pid1)
 {
 	struct supervisor *sv = arg;
 	struct sbx_error *err = NULL;
+	if (sv->c->terminal && !sv->console_sent) {
+		report_ready(sv, sv->console_error ? sv->console_error : "process.terminal: the sandbox sent no terminal");
+		kill(pid1, SIGKILL);
+		return;
+	}
 	sv->st.pid = getpid();
 	sv->st.pid_start = sbx_oci_proc_start(sv->st.pid);
 	sv->st.init_pid = pid1;
@@ -189,6 +241,7 @@ static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int
 	sbx_sandbox_init(&sb, sv->c, &r);
 	sb.start_gate = gate;
 	sb.s.on_ready = on_ready;
+	sb.s.on_console = on_console;
 	sb.s.on_ready_arg = sv;
 	if (sbx_sandbox_prepare(&sb) == 0 && sbx_sandbox_launch(&sb) == 0)
 		sbx_sandbox_supervise(&sb);
@@ -251,8 +304,9 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 {
 	if (sbx_oci_check_id(id, err) < 0)
 		return -1;
-	if (o->console_socket)
-		return sbx_error_set(err, 0, "--console-socket: a terminal is not supported by sbx");
+	cleanup_free char *console = NULL;
+	if (o->console_socket && (console = realpath(o->console_socket, NULL)) == NULL)
+		return sbx_error_set(err, errno, "--console-socket %s", o->console_socket);
 	cleanup_free char *bundle = realpath(o->bundle ? o->bundle : ".", NULL);
 	if (bundle == NULL)
 		return sbx_error_set(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
@@ -265,6 +319,14 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 	struct supervisor sv = { .g = g, .id = id, .c = &c, .spec = &spec, .ready = -1 };
 	if (sbx_oci_spec_load(bundle, &c, &spec, err) < 0 || sbx_config_validate(&c, err) < 0)
 		goto out;
+	/* runc's rule: a terminal needs the socket to send it to, and the
+	 * socket is for a terminal only. */
+	if (c.terminal != (console != NULL)) {
+		sbx_error_set(err, 0, c.terminal ? "process.terminal is true: --console-socket is required"
+						 : "--console-socket is only for process.terminal true");
+		goto out;
+	}
+	sv.console_socket = console;
 	for (size_t i = 0; i < spec.n_warnings; i++)
 		sbx_oci_log(g, "warning", spec.warnings[i]);
 	if (c.writable_rootfs && shared_rootfs(&c, g) < 0) {
@@ -374,6 +436,7 @@ out_created:
 	}
 out:
 	free(sv.st.created);
+	free(sv.console_error);
 	for (int i = 0; i < 2; i++)
 		if (pipefd[i] >= 0)
 			close(pipefd[i]);
@@ -656,6 +719,10 @@ int sbx_oci_parse_signal(const char *s, int *sig, struct sbx_error **err)
 
 void sbx_oci_log(const struct sbx_oci_global *g, const char *level, const char *msg)
 {
+	/* Without a log file, warnings would land in the container's output
+	 * (clients pass their stdio through): on stderr only with --debug. */
+	if (g->log == NULL && !g->debug && strcmp(level, "error") != 0)
+		return;
 	cleanup_free char *now = now_rfc3339();
 	FILE *f = stderr;
 	FILE *opened = NULL;

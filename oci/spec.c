@@ -380,8 +380,8 @@ static int parse_process(struct ctx *x, const json_t *p)
 	if (get_bool(x, p, "terminal", "process", &terminal, false) < 0 ||
 	    get_bool(x, p, "noNewPrivileges", "process", &nnp, false) < 0)
 		return -1;
-	if (terminal)
-		return field_error(x->err, "process.terminal", "a terminal (--console-socket) is not supported by sbx");
+	/* A pty of the sandbox's devpts; its master goes to --console-socket. */
+	x->c->terminal = terminal;
 	const json_t *cs = get(p, "consoleSize");
 	if (cs && (want(x, cs, JSON_OBJECT, "process.consoleSize") < 0 ||
 		   check_keys(x, cs, "process.consoleSize", (const char *const[]){ "height", "width", NULL }) < 0))

@@ -37,6 +37,7 @@ struct sbx_inner {
 	struct sbx_msg ready;   /* phases measured inside, sent with /out */
 	uint64_t fork_ns;
 	pid_t workload;         /* > 0 once forked */
+	int console;            /* the pty's slave for the workload, -1 = none (sbx_step_console) */
 };
 
 void sbx_inner_init(struct sbx_inner *in, const struct sbx_config *c, const struct sbx_seccomp *filter,
@@ -56,6 +57,10 @@ int sbx_step_hostname(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_network(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_userns_limits(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_rlimits(struct sbx_inner *in, struct sbx_error **err);
+/* OCI process.terminal: a pty from the sandbox's own devpts; its master goes
+ * to the supervisor (SBX_MSG_CONSOLE, for --console-socket), its slave
+ * becomes the workload's terminal and stdio.  Nothing without a terminal. */
+int sbx_step_console(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_report_ready(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_drop_bounding(struct sbx_inner *in, struct sbx_error **err);
 /* OCI create/start: with the sandbox built and before the workload exists,

@@ -48,6 +48,9 @@ static const struct pid1_step pid1_steps[] = {
 	{ "userns_limits", sbx_step_userns_limits },
 	/* Before the fork, so the workload inherits them. */
 	{ "rlimits", sbx_step_rlimits },
+	/* OCI terminal: after the mounts (the sandbox's devpts), before ready
+	 * (the client has its console when create returns). */
+	{ "console", sbx_step_console },
 	{ "ready", sbx_step_report_ready },
 	/* Needs CAP_SETPCAP; inherited by the workload at fork. */
 	{ "bounding", sbx_step_drop_bounding },

@@ -27,6 +27,8 @@ struct sbx_supervision {
 	/* OCI create: called once pid 1 reported the sandbox built (it then
 	 * waits at the start gate, sbx_step_start_gate). */
 	void (*on_ready)(void *arg, pid_t pid1);
+	/* OCI terminal: the pty's master; the callback keeps or closes it. */
+	void (*on_console)(void *arg, int master);
 	void *on_ready_arg;
 	/* filled while running */
 	bool ready;      /* pid 1 reported the sandbox built */

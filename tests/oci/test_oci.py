@@ -468,6 +468,57 @@ class Lifecycle(Bundles):
         self.assertEqual(p.returncode, 1)
         self.assertIn("does not exist", p.stderr)
 
+    def test_terminal_through_the_console_socket(self):
+        """process.terminal: the master of a pty of the sandbox's own devpts
+        reaches the client's --console-socket; the process has it as its
+        controlling terminal and stdio."""
+        import array
+        import socket
+        b = self.bundle(["/bin/sh", "-c", "tty; test -t 0 && echo stdin-is-a-tty; exit 5"],
+                        lambda s: s["process"].update({"terminal": True}))
+        path = os.path.join(self.tmp, "console.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+        got = {}
+
+        def accept():
+            conn, _ = srv.accept()
+            fds = array.array("i")
+            msg, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(fds.itemsize))
+            for level, typ, data in anc:
+                if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                    fds.frombytes(data[:fds.itemsize])
+            got["fd"] = fds[0]
+            conn.close()
+
+        t = threading.Thread(target=accept)
+        t.start()
+        # Without the socket, a terminal is refused (runc's rule).
+        self.assertEqual(sbx(self.root, "create", "--bundle", b, "t0").returncode, 1)
+        pidfile = os.path.join(self.tmp, "t1.pid")
+        p = sbx(self.root, "create", "--bundle", b, "--console-socket", path, "--pid-file", pidfile, "t1")
+        self.ids.append("t1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        t.join(10)
+        srv.close()
+        self.assertIn("fd", got, "no terminal was sent")
+        master = got["fd"]
+        sbx(self.root, "start", "t1", check=0)
+        with open(pidfile) as f:
+            self.assertEqual(wait_pid(int(f.read())), 5)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO once the last slave holder is gone
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.close(master)
+        self.assertEqual(out.decode().split(), ["/dev/pts/0", "stdin-is-a-tty"])
+
     def test_features_document(self):
         p = subprocess.run([SBX, "features"], capture_output=True, text=True, check=True)
         f = json.loads(p.stdout)
@@ -544,6 +595,11 @@ class Podman(unittest.TestCase):
         p = self.podman(*a)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout.split()[0], "1000")
+
+    def test_terminal(self):
+        p = self.podman("run", "-t", *self.run_args("/bin/sh", "-c", "tty; exit 3")[1:])
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.stdout.split(), ["/dev/pts/0"])
 
     def test_default_network_is_joined(self):
         # podman makes the network namespace and passes its path.

@@ -261,7 +261,6 @@ Test(oci_spec, refused_fields_are_named)
 {
 	expect_refused("\"solaris\":{}", "", "\"solaris\"");
 	expect_refused("", "\"selinuxLabelz\":\"x\"", "\"selinuxLabelz\"");
-	expect_refused("", "\"terminal\":true", "process.terminal");
 	expect_refused("", "\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[10]}", "process.user.additionalGids");
 	expect_refused("", "\"rlimits\":[{\"type\":\"RLIMIT_BOGUS\",\"soft\":1,\"hard\":1}]", "process.rlimits[0]");
 	expect_refused("", "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":2,\"hard\":1}]", "process.rlimits[0]");
