@@ -18,29 +18,30 @@
 #include "spec_gen.h"
 
 static const char usage[] =
-	"Usage: sbx [GLOBAL OPTIONS] COMMAND [OPTIONS] ID   (OCI runtime mode, runc's command line)\n"
-	"\n"
-	"Commands:\n"
-	"  create --bundle DIR [--pid-file FILE] [--console-socket SOCK] ID\n"
-	"                                             build the container, stop before its process runs\n"
-	"  start ID                                   let the created container's process run\n"
-	"  state ID                                   print its state (JSON)\n"
-	"  kill [--all] ID [SIGNAL]                   signal its process (default SIGTERM)\n"
-	"  delete [--force] ID                        remove a stopped (or, forced, a running) container\n"
-	"  run --bundle DIR [--pid-file FILE] [--keep] ID   create, start, wait, delete\n"
-	"  features                                   what this runtime supports (JSON)\n"
-	"  spec [--rootless] [--bundle DIR]           write a config.json sbx accepts\n"
-	"  exec [--process FILE] [--cwd DIR] [--env K=V] [--user UID[:GID]] [--detach] [--pid-file F] ID [CMD...]\n"
-	"                                             another process in a running container\n"
-	"\n"
-	"Global options:\n"
-	"  --root DIR            state directory (default /run/sbx; rootless $XDG_RUNTIME_DIR/sbx)\n"
-	"  --log FILE            where errors and warnings go (default stderr)\n"
-	"  --log-format text|json\n"
-	"  --debug               warnings on stderr too when there is no --log\n"
-	"  --systemd-cgroup      refused: sbx manages cgroupfs itself\n"
-	"\n"
-	"See docs/oci.md and sbx(1).\n";
+    "Usage: sbx [GLOBAL OPTIONS] COMMAND [OPTIONS] ID   (OCI runtime mode, runc's command line)\n"
+    "\n"
+    "Commands:\n"
+    "  create --bundle DIR [--pid-file FILE] [--console-socket SOCK] ID\n"
+    "                                             build the container, stop before its process runs\n"
+    "  start ID                                   let the created container's process run\n"
+    "  state ID                                   print its state (JSON)\n"
+    "  kill [--all] ID [SIGNAL]                   signal its process (default SIGTERM)\n"
+    "  delete [--force] ID                        remove a stopped (or, forced, a running) container\n"
+    "  run --bundle DIR [--pid-file FILE] [--keep] ID   create, start, wait, delete\n"
+    "  features                                   what this runtime supports (JSON)\n"
+    "  spec [--rootless] [--bundle DIR]           write a config.json sbx accepts\n"
+    "  exec [--process FILE] [--cwd DIR] [--env K=V] [--user UID[:GID]] [--detach] [--pid-file F] ID "
+    "[CMD...]\n"
+    "                                             another process in a running container\n"
+    "\n"
+    "Global options:\n"
+    "  --root DIR            state directory (default /run/sbx; rootless $XDG_RUNTIME_DIR/sbx)\n"
+    "  --log FILE            where errors and warnings go (default stderr)\n"
+    "  --log-format text|json\n"
+    "  --debug               warnings on stderr too when there is no --log\n"
+    "  --systemd-cgroup      refused: sbx manages cgroupfs itself\n"
+    "\n"
+    "See docs/oci.md and sbx(1).\n";
 
 struct args {
 	int argc;
@@ -78,7 +79,10 @@ static int flag(struct args *a, const char *name, bool takes, const char **value
 	return 1;
 }
 
-static bool is_true(const char *v) { return v == NULL || strcmp(v, "true") == 0; }
+static bool is_true(const char *v)
+{
+	return v == NULL || strcmp(v, "true") == 0;
+}
 
 static int fail(const struct sbx_oci_global *g, struct sbx_error *err)
 {
@@ -102,7 +106,8 @@ static int create_opts(struct args *a, struct sbx_oci_create_opts *o, bool *keep
 	for (; a->i < a->argc && a->argv[a->i][0] == '-'; a->i++) {
 		const char *v = NULL;
 		int r;
-		if ((r = flag(a, "bundle", true, &o->bundle, err)) || (r = flag(a, "b", true, &o->bundle, err)) ||
+		if ((r = flag(a, "bundle", true, &o->bundle, err)) ||
+		    (r = flag(a, "b", true, &o->bundle, err)) ||
 		    (r = flag(a, "pid-file", true, &o->pid_file, err)) ||
 		    (r = flag(a, "console-socket", true, &o->console_socket, err))) {
 			if (r < 0)
@@ -119,13 +124,19 @@ static int create_opts(struct args *a, struct sbx_oci_create_opts *o, bool *keep
 			if (r < 0)
 				return -1;
 			if (strcmp(v, "0") != 0)
-				return sbx_error_set(err, 0, "--preserve-fds %s: passing descriptors is not supported by sbx", v);
+				return sbx_error_set(
+				    err, 0, "--preserve-fds %s: passing descriptors is not supported by sbx",
+				    v);
 		} else if (keep && (r = flag(a, "keep", false, &v, err))) {
 			if (r < 0)
 				return -1;
 			*keep = is_true(v);
-		} else if (keep && ((r = flag(a, "detach", false, &v, err)) || (r = flag(a, "d", false, &v, err)))) {
-			return r < 0 ? -1 : sbx_error_set(err, 0, "run --detach is not supported by sbx (use create and start)");
+		} else if (keep &&
+			   ((r = flag(a, "detach", false, &v, err)) || (r = flag(a, "d", false, &v, err)))) {
+			return r < 0 ? -1
+				     : sbx_error_set(
+					   err, 0,
+					   "run --detach is not supported by sbx (use create and start)");
 		} else {
 			return sbx_error_set(err, 0, "unknown option %s", a->argv[a->i]);
 		}
@@ -137,7 +148,7 @@ static int create_opts(struct args *a, struct sbx_oci_create_opts *o, bool *keep
 static int cmd_exec(const struct sbx_oci_global *g, struct args *a)
 {
 	struct sbx_error *err = NULL;
-	struct sbx_oci_exec_opts o = { 0 };
+	struct sbx_oci_exec_opts o = {0};
 	cleanup_free char **env = calloc((size_t)a->argc, sizeof(char *));
 	if (env == NULL)
 		abort();
@@ -145,9 +156,10 @@ static int cmd_exec(const struct sbx_oci_global *g, struct args *a)
 	for (; a->i < a->argc && a->argv[a->i][0] == '-'; a->i++) {
 		const char *v = NULL;
 		int r;
-		if ((r = flag(a, "process", true, &o.process, &err)) || (r = flag(a, "p", true, &o.process, &err)) ||
-		    (r = flag(a, "cwd", true, &o.cwd, &err)) || (r = flag(a, "user", true, &o.user, &err)) ||
-		    (r = flag(a, "u", true, &o.user, &err)) || (r = flag(a, "pid-file", true, &o.pid_file, &err))) {
+		if ((r = flag(a, "process", true, &o.process, &err)) ||
+		    (r = flag(a, "p", true, &o.process, &err)) || (r = flag(a, "cwd", true, &o.cwd, &err)) ||
+		    (r = flag(a, "user", true, &o.user, &err)) || (r = flag(a, "u", true, &o.user, &err)) ||
+		    (r = flag(a, "pid-file", true, &o.pid_file, &err))) {
 			if (r < 0)
 				return fail(g, err);
 		} else if ((r = flag(a, "env", true, &v, &err)) || (r = flag(a, "e", true, &v, &err))) {
@@ -172,7 +184,9 @@ static int cmd_exec(const struct sbx_oci_global *g, struct args *a)
 			if (r < 0)
 				return fail(g, err);
 			if (strcmp(v, "0") != 0) {
-				sbx_error_set(&err, 0, "exec --preserve-fds %s: passing descriptors is not supported by sbx", v);
+				sbx_error_set(
+				    &err, 0,
+				    "exec --preserve-fds %s: passing descriptors is not supported by sbx", v);
 				return fail(g, err);
 			}
 		} else {
@@ -192,17 +206,18 @@ static int cmd_exec(const struct sbx_oci_global *g, struct args *a)
 
 int sbx_oci_main(int argc, char **argv)
 {
-	struct args a = { argc, argv, 1 };
+	struct args a = {argc, argv, 1};
 	struct sbx_error *err = NULL;
 	cleanup_free char *default_root = NULL;
-	struct sbx_oci_global g = { 0 };
+	struct sbx_oci_global g = {0};
 	const char *fmt = "text";
 	for (; a.i < argc && argv[a.i][0] == '-'; a.i++) {
 		const char *v = NULL;
 		int r;
-		if ((r = flag(&a, "root", true, &g.root, &err)) || (r = flag(&a, "log", true, &g.log, &err)) ||
-		    (r = flag(&a, "log-format", true, &fmt, &err)) || (r = flag(&a, "rootless", true, &v, &err)) ||
-		    (r = flag(&a, "criu", true, &v, &err))) {
+		if ((r = flag(&a, "root", true, &g.root, &err)) ||
+		    (r = flag(&a, "log", true, &g.log, &err)) ||
+		    (r = flag(&a, "log-format", true, &fmt, &err)) ||
+		    (r = flag(&a, "rootless", true, &v, &err)) || (r = flag(&a, "criu", true, &v, &err))) {
 			if (r < 0)
 				return fail(&g, err);
 		} else if ((r = flag(&a, "debug", false, &v, &err))) {
@@ -213,8 +228,10 @@ int sbx_oci_main(int argc, char **argv)
 			if (r < 0)
 				return fail(&g, err);
 			if (is_true(v)) {
-				sbx_error_set(&err, 0, "--systemd-cgroup is not supported: sbx creates and removes its "
-						       "cgroups itself (cgroupfs), beneath its caller's cgroup");
+				sbx_error_set(
+				    &err, 0,
+				    "--systemd-cgroup is not supported: sbx creates and removes its "
+				    "cgroups itself (cgroupfs), beneath its caller's cgroup");
 				return fail(&g, err);
 			}
 		} else if (strcmp(argv[a.i], "--help") == 0 || strcmp(argv[a.i], "-h") == 0 ||
@@ -253,7 +270,7 @@ int sbx_oci_main(int argc, char **argv)
 	const char *id = NULL;
 	if (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0) {
 		bool is_run = cmd[0] == 'r';
-		struct sbx_oci_create_opts o = { 0 };
+		struct sbx_oci_create_opts o = {0};
 		bool keep = false;
 		if (create_opts(&a, &o, is_run ? &keep : NULL, &err) < 0)
 			return fail(&g, err);
@@ -324,7 +341,9 @@ int sbx_oci_main(int argc, char **argv)
 				rootless = is_true(v);
 				continue;
 			}
-			if (r == 0 && ((r = flag(&a, "bundle", true, &bundle, &err)) || (r = flag(&a, "b", true, &bundle, &err))) &&
+			if (r == 0 &&
+			    ((r = flag(&a, "bundle", true, &bundle, &err)) ||
+			     (r = flag(&a, "b", true, &bundle, &err))) &&
 			    r > 0)
 				continue;
 			if (r == 0)
@@ -335,9 +354,9 @@ int sbx_oci_main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "exec") == 0)
 		return cmd_exec(&g, &a);
-	if (strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
-	    strcmp(cmd, "update") == 0 || strcmp(cmd, "checkpoint") == 0 || strcmp(cmd, "restore") == 0 ||
-	    strcmp(cmd, "ps") == 0 || strcmp(cmd, "events") == 0 || strcmp(cmd, "list") == 0) {
+	if (strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 || strcmp(cmd, "update") == 0 ||
+	    strcmp(cmd, "checkpoint") == 0 || strcmp(cmd, "restore") == 0 || strcmp(cmd, "ps") == 0 ||
+	    strcmp(cmd, "events") == 0 || strcmp(cmd, "list") == 0) {
 		sbx_error_set(&err, 0, "'%s' is not supported by sbx", cmd);
 		return fail(&g, err);
 	}
@@ -352,15 +371,15 @@ bool sbx_oci_is_command(int argc, char **argv)
 	const char *s = argv[1];
 	if (strcmp(s, "--help-oci") == 0)
 		return true;
-	static const char *const cmds[] = { "create", "start", "state", "kill", "delete", "features", "spec",
-					    "exec", "pause", "resume", "update", "checkpoint", "restore", "ps",
-					    "events", "list", NULL };
+	static const char *const cmds[] = {"create",  "start", "state",	 "kill",   "delete", "features",
+					   "spec",    "exec",  "pause",	 "resume", "update", "checkpoint",
+					   "restore", "ps",    "events", "list",   NULL};
 	for (const char *const *c = cmds; *c; c++)
 		if (strcmp(*c, s) == 0)
 			return true;
 	/* Global options come first only in OCI mode. */
-	static const char *const globals[] = { "root", "log", "log-format", "debug", "systemd-cgroup", "rootless", "criu",
-					       NULL };
+	static const char *const globals[] = {"root",		"log",	    "log-format", "debug",
+					      "systemd-cgroup", "rootless", "criu",	  NULL};
 	if (s[0] == '-') {
 		const char *f = s + (s[1] == '-' ? 2 : 1);
 		for (const char *const *gl = globals; *gl; gl++) {
@@ -372,8 +391,9 @@ bool sbx_oci_is_command(int argc, char **argv)
 	/* `run` is sbx's own, unless it names a bundle: `sbx run --bundle DIR ID`. */
 	if (strcmp(s, "run") == 0)
 		for (int i = 2; i < argc && argv[i][0] == '-'; i++)
-			if (!strcmp(argv[i], "--bundle") || !strcmp(argv[i], "-b") || !strncmp(argv[i], "--bundle=", 9) ||
-			    !strncmp(argv[i], "-bundle", 7) || !strncmp(argv[i], "-b=", 3))
+			if (!strcmp(argv[i], "--bundle") || !strcmp(argv[i], "-b") ||
+			    !strncmp(argv[i], "--bundle=", 9) || !strncmp(argv[i], "-bundle", 7) ||
+			    !strncmp(argv[i], "-b=", 3))
 				return true;
 	return false;
 }

@@ -31,8 +31,8 @@ static const struct {
 	const char *name;
 	int flag;
 } ns_order[] = {
-	{ "net", CLONE_NEWNET }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },   { "cgroup", CLONE_NEWCGROUP },
-	{ "pid", CLONE_NEWPID }, { "mnt", CLONE_NEWNS },  { "user", CLONE_NEWUSER },
+    {"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},   {"cgroup", CLONE_NEWCGROUP},
+    {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},  {"user", CLONE_NEWUSER},
 };
 #define N_NS (sizeof(ns_order) / sizeof(*ns_order))
 
@@ -51,8 +51,8 @@ static int read_text(const char *path, char *buf, size_t size)
 /* The process to run: the bundle's process, changed by the flags, or an
  * OCI process object given whole (--process), read by the same parser as
  * config.json. */
-static int load_process(const struct sbx_oci_state *st, const struct sbx_oci_exec_opts *o, struct sbx_config *c,
-			struct sbx_oci_spec *s, struct sbx_error **err)
+static int load_process(const struct sbx_oci_state *st, const struct sbx_oci_exec_opts *o,
+			struct sbx_config *c, struct sbx_oci_spec *s, struct sbx_error **err)
 {
 	if (o->process) {
 		struct stat sb;
@@ -89,7 +89,8 @@ static int load_process(const struct sbx_oci_state *st, const struct sbx_oci_exe
 			if ((c->argv[i] = strdup(o->argv[i])) == NULL)
 				abort();
 	} else {
-		return sbx_error_set(err, 0, "no command given (sbx exec ID COMMAND [ARG...] or --process FILE)");
+		return sbx_error_set(err, 0,
+				     "no command given (sbx exec ID COMMAND [ARG...] or --process FILE)");
 	}
 	if (o->cwd) {
 		if (o->cwd[0] != '/')
@@ -174,7 +175,7 @@ static __attribute__((noreturn)) void process_main(const struct sbx_config *c, c
 	if (sbx_caps_clear(false, false, &err) < 0)
 		die("clearing capabilities", err);
 	for (size_t i = 0; i < s->n_rlimits; i++) {
-		struct rlimit rl = { .rlim_cur = s->rlimits[i].soft, .rlim_max = s->rlimits[i].hard };
+		struct rlimit rl = {.rlim_cur = s->rlimits[i].soft, .rlim_max = s->rlimits[i].hard};
 		if (setrlimit(s->rlimits[i].resource, &rl) < 0)
 			die("process.rlimits", NULL);
 	}
@@ -196,7 +197,7 @@ static __attribute__((noreturn)) void process_main(const struct sbx_config *c, c
 		close(listener);
 	/* execvp searches the PATH of the environment we give it. */
 	extern char **environ;
-	environ = c->env ? c->env : (char *[]){ NULL };
+	environ = c->env ? c->env : (char *[]){NULL};
 	execvp(c->argv[0], c->argv);
 	int e = errno;
 	fprintf(stderr, "sbx exec: %s: %s\n", c->argv[0], strerror(e));
@@ -206,8 +207,8 @@ static __attribute__((noreturn)) void process_main(const struct sbx_config *c, c
 /* The helper: into the sandbox's cgroups and namespaces, then fork the
  * process into its pid namespace, wait, exit with its status. */
 static __attribute__((noreturn)) void helper_main(const struct sbx_config *c, const struct sbx_oci_spec *s,
-						  const struct sbx_seccomp *filter, const int *nsfd, pid_t pid1,
-						  bool detached)
+						  const struct sbx_seccomp *filter, const int *nsfd,
+						  pid_t pid1, bool detached)
 {
 	struct sbx_error *err = NULL;
 	if (!detached)
@@ -219,8 +220,8 @@ static __attribute__((noreturn)) void helper_main(const struct sbx_config *c, co
 		die("joining the container's cgroups", err);
 	for (size_t i = 0; i < N_NS; i++)
 		if (nsfd[i] >= 0 && setns(nsfd[i], ns_order[i].flag) < 0) {
-			fprintf(stderr, "sbx exec: entering the container's %s namespace: %s\n", ns_order[i].name,
-				strerror(errno));
+			fprintf(stderr, "sbx exec: entering the container's %s namespace: %s\n",
+				ns_order[i].name, strerror(errno));
 			_exit(125);
 		}
 	for (size_t i = 0; i < N_NS; i++)
@@ -250,7 +251,7 @@ int sbx_oci_exec(const struct sbx_oci_global *g, const char *id, const struct sb
 	struct sbx_oci_state st;
 	int rc = -1;
 	struct sbx_config c;
-	struct sbx_oci_spec s = { 0 };
+	struct sbx_oci_spec s = {0};
 	struct sbx_seccomp *filter = NULL;
 	int nsfd[N_NS];
 	int pidfd = -1;
@@ -323,7 +324,8 @@ int sbx_oci_exec(const struct sbx_oci_global *g, const char *id, const struct sb
 		if (asprintf(&tmp, "%s.sbx-tmp", o->pid_file) < 0)
 			abort();
 		cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || rename(tmp, o->pid_file) < 0) {
+		if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+		    rename(tmp, o->pid_file) < 0) {
 			sbx_error_set(err, errno, "writing %s", o->pid_file);
 			kill(helper, SIGKILL);
 			waitpid(helper, NULL, 0);

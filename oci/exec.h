@@ -23,10 +23,10 @@
 struct sbx_oci_exec_opts {
 	const char *process; /* --process FILE: an OCI "process" object */
 	const char *cwd;
-	const char *user;    /* UID[:GID] */
-	char **env;          /* KEY=VALUE added to the container's */
+	const char *user; /* UID[:GID] */
+	char **env;	  /* KEY=VALUE added to the container's */
 	size_t n_env;
-	char **argv;         /* the command, if no --process */
+	char **argv; /* the command, if no --process */
 	const char *pid_file;
 	bool detach;
 };

@@ -19,9 +19,10 @@ int sbx_oci_hooks_check(const struct sbx_oci_spec *s, struct sbx_error **err)
 {
 	for (int k = SBX_HOOK_CREATE_CONTAINER; k <= SBX_HOOK_START_CONTAINER; k++)
 		if (s->n_hooks[k] > 0)
-			return sbx_error_set(err, 0,
-					     "config.json: hooks.%s: hooks run inside the container are not supported by sbx",
-					     sbx_oci_hook_names[k]);
+			return sbx_error_set(
+			    err, 0,
+			    "config.json: hooks.%s: hooks run inside the container are not supported by sbx",
+			    sbx_oci_hook_names[k]);
 	return 0;
 }
 
@@ -29,8 +30,9 @@ static char *state_json(const struct sbx_oci_state *st, const char *status, pid_
 {
 	json_error_t je;
 	json_t *ann = json_loads(st->annotations ? st->annotations : "{}", 0, &je);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:o}", "ociVersion", "1.1.0", "id", st->id, "status", status,
-			      "pid", (json_int_t)pid, "bundle", st->bundle, "annotations", ann ? ann : json_object());
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:I, s:s, s:o}", "ociVersion", "1.1.0", "id", st->id, "status", status,
+		      "pid", (json_int_t)pid, "bundle", st->bundle, "annotations", ann ? ann : json_object());
 	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	if (text == NULL)
@@ -51,8 +53,8 @@ static int run_one(const struct sbx_oci_hook *h, const char *where, const char *
 	}
 	if (pid == 0) {
 		dup2(in[0], STDIN_FILENO);
-		char *const dflt[] = { h->path, NULL };
-		char *const noenv[] = { NULL };
+		char *const dflt[] = {h->path, NULL};
+		char *const noenv[] = {NULL};
 		execve(h->path, h->args && h->args[0] ? h->args : dflt, h->env ? h->env : noenv);
 		_exit(127);
 	}
@@ -64,7 +66,7 @@ static int run_one(const struct sbx_oci_hook *h, const char *where, const char *
 	close(in[1]);
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd >= 0) {
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		struct pollfd p = {.fd = pfd, .events = POLLIN};
 		int n;
 		do
 			n = poll(&p, 1, h->timeout > 0 ? h->timeout * 1000 : -1);
@@ -73,7 +75,8 @@ static int run_one(const struct sbx_oci_hook *h, const char *where, const char *
 		if (n == 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
-			return sbx_error_set(err, ETIMEDOUT, "%s (%s): timed out after %d s", where, h->path, h->timeout);
+			return sbx_error_set(err, ETIMEDOUT, "%s (%s): timed out after %d s", where, h->path,
+					     h->timeout);
 		}
 	}
 	int status;
@@ -83,12 +86,13 @@ static int run_one(const struct sbx_oci_hook *h, const char *where, const char *
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFSIGNALED(status))
-		return sbx_error_set(err, 0, "%s (%s): killed by signal %d", where, h->path, WTERMSIG(status));
+		return sbx_error_set(err, 0, "%s (%s): killed by signal %d", where, h->path,
+				     WTERMSIG(status));
 	return sbx_error_set(err, 0, "%s (%s): exited with status %d", where, h->path, WEXITSTATUS(status));
 }
 
-int sbx_oci_hooks_run(const struct sbx_oci_spec *s, enum sbx_oci_hook_kind kind, const struct sbx_oci_state *st,
-		      const char *status, pid_t pid, struct sbx_error **err)
+int sbx_oci_hooks_run(const struct sbx_oci_spec *s, enum sbx_oci_hook_kind kind,
+		      const struct sbx_oci_state *st, const char *status, pid_t pid, struct sbx_error **err)
 {
 	if (s->n_hooks[kind] == 0)
 		return 0;
@@ -106,7 +110,7 @@ int sbx_oci_hooks_run_bundle(const char *bundle, enum sbx_oci_hook_kind kind, co
 			     const char *status, pid_t pid, struct sbx_error **err)
 {
 	struct sbx_config c;
-	struct sbx_oci_spec s = { 0 };
+	struct sbx_oci_spec s = {0};
 	sbx_config_init(&c);
 	int r = sbx_oci_spec_load(bundle, &c, &s, err);
 	if (r == 0)

@@ -20,8 +20,8 @@
 int sbx_oci_hooks_check(const struct sbx_oci_spec *s, struct sbx_error **err);
 /* Run the hooks of `kind` in order; the first that fails (non-zero status,
  * a signal, its timeout) stops them with an error naming it. */
-int sbx_oci_hooks_run(const struct sbx_oci_spec *s, enum sbx_oci_hook_kind kind, const struct sbx_oci_state *st,
-		      const char *status, pid_t pid, struct sbx_error **err);
+int sbx_oci_hooks_run(const struct sbx_oci_spec *s, enum sbx_oci_hook_kind kind,
+		      const struct sbx_oci_state *st, const char *status, pid_t pid, struct sbx_error **err);
 /* The same, with the hooks read again from BUNDLE/config.json. */
 int sbx_oci_hooks_run_bundle(const char *bundle, enum sbx_oci_hook_kind kind, const struct sbx_oci_state *st,
 			     const char *status, pid_t pid, struct sbx_error **err);

@@ -34,13 +34,16 @@
 #define START_WAIT_MS 10000
 #define DELETE_WAIT_MS 30000
 
-static int pidfd_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
+static int pidfd_signal(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
 
 /* Wait until the process behind `pidfd` has exited (it need not be our
  * child: a pidfd polls readable when its process ends). */
 static bool wait_exit(int pidfd, int ms)
 {
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
 	int r;
 	do
 		r = poll(&p, 1, ms);
@@ -88,8 +91,8 @@ struct supervisor {
 	struct sbx_config *c;
 	struct sbx_oci_spec *spec;
 	struct sbx_oci_state st;
-	int dirfd;   /* ROOT/ID */
-	int ready;   /* write end of the pipe `create` waits on; -1 once used */
+	int dirfd;		    /* ROOT/ID */
+	int ready;		    /* write end of the pipe `create` waits on; -1 once used */
 	const char *console_socket; /* absolute, or NULL */
 	bool console_sent;
 	char *console_error;
@@ -103,27 +106,29 @@ static void on_console(void *arg, int master)
 	struct supervisor *sv = arg;
 	struct sbx_error *err = NULL;
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (sv->console_socket == NULL || strlen(sv->console_socket) >= sizeof(addr.sun_path)) {
 		sbx_error_set(&err, ENAMETOOLONG, "--console-socket");
 	} else {
 		strcpy(addr.sun_path, sv->console_socket);
 		char name[] = "/dev/ptmx";
-		struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) - 1 };
+		struct iovec iov = {.iov_base = name, .iov_len = sizeof(name) - 1};
 		union {
 			char buf[CMSG_SPACE(sizeof(int))];
 			struct cmsghdr align;
 		} u;
 		memset(&u, 0, sizeof(u));
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-				     .msg_controllen = sizeof(u.buf) };
+		struct msghdr mh = {
+		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
 		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &master, sizeof(int));
-		if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0 || sendmsg(s, &mh, MSG_NOSIGNAL) < 0)
-			sbx_error_set(&err, errno, "--console-socket %s: sending the terminal", sv->console_socket);
+		if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+		    sendmsg(s, &mh, MSG_NOSIGNAL) < 0)
+			sbx_error_set(&err, errno, "--console-socket %s: sending the terminal",
+				      sv->console_socket);
 		else
 			sv->console_sent = true;
 	}
@@ -157,7 +162,8 @@ static void on_ready(void *arg, pid_t pid1)
 	struct supervisor *sv = arg;
 	struct sbx_error *err = NULL;
 	if (sv->c->terminal && !sv->console_sent) {
-		report_ready(sv, sv->console_error ? sv->console_error : "process.terminal: the sandbox sent no terminal");
+		report_ready(sv, sv->console_error ? sv->console_error
+						   : "process.terminal: the sandbox sent no terminal");
 		kill(pid1, SIGKILL);
 		return;
 	}
@@ -185,10 +191,11 @@ static void on_ready(void *arg, pid_t pid1)
 static int apply_inherited(const struct sbx_oci_spec *s, struct sbx_error **err)
 {
 	for (size_t i = 0; i < s->n_rlimits; i++) {
-		struct rlimit rl = { .rlim_cur = s->rlimits[i].soft, .rlim_max = s->rlimits[i].hard };
+		struct rlimit rl = {.rlim_cur = s->rlimits[i].soft, .rlim_max = s->rlimits[i].hard};
 		if (setrlimit(s->rlimits[i].resource, &rl) < 0)
 			return sbx_error_set(err, errno, "process.rlimits[%zu]: setrlimit %llu:%llu", i,
-					     (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+					     (unsigned long long)rl.rlim_cur,
+					     (unsigned long long)rl.rlim_max);
 	}
 	if (s->umask_set)
 		umask(s->umask);
@@ -214,7 +221,8 @@ static int join_netns(const struct sbx_oci_spec *s, struct sbx_error **err)
 	if (fd < 0)
 		return sbx_error_set(err, errno, "linux.namespaces: network namespace %s", s->netns_path);
 	if (setns(fd, CLONE_NEWNET) < 0)
-		return sbx_error_set(err, errno, "linux.namespaces: joining network namespace %s", s->netns_path);
+		return sbx_error_set(err, errno, "linux.namespaces: joining network namespace %s",
+				     s->netns_path);
 	return 0;
 }
 
@@ -259,7 +267,8 @@ static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int
 	}
 	char code[16];
 	snprintf(code, sizeof(code), "%d\n", r.exit_code);
-	cleanup_close int fd = openat(sv->dirfd, "exit", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	cleanup_close int fd =
+	    openat(sv->dirfd, "exit", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		(void)!write(fd, code, strlen(code));
 	struct sbx_error *herr = NULL;
@@ -290,7 +299,8 @@ static int shared_rootfs(struct sbx_config *c, const struct sbx_oci_global *g)
 	c->writable_rootfs = false;
 	char msg[512];
 	snprintf(msg, sizeof(msg),
-		 "root.readonly false: %s belongs to host uid %u, not to the container's root (host uid %u): mounted "
+		 "root.readonly false: %s belongs to host uid %u, not to the container's root (host uid %u): "
+		 "mounted "
 		 "read-only",
 		 c->rootfs, (unsigned)st.st_uid, (unsigned)owner);
 	sbx_oci_log(g, "warning", msg);
@@ -311,19 +321,20 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 	if (bundle == NULL)
 		return sbx_error_set(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
 	struct sbx_config c;
-	struct sbx_oci_spec spec = { 0 };
+	struct sbx_oci_spec spec = {0};
 	sbx_config_init(&c);
 	int rc = -1;
-	int rootfd = -1, lock = -1, dirfd = -1, gate = -1, pipefd[2] = { -1, -1 };
+	int rootfd = -1, lock = -1, dirfd = -1, gate = -1, pipefd[2] = {-1, -1};
 	bool registered = false;
-	struct supervisor sv = { .g = g, .id = id, .c = &c, .spec = &spec, .ready = -1 };
+	struct supervisor sv = {.g = g, .id = id, .c = &c, .spec = &spec, .ready = -1};
 	if (sbx_oci_spec_load(bundle, &c, &spec, err) < 0 || sbx_config_validate(&c, err) < 0)
 		goto out;
 	/* runc's rule: a terminal needs the socket to send it to, and the
 	 * socket is for a terminal only. */
 	if (c.terminal != (console != NULL)) {
-		sbx_error_set(err, 0, c.terminal ? "process.terminal is true: --console-socket is required"
-						 : "--console-socket is only for process.terminal true");
+		sbx_error_set(err, 0,
+			      c.terminal ? "process.terminal is true: --console-socket is required"
+					 : "--console-socket is only for process.terminal true");
 		goto out;
 	}
 	sv.console_socket = console;
@@ -349,7 +360,9 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 	if (lock < 0)
 		goto out;
 	if (mkdirat(rootfd, id, 0700) < 0) {
-		sbx_error_set(err, errno, errno == EEXIST ? "container %s already exists" : "creating the state of %s", id);
+		sbx_error_set(err, errno,
+			      errno == EEXIST ? "container %s already exists" : "creating the state of %s",
+			      id);
 		goto out;
 	}
 	registered = true;
@@ -359,9 +372,12 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 		goto out;
 	}
 	sv.dirfd = dirfd;
-	sv.st = (struct sbx_oci_state){ .id = (char *)id, .bundle = bundle, .created = now_rfc3339(),
-					.annotations = spec.annotations, .pid = getpid(),
-					.pid_start = sbx_oci_proc_start(getpid()) };
+	sv.st = (struct sbx_oci_state){.id = (char *)id,
+				       .bundle = bundle,
+				       .created = now_rfc3339(),
+				       .annotations = spec.annotations,
+				       .pid = getpid(),
+				       .pid_start = sbx_oci_proc_start(getpid())};
 	/* "creating" while this process lives; the supervisor rewrites it. */
 	if (sbx_oci_state_write(dirfd, &sv.st, err) < 0)
 		goto out_created;
@@ -382,7 +398,8 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 		cleanup_free char *path = NULL;
 		if (asprintf(&path, "%s/%s/seccomp.yaml", g->root, id) < 0)
 			abort();
-		cleanup_close int fd = openat(dirfd, "seccomp.yaml", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		cleanup_close int fd =
+		    openat(dirfd, "seccomp.yaml", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		size_t len = strlen(spec.seccomp_yaml);
 		if (fd < 0 || write(fd, spec.seccomp_yaml, len) != (ssize_t)len) {
 			sbx_error_set(err, errno, "writing %s", path);
@@ -483,7 +500,7 @@ struct locked {
 static int open_container(const struct sbx_oci_global *g, const char *id, bool exclusive, struct locked *l,
 			  struct sbx_error **err)
 {
-	*l = (struct locked){ .lock = -1, .rootfd = -1 };
+	*l = (struct locked){.lock = -1, .rootfd = -1};
 	if (sbx_oci_check_id(id, err) < 0)
 		return -1;
 	/* A missing root means no container: do not create it to say so. */
@@ -532,14 +549,15 @@ int sbx_oci_start(const struct sbx_oci_global *g, const char *id, struct sbx_err
 	}
 	/* pid 1 writes one byte once our open let its own open through;
 	 * give up if the supervisor dies meanwhile. */
-	struct pollfd p[2] = { { .fd = fifo, .events = POLLIN }, { .fd = sup, .events = POLLIN } };
+	struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = sup, .events = POLLIN}};
 	int n;
 	do
 		n = poll(p, 2, START_WAIT_MS);
 	while (n < 0 && errno == EINTR);
 	char b;
 	if (n <= 0 || !(p[0].revents & POLLIN) || read(fifo, &b, 1) != 1) {
-		sbx_error_set(err, n < 0 ? errno : 0, "container %s did not start (its pid 1 is gone or stuck)", id);
+		sbx_error_set(err, n < 0 ? errno : 0,
+			      "container %s did not start (its pid 1 is gone or stuck)", id);
 		goto out;
 	}
 	if (unlinkat(dir, "exec.fifo", 0) < 0) {
@@ -550,7 +568,8 @@ int sbx_oci_start(const struct sbx_oci_global *g, const char *id, struct sbx_err
 	/* poststart runs once the workload is on its way; a failure is
 	 * logged, the container keeps running (runtime-spec). */
 	struct sbx_error *herr = NULL;
-	if (sbx_oci_hooks_run_bundle(l.st.bundle, SBX_HOOK_POSTSTART, &l.st, "running", l.st.init_pid, &herr) < 0) {
+	if (sbx_oci_hooks_run_bundle(l.st.bundle, SBX_HOOK_POSTSTART, &l.st, "running", l.st.init_pid,
+				     &herr) < 0) {
 		sbx_oci_log(g, "warning", herr->msg);
 		sbx_error_free(&herr);
 	}
@@ -570,10 +589,10 @@ int sbx_oci_state_print(const struct sbx_oci_global *g, const char *id, struct s
 	json_error_t je;
 	json_t *ann = json_loads(l.st.annotations, 0, &je);
 	bool live = l.status == SBX_OCI_CREATED || l.status == SBX_OCI_RUNNING;
-	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o}", "ociVersion", "1.1.0", "id", id,
-			      "pid", (json_int_t)(live ? l.st.pid : 0), "status", sbx_oci_status_names[l.status],
-			      "bundle", l.st.bundle, "rootfs", rootfs, "created", l.st.created, "owner", "",
-			      "annotations", ann ? ann : json_object());
+	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o}", "ociVersion", "1.1.0", "id",
+			      id, "pid", (json_int_t)(live ? l.st.pid : 0), "status",
+			      sbx_oci_status_names[l.status], "bundle", l.st.bundle, "rootfs", rootfs,
+			      "created", l.st.created, "owner", "", "annotations", ann ? ann : json_object());
 	cleanup_free char *text = json_dumps(o, JSON_INDENT(2));
 	json_decref(o);
 	close_container(&l);
@@ -647,7 +666,8 @@ int sbx_oci_delete(const struct sbx_oci_global *g, const char *id, bool force, s
 		/* The supervisor removes the cgroup and exits: wait for it, so
 		 * nothing is left once delete returns. */
 		if (!wait_exit(sup, DELETE_WAIT_MS)) {
-			sbx_error_set(err, ETIMEDOUT, "container %s: its supervisor (pid %d) did not exit", id, l.st.pid);
+			sbx_error_set(err, ETIMEDOUT, "container %s: its supervisor (pid %d) did not exit",
+				      id, l.st.pid);
 			goto out;
 		}
 	}
@@ -659,8 +679,8 @@ out:
 	return rc;
 }
 
-int sbx_oci_run(const struct sbx_oci_global *g, const char *id, const struct sbx_oci_create_opts *o, bool keep,
-		struct sbx_error **err)
+int sbx_oci_run(const struct sbx_oci_global *g, const char *id, const struct sbx_oci_create_opts *o,
+		bool keep, struct sbx_error **err)
 {
 	pid_t pid;
 	if (create(g, id, o, &pid, err) < 0)
@@ -748,7 +768,8 @@ void sbx_oci_log(const struct sbx_oci_global *g, const char *level, const char *
 	} else {
 		/* Messages can carry names from a bundle: escaped on a terminal. */
 		cleanup_free char *m = sbx_escape(msg);
-		fprintf(f, "sbx: %s%s%s\n", strcmp(level, "error") ? level : "", strcmp(level, "error") ? ": " : "", m);
+		fprintf(f, "sbx: %s%s%s\n", strcmp(level, "error") ? level : "",
+			strcmp(level, "error") ? ": " : "", m);
 	}
 	if (opened)
 		fclose(opened);

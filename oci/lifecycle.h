@@ -41,8 +41,8 @@ int sbx_oci_create(const struct sbx_oci_global *g, const char *id, const struct 
 int sbx_oci_start(const struct sbx_oci_global *g, const char *id, struct sbx_error **err);
 /* `run`: create, start, wait; returns the container's exit status and
  * deletes it (unless `keep`). */
-int sbx_oci_run(const struct sbx_oci_global *g, const char *id, const struct sbx_oci_create_opts *o, bool keep,
-		struct sbx_error **err);
+int sbx_oci_run(const struct sbx_oci_global *g, const char *id, const struct sbx_oci_create_opts *o,
+		bool keep, struct sbx_error **err);
 int sbx_oci_state_print(const struct sbx_oci_global *g, const char *id, struct sbx_error **err);
 int sbx_oci_kill(const struct sbx_oci_global *g, const char *id, int sig, bool all, struct sbx_error **err);
 int sbx_oci_delete(const struct sbx_oci_global *g, const char *id, bool force, struct sbx_error **err);

@@ -41,9 +41,12 @@ static int action_text(const char *act, const json_t *errno_ret, unsigned def_er
 	static const struct {
 		const char *oci, *sbx;
 	} map[] = {
-		{ "SCMP_ACT_ALLOW", "allow" },		     { "SCMP_ACT_LOG", "log" },
-		{ "SCMP_ACT_KILL", "kill_thread" },	     { "SCMP_ACT_KILL_THREAD", "kill_thread" },
-		{ "SCMP_ACT_KILL_PROCESS", "kill_process" }, { "SCMP_ACT_TRAP", "trap" },
+	    {"SCMP_ACT_ALLOW", "allow"},
+	    {"SCMP_ACT_LOG", "log"},
+	    {"SCMP_ACT_KILL", "kill_thread"},
+	    {"SCMP_ACT_KILL_THREAD", "kill_thread"},
+	    {"SCMP_ACT_KILL_PROCESS", "kill_process"},
+	    {"SCMP_ACT_TRAP", "trap"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++)
 		if (strcmp(map[i].oci, act) == 0) {
@@ -61,8 +64,13 @@ static const char *op_text(const char *op)
 {
 	static const struct {
 		const char *oci, *sbx;
-	} ops[] = { { "SCMP_CMP_NE", "ne" }, { "SCMP_CMP_LT", "lt" }, { "SCMP_CMP_LE", "le" },	    { "SCMP_CMP_EQ", "eq" },
-		    { "SCMP_CMP_GE", "ge" }, { "SCMP_CMP_GT", "gt" }, { "SCMP_CMP_MASKED_EQ", "masked_eq" } };
+	} ops[] = {{"SCMP_CMP_NE", "ne"},
+		   {"SCMP_CMP_LT", "lt"},
+		   {"SCMP_CMP_LE", "le"},
+		   {"SCMP_CMP_EQ", "eq"},
+		   {"SCMP_CMP_GE", "ge"},
+		   {"SCMP_CMP_GT", "gt"},
+		   {"SCMP_CMP_MASKED_EQ", "masked_eq"}};
 	for (size_t i = 0; op && i < sizeof(ops) / sizeof(*ops); i++)
 		if (strcmp(ops[i].oci, op) == 0)
 			return ops[i].sbx;
@@ -83,7 +91,8 @@ static int known_keys(const json_t *o, const char *const *keys, const char *path
 {
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)o, k, v) {
+	json_object_foreach((json_t *)o, k, v)
+	{
 		bool ok = false;
 		for (const char *const *p = keys; *p && !ok; p++)
 			ok = strcmp(*p, k) == 0;
@@ -116,7 +125,8 @@ static int emit_args(FILE *f, const json_t *args, const char *path, struct sbx_e
 		char p[96];
 		snprintf(p, sizeof(p), "%s.args[%zu]", path, i);
 		if (!json_is_object(a) ||
-		    known_keys(a, (const char *const[]){ "index", "value", "valueTwo", "op", NULL }, p, err) < 0)
+		    known_keys(a, (const char *const[]){"index", "value", "valueTwo", "op", NULL}, p, err) <
+			0)
 			return json_is_object(a) ? -1 : bad(err, p, "%smust be an object", "");
 		bool ok1, ok2, ok3;
 		uint64_t index = uint_of(json_object_get(a, "index"), &ok1);
@@ -125,17 +135,20 @@ static int emit_args(FILE *f, const json_t *args, const char *path, struct sbx_e
 		const json_t *opj = json_object_get(a, "op");
 		const char *op = op_text(json_is_string(opj) ? json_string_value(opj) : NULL);
 		if (!ok1 || !ok2 || !ok3 || index > 5 || !json_is_integer(json_object_get(a, "index")))
-			return bad(err, p, "%sindex (0..5), value and valueTwo must be unsigned integers", "");
+			return bad(err, p, "%sindex (0..5), value and valueTwo must be unsigned integers",
+				   "");
 		if (op == NULL)
-			return bad(err, p, "unknown op \"%s\"", json_is_string(opj) ? json_string_value(opj) : "");
+			return bad(err, p, "unknown op \"%s\"",
+				   json_is_string(opj) ? json_string_value(opj) : "");
 		/* The spec's masked_eq keeps the mask in value and the value in
 		 * valueTwo. */
 		if (strcmp(op, "masked_eq") == 0)
 			fprintf(f, "      - { index: %llu, op: masked_eq, mask: %llu, value: %llu }\n",
-				(unsigned long long)index, (unsigned long long)value, (unsigned long long)two);
+				(unsigned long long)index, (unsigned long long)value,
+				(unsigned long long)two);
 		else
-			fprintf(f, "      - { index: %llu, op: %s, value: %llu }\n", (unsigned long long)index, op,
-				(unsigned long long)value);
+			fprintf(f, "      - { index: %llu, op: %s, value: %llu }\n",
+				(unsigned long long)index, op, (unsigned long long)value);
 	}
 	return 0;
 }
@@ -145,8 +158,8 @@ int sbx_oci_seccomp_to_yaml(const json_t *sc, char **yaml, struct sbx_error **er
 	*yaml = NULL;
 	if (!json_is_object(sc))
 		return bad(err, "", "%smust be an object", "");
-	static const char *const keys[] = { "defaultAction", "defaultErrnoRet", "architectures", "flags",
-					    "listenerPath", "listenerMetadata", "syscalls", NULL };
+	static const char *const keys[] = {"defaultAction", "defaultErrnoRet",	"architectures", "flags",
+					   "listenerPath",  "listenerMetadata", "syscalls",	 NULL};
 	if (known_keys(sc, keys, "", err) < 0)
 		return -1;
 	const json_t *lp = json_object_get(sc, "listenerPath");
@@ -159,7 +172,8 @@ int sbx_oci_seccomp_to_yaml(const json_t *sc, char **yaml, struct sbx_error **er
 		if (fl && strcmp(fl, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
 			spec_allow = true;
 		else if (!(fl && strcmp(fl, "SECCOMP_FILTER_FLAG_LOG") == 0))
-			return bad(err, ".flags", "flag \"%s\" is not supported by sbx", fl ? fl : "(not a string)");
+			return bad(err, ".flags", "flag \"%s\" is not supported by sbx",
+				   fl ? fl : "(not a string)");
 	}
 	unsigned def_errno = 1; /* EPERM, as runc */
 	const json_t *der = json_object_get(sc, "defaultErrnoRet");
@@ -173,7 +187,7 @@ int sbx_oci_seccomp_to_yaml(const json_t *sc, char **yaml, struct sbx_error **er
 	if (action_text(json_string_value(da), der, def_errno, act, sizeof(act), ".defaultAction", err) < 0)
 		return -1;
 
-	struct out o = { 0 };
+	struct out o = {0};
 	o.f = open_memstream(&o.buf, &o.len);
 	if (o.f == NULL)
 		abort();
@@ -189,7 +203,8 @@ int sbx_oci_seccomp_to_yaml(const json_t *sc, char **yaml, struct sbx_error **er
 		for (size_t i = 0; i < json_array_size(arches); i++) {
 			const char *a = json_string_value(json_array_get(arches, i));
 			if (a == NULL || strncmp(a, "SCMP_ARCH_", 10) != 0) {
-				bad(err, ".architectures", "unknown architecture \"%s\"", a ? a : "(not a string)");
+				bad(err, ".architectures", "unknown architecture \"%s\"",
+				    a ? a : "(not a string)");
 				goto out;
 			}
 			char lower[32];
@@ -248,8 +263,9 @@ int sbx_oci_seccomp_to_yaml(const json_t *sc, char **yaml, struct sbx_error **er
 			bad(err, p, "%smust be an object", "");
 			goto out;
 		}
-		if (known_keys(e, (const char *const[]){ "names", "action", "errnoRet", "args", "comment", "includes",
-							 "excludes", NULL },
+		if (known_keys(e,
+			       (const char *const[]){"names", "action", "errnoRet", "args", "comment",
+						     "includes", "excludes", NULL},
 			       p, err) < 0)
 			goto out;
 		const json_t *inc = json_object_get(e, "includes"), *exc = json_object_get(e, "excludes");
@@ -258,8 +274,8 @@ int sbx_oci_seccomp_to_yaml(const json_t *sc, char **yaml, struct sbx_error **er
 			goto out;
 		}
 		char a[64];
-		if (action_text(json_string_value(json_object_get(e, "action")), json_object_get(e, "errnoRet"), def_errno,
-				a, sizeof(a), p, err) < 0)
+		if (action_text(json_string_value(json_object_get(e, "action")),
+				json_object_get(e, "errnoRet"), def_errno, a, sizeof(a), p, err) < 0)
 			goto out;
 		const json_t *names = json_object_get(e, "names");
 		if (!json_is_array(names)) {
@@ -279,7 +295,8 @@ int sbx_oci_seccomp_to_yaml(const json_t *sc, char **yaml, struct sbx_error **er
 				continue;
 			const json_t *args = json_object_get(e, "args");
 			const json_t *first = json_object_get(uncond, n);
-			if (first && (json_array_size(args) > 0 || json_integer_value(first) != (json_int_t)i))
+			if (first &&
+			    (json_array_size(args) > 0 || json_integer_value(first) != (json_int_t)i))
 				continue;
 			fprintf(o.f, "%s%s", kept ? ", " : "  - names: [", n);
 			kept++;

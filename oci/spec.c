@@ -17,9 +17,12 @@
 #include "lib/size.h"
 
 const char *const sbx_oci_hook_names[SBX_HOOK_KINDS] = {
-	[SBX_HOOK_PRESTART] = "prestart",		  [SBX_HOOK_CREATE_RUNTIME] = "createRuntime",
-	[SBX_HOOK_CREATE_CONTAINER] = "createContainer", [SBX_HOOK_START_CONTAINER] = "startContainer",
-	[SBX_HOOK_POSTSTART] = "poststart",		  [SBX_HOOK_POSTSTOP] = "poststop",
+    [SBX_HOOK_PRESTART] = "prestart",
+    [SBX_HOOK_CREATE_RUNTIME] = "createRuntime",
+    [SBX_HOOK_CREATE_CONTAINER] = "createContainer",
+    [SBX_HOOK_START_CONTAINER] = "startContainer",
+    [SBX_HOOK_POSTSTART] = "poststart",
+    [SBX_HOOK_POSTSTOP] = "poststop",
 };
 
 /* config.json is at most this big: runc has no limit, but a bundle is
@@ -34,7 +37,7 @@ struct ctx {
 };
 
 static int field_error(struct sbx_error **err, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int field_error(struct sbx_error **err, const char *path, const char *fmt, ...)
 {
 	char msg[512];
@@ -66,7 +69,8 @@ static int check_keys(struct ctx *x, const json_t *obj, const char *path, const 
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		bool ok = false;
 		for (const char *const *k = known; *k && !ok; k++)
 			ok = strcmp(*k, key) == 0;
@@ -84,10 +88,10 @@ static const json_t *get(const json_t *obj, const char *key)
 
 static int want(struct ctx *x, const json_t *v, json_type type, const char *path)
 {
-	static const char *const names[] = { [JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array",
-					     [JSON_STRING] = "a string",  [JSON_INTEGER] = "an integer",
-					     [JSON_REAL] = "a number",    [JSON_TRUE] = "a boolean",
-					     [JSON_FALSE] = "a boolean",  [JSON_NULL] = "null" };
+	static const char *const names[] = {
+	    [JSON_OBJECT] = "an object",   [JSON_ARRAY] = "an array", [JSON_STRING] = "a string",
+	    [JSON_INTEGER] = "an integer", [JSON_REAL] = "a number",  [JSON_TRUE] = "a boolean",
+	    [JSON_FALSE] = "a boolean",	   [JSON_NULL] = "null"};
 	bool ok = json_typeof(v) == type || (type == JSON_TRUE && json_is_boolean(v));
 	if (!ok)
 		return field_error(x->err, path, "must be %s", names[type]);
@@ -126,8 +130,8 @@ static int get_bool(struct ctx *x, const json_t *obj, const char *key, const cha
 }
 
 /* An integer in [min, max]; *set false when absent. */
-static int get_int(struct ctx *x, const json_t *obj, const char *key, const char *path, long long min, long long max,
-		   long long *out, bool *set)
+static int get_int(struct ctx *x, const json_t *obj, const char *key, const char *path, long long min,
+		   long long max, long long *out, bool *set)
 {
 	*set = false;
 	const json_t *v = get(obj, key);
@@ -203,11 +207,12 @@ static int parse_root(struct ctx *x, const json_t *root)
 	if (root == NULL)
 		return field_error(x->err, "root", "is required");
 	if (want(x, root, JSON_OBJECT, "root") < 0 ||
-	    check_keys(x, root, "root", (const char *const[]){ "path", "readonly", NULL }) < 0)
+	    check_keys(x, root, "root", (const char *const[]){"path", "readonly", NULL}) < 0)
 		return -1;
 	const char *path;
 	bool ro;
-	if (get_string(x, root, "path", "root", &path) < 0 || get_bool(x, root, "readonly", "root", &ro, false) < 0)
+	if (get_string(x, root, "path", "root", &path) < 0 ||
+	    get_bool(x, root, "readonly", "root", &ro, false) < 0)
 		return -1;
 	if (path == NULL || *path == '\0')
 		return field_error(x->err, "root.path", "is required");
@@ -229,14 +234,22 @@ static const struct {
 	const char *name;
 	int resource;
 } rlimit_names[] = {
-	{ "RLIMIT_AS", RLIMIT_AS },	      { "RLIMIT_CORE", RLIMIT_CORE },
-	{ "RLIMIT_CPU", RLIMIT_CPU },	      { "RLIMIT_DATA", RLIMIT_DATA },
-	{ "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-	{ "RLIMIT_NICE", RLIMIT_NICE },	      { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-	{ "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
-	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
-	{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 static int parse_rlimits(struct ctx *x, const json_t *v)
@@ -252,7 +265,7 @@ static int parse_rlimits(struct ctx *x, const json_t *v)
 		snprintf(p, sizeof(p), "process.rlimits[%zu]", i);
 		const json_t *e = json_array_get(v, i);
 		if (want(x, e, JSON_OBJECT, p) < 0 ||
-		    check_keys(x, e, p, (const char *const[]){ "type", "soft", "hard", NULL }) < 0)
+		    check_keys(x, e, p, (const char *const[]){"type", "soft", "hard", NULL}) < 0)
 			return -1;
 		const char *type;
 		long long soft, hard;
@@ -274,7 +287,8 @@ static int parse_rlimits(struct ctx *x, const json_t *v)
 		for (size_t j = 0; j < i; j++)
 			if (x->s->rlimits[j].resource == rlimit_names[k].resource)
 				return field_error(x->err, p, "%s given twice", type);
-		x->s->rlimits[i] = (struct sbx_oci_rlimit){ rlimit_names[k].resource, (uint64_t)soft, (uint64_t)hard };
+		x->s->rlimits[i] =
+		    (struct sbx_oci_rlimit){rlimit_names[k].resource, (uint64_t)soft, (uint64_t)hard};
 		x->s->n_rlimits = i + 1;
 	}
 	return 0;
@@ -286,7 +300,8 @@ static int parse_caps(struct ctx *x, const json_t *v)
 {
 	if (v == NULL)
 		return 0;
-	static const char *const sets[] = { "bounding", "effective", "inheritable", "permitted", "ambient", NULL };
+	static const char *const sets[] = {"bounding",	"effective", "inheritable",
+					   "permitted", "ambient",   NULL};
 	if (want(x, v, JSON_OBJECT, "process.capabilities") < 0 ||
 	    check_keys(x, v, "process.capabilities", sets) < 0)
 		return -1;
@@ -301,7 +316,8 @@ static int parse_caps(struct ctx *x, const json_t *v)
 			char lower[64];
 			size_t j;
 			for (j = 0; names[i][j] && j < sizeof(lower) - 1; j++)
-				lower[j] = (char)(names[i][j] >= 'A' && names[i][j] <= 'Z' ? names[i][j] + 32 : names[i][j]);
+				lower[j] = (char)(names[i][j] >= 'A' && names[i][j] <= 'Z' ? names[i][j] + 32
+											   : names[i][j]);
 			lower[j] = '\0';
 			if (strncmp(names[i], "CAP_", 4) != 0 || cap_from_name(lower, &cv) < 0) {
 				int r = field_error(x->err, p, "unknown capability \"%s\"", names[i]);
@@ -321,7 +337,8 @@ static int lsm_field(struct ctx *x, const char *path, const char *value, const c
 	if (value == NULL || *value == '\0')
 		return 0;
 	if (access(probe, F_OK) == 0)
-		return field_error(x->err, path, "%s is active on this host and sbx does not apply %s labels", lsm, lsm);
+		return field_error(x->err, path, "%s is active on this host and sbx does not apply %s labels",
+				   lsm, lsm);
 	warn(x, "%s: ignored: %s is not active on this host", path, lsm);
 	return 0;
 }
@@ -332,7 +349,7 @@ static int parse_user(struct ctx *x, const json_t *u)
 		return 0;
 	if (want(x, u, JSON_OBJECT, "process.user") < 0 ||
 	    check_keys(x, u, "process.user",
-		       (const char *const[]){ "uid", "gid", "umask", "additionalGids", "username", NULL }) < 0)
+		       (const char *const[]){"uid", "gid", "umask", "additionalGids", "username", NULL}) < 0)
 		return -1;
 	long long uid = 0, gid = 0, umask_ = 0;
 	bool has_uid, has_gid, has_umask;
@@ -371,9 +388,19 @@ static int parse_process(struct ctx *x, const json_t *p)
 {
 	if (p == NULL)
 		return field_error(x->err, "process", "is required");
-	static const char *const known[] = { "terminal", "consoleSize", "cwd", "env", "args", "rlimits",
-					     "capabilities", "noNewPrivileges", "apparmorProfile", "oomScoreAdj",
-					     "selinuxLabel", "user", NULL };
+	static const char *const known[] = {"terminal",
+					    "consoleSize",
+					    "cwd",
+					    "env",
+					    "args",
+					    "rlimits",
+					    "capabilities",
+					    "noNewPrivileges",
+					    "apparmorProfile",
+					    "oomScoreAdj",
+					    "selinuxLabel",
+					    "user",
+					    NULL};
 	if (want(x, p, JSON_OBJECT, "process") < 0 || check_keys(x, p, "process", known) < 0)
 		return -1;
 	bool terminal, nnp;
@@ -383,8 +410,9 @@ static int parse_process(struct ctx *x, const json_t *p)
 	/* A pty of the sandbox's devpts; its master goes to --console-socket. */
 	x->c->terminal = terminal;
 	const json_t *cs = get(p, "consoleSize");
-	if (cs && (want(x, cs, JSON_OBJECT, "process.consoleSize") < 0 ||
-		   check_keys(x, cs, "process.consoleSize", (const char *const[]){ "height", "width", NULL }) < 0))
+	if (cs &&
+	    (want(x, cs, JSON_OBJECT, "process.consoleSize") < 0 ||
+	     check_keys(x, cs, "process.consoleSize", (const char *const[]){"height", "width", NULL}) < 0))
 		return -1;
 	const char *cwd;
 	if (get_string(x, p, "cwd", "process", &cwd) < 0)
@@ -429,9 +457,9 @@ static int parse_process(struct ctx *x, const json_t *p)
 	    lsm_field(x, "process.selinuxLabel", se, "SELinux", "/sys/fs/selinux/enforce") < 0)
 		return -1;
 	return parse_user(x, get(p, "user")) < 0 || parse_rlimits(x, get(p, "rlimits")) < 0 ||
-			       parse_caps(x, get(p, "capabilities")) < 0
-		       ? -1
-		       : 0;
+		       parse_caps(x, get(p, "capabilities")) < 0
+		   ? -1
+		   : 0;
 }
 
 /* ---- mounts -------------------------------------------------------------- */
@@ -447,10 +475,11 @@ static bool has_opt(char **opts, const char *o)
 /* Options that change nothing sbx would do, or that sbx does anyway. */
 static bool harmless_opt(const char *o)
 {
-	static const char *const ok[] = { "nosuid", "nodev", "noexec", "rprivate", "private", "rslave", "slave",
-					  "relatime", "strictatime", "noatime", "nodiratime", "ro", "rw",
-					  "newinstance", "ptmxmode=0666", "mode=0620", "gid=5", "mode=755",
-					  "mode=0755", "mode=1777", "mode=01777", "rbind", "bind", NULL };
+	static const char *const ok[] = {"nosuid",     "nodev", "noexec",   "rprivate",	   "private",
+					 "rslave",     "slave", "relatime", "strictatime", "noatime",
+					 "nodiratime", "ro",	"rw",	    "newinstance", "ptmxmode=0666",
+					 "mode=0620",  "gid=5", "mode=755", "mode=0755",   "mode=1777",
+					 "mode=01777", "rbind", "bind",	    NULL};
 	for (const char *const *k = ok; *k; k++)
 		if (strcmp(*k, o) == 0)
 			return true;
@@ -491,9 +520,15 @@ static int provided_mount(struct ctx *x, const char *dest, const char *type, cha
 		const char *dest, *type;
 		bool mounted;
 	} table[] = {
-		{ "/proc", "proc", true },     { "/dev", "tmpfs", true },	  { "/dev/pts", "devpts", true },
-		{ "/dev/shm", "tmpfs", true }, { "/dev/shm", "bind", true },	  { "/dev/mqueue", "mqueue", false },
-		{ "/sys", "sysfs", false },    { "/sys/fs/cgroup", "cgroup", false }, { "/sys/fs/cgroup", "cgroup2", false },
+	    {"/proc", "proc", true},
+	    {"/dev", "tmpfs", true},
+	    {"/dev/pts", "devpts", true},
+	    {"/dev/shm", "tmpfs", true},
+	    {"/dev/shm", "bind", true},
+	    {"/dev/mqueue", "mqueue", false},
+	    {"/sys", "sysfs", false},
+	    {"/sys/fs/cgroup", "cgroup", false},
+	    {"/sys/fs/cgroup", "cgroup2", false},
 	};
 	*handled = false;
 	const char *want_type = NULL;
@@ -516,7 +551,8 @@ static int provided_mount(struct ctx *x, const char *dest, const char *type, cha
 		return 0;
 	}
 	if (want_type)
-		return field_error(x->err, path, "%s must be of type %s (sbx mounts it itself)", dest, want_type);
+		return field_error(x->err, path, "%s must be of type %s (sbx mounts it itself)", dest,
+				   want_type);
 	if (strcmp(type, "proc") == 0 || strcmp(type, "devpts") == 0 || strcmp(type, "sysfs") == 0 ||
 	    strcmp(type, "mqueue") == 0 || strncmp(type, "cgroup", 6) == 0)
 		return field_error(x->err, path, "%s mounted at %s is not supported by sbx", type, dest);
@@ -528,7 +564,8 @@ static int parse_mount(struct ctx *x, const json_t *m, size_t i)
 	char path[64];
 	snprintf(path, sizeof(path), "mounts[%zu]", i);
 	if (want(x, m, JSON_OBJECT, path) < 0 ||
-	    check_keys(x, m, path, (const char *const[]){ "destination", "type", "source", "options", NULL }) < 0)
+	    check_keys(x, m, path, (const char *const[]){"destination", "type", "source", "options", NULL}) <
+		0)
 		return -1;
 	const char *dest, *type, *source;
 	if (get_string(x, m, "destination", path, &dest) < 0 || get_string(x, m, "type", path, &type) < 0 ||
@@ -537,7 +574,8 @@ static int parse_mount(struct ctx *x, const json_t *m, size_t i)
 	if (dest == NULL || dest[0] != '/')
 		return field_error(x->err, path, "destination must be an absolute path");
 	if (strchr(dest, ':'))
-		return field_error(x->err, path, "destination %s: ':' is not supported in mount points", dest);
+		return field_error(x->err, path, "destination %s: ':' is not supported in mount points",
+				   dest);
 	char opath[80];
 	snprintf(opath, sizeof(opath), "%s.options", path);
 	char **o = NULL;
@@ -595,8 +633,8 @@ static int parse_mount(struct ctx *x, const json_t *m, size_t i)
 			goto out;
 		}
 		char spec[4200];
-		if (snprintf(spec, sizeof(spec), "%s:%llu", dest, (unsigned long long)(size ? size : x->c->limits.tmp)) >=
-		    (int)sizeof(spec)) {
+		if (snprintf(spec, sizeof(spec), "%s:%llu", dest,
+			     (unsigned long long)(size ? size : x->c->limits.tmp)) >= (int)sizeof(spec)) {
 			field_error(x->err, path, "destination is too long");
 			goto out;
 		}
@@ -606,8 +644,10 @@ static int parse_mount(struct ctx *x, const json_t *m, size_t i)
 		}
 		r = 0;
 	} else {
-		field_error(x->err, path, "mount type \"%s\" is not supported by sbx (bind, tmpfs, and proc, devpts, "
-					  "sysfs, mqueue, cgroup at their usual places)", type);
+		field_error(x->err, path,
+			    "mount type \"%s\" is not supported by sbx (bind, tmpfs, and proc, devpts, "
+			    "sysfs, mqueue, cgroup at their usual places)",
+			    type);
 	}
 out:
 	free_strv(o);
@@ -634,16 +674,18 @@ static int parse_namespaces(struct ctx *x, const json_t *v)
 	if (v != NULL) {
 		if (want(x, v, JSON_ARRAY, "linux.namespaces") < 0)
 			return -1;
-		static const char *const types[] = { "pid", "network", "mount", "ipc", "uts", "user", "cgroup", NULL };
+		static const char *const types[] = {"pid", "network", "mount",	"ipc",
+						    "uts", "user",    "cgroup", NULL};
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			char p[64];
 			snprintf(p, sizeof(p), "linux.namespaces[%zu]", i);
 			const json_t *e = json_array_get(v, i);
 			if (want(x, e, JSON_OBJECT, p) < 0 ||
-			    check_keys(x, e, p, (const char *const[]){ "type", "path", NULL }) < 0)
+			    check_keys(x, e, p, (const char *const[]){"type", "path", NULL}) < 0)
 				return -1;
 			const char *type, *nspath;
-			if (get_string(x, e, "type", p, &type) < 0 || get_string(x, e, "path", p, &nspath) < 0)
+			if (get_string(x, e, "type", p, &type) < 0 ||
+			    get_string(x, e, "path", p, &nspath) < 0)
 				return -1;
 			if (type == NULL)
 				return field_error(x->err, p, "type is required");
@@ -651,14 +693,16 @@ static int parse_namespaces(struct ctx *x, const json_t *v)
 			for (const char *const *t = types; *t && !known; t++)
 				known = strcmp(*t, type) == 0;
 			if (!known)
-				return field_error(x->err, p, "namespace type \"%s\" is not supported by sbx", type);
+				return field_error(x->err, p, "namespace type \"%s\" is not supported by sbx",
+						   type);
 			bool is_net = strcmp(type, "network") == 0;
 			/* A network namespace made by the client (podman, CNI) is
 			 * joined by the supervisor before the clone; joining any
 			 * other kind would hand the sandbox someone else's view. */
 			if (nspath && *nspath && !is_net)
-				return field_error(x->err, p, "path: joining an existing %s namespace is not supported by sbx",
-						   type);
+				return field_error(
+				    x->err, p,
+				    "path: joining an existing %s namespace is not supported by sbx", type);
 			if (nspath && *nspath) {
 				if (nspath[0] != '/')
 					return field_error(x->err, p, "path must be absolute");
@@ -675,7 +719,8 @@ static int parse_namespaces(struct ctx *x, const json_t *v)
 	return 0;
 }
 
-static int parse_idmap(struct ctx *x, const json_t *v, const char *path, long long *host, long long *size, bool *set)
+static int parse_idmap(struct ctx *x, const json_t *v, const char *path, long long *host, long long *size,
+		       bool *set)
 {
 	*set = false;
 	if (v == NULL)
@@ -685,16 +730,18 @@ static int parse_idmap(struct ctx *x, const json_t *v, const char *path, long lo
 	if (json_array_size(v) == 0)
 		return 0;
 	if (json_array_size(v) != 1)
-		return field_error(x->err, path, "sbx maps one contiguous range (one entry with containerID 0)");
+		return field_error(x->err, path,
+				   "sbx maps one contiguous range (one entry with containerID 0)");
 	const json_t *e = json_array_get(v, 0);
 	char p[64];
 	snprintf(p, sizeof(p), "%s[0]", path);
 	long long cid;
 	bool a, b, c;
 	if (want(x, e, JSON_OBJECT, p) < 0 ||
-	    check_keys(x, e, p, (const char *const[]){ "containerID", "hostID", "size", NULL }) < 0 ||
+	    check_keys(x, e, p, (const char *const[]){"containerID", "hostID", "size", NULL}) < 0 ||
 	    get_int(x, e, "containerID", p, 0, UINT32_MAX, &cid, &a) < 0 ||
-	    get_int(x, e, "hostID", p, 0, UINT32_MAX, host, &b) < 0 || get_int(x, e, "size", p, 1, UINT32_MAX, size, &c) < 0)
+	    get_int(x, e, "hostID", p, 0, UINT32_MAX, host, &b) < 0 ||
+	    get_int(x, e, "size", p, 1, UINT32_MAX, size, &c) < 0)
 		return -1;
 	if (!a || !b || !c)
 		return field_error(x->err, p, "containerID, hostID and size are required");
@@ -714,7 +761,8 @@ static int parse_idmaps(struct ctx *x, const json_t *lx)
 	    parse_idmap(x, get(lx, "gidMappings"), "linux.gidMappings", &gh, &gs, &g) < 0)
 		return -1;
 	if (u != g || (u && (uh != gh || us != gs)))
-		return field_error(x->err, "linux.gidMappings", "must map the same range as linux.uidMappings in sbx");
+		return field_error(x->err, "linux.gidMappings",
+				   "must map the same range as linux.uidMappings in sbx");
 	if (u) {
 		x->c->idmap_host_base = (uint32_t)uh;
 		x->c->idmap_size = (uint32_t)us;
@@ -726,16 +774,18 @@ static int parse_resources(struct ctx *x, const json_t *r)
 {
 	if (r == NULL)
 		return 0;
-	static const char *const known[] = { "devices", "memory", "cpu", "pids", "blockIO", "hugepageLimits",
-					     "network", "rdma", "unified", NULL };
+	static const char *const known[] = {"devices",	      "memory",	 "cpu",	 "pids",    "blockIO",
+					    "hugepageLimits", "network", "rdma", "unified", NULL};
 	if (want(x, r, JSON_OBJECT, "linux.resources") < 0 || check_keys(x, r, "linux.resources", known) < 0)
 		return -1;
 	/* Fields that would need controllers sbx does not manage: refused
 	 * unless empty. */
-	static const char *const refused[] = { "blockIO", "hugepageLimits", "network", "rdma", "unified", NULL };
+	static const char *const refused[] = {"blockIO", "hugepageLimits", "network",
+					      "rdma",	 "unified",	   NULL};
 	for (const char *const *k = refused; *k; k++) {
 		const json_t *v = get(r, *k);
-		if (v && !((json_is_object(v) && json_object_size(v) == 0) || (json_is_array(v) && json_array_size(v) == 0))) {
+		if (v && !((json_is_object(v) && json_object_size(v) == 0) ||
+			   (json_is_array(v) && json_array_size(v) == 0))) {
 			char p[64];
 			snprintf(p, sizeof(p), "linux.resources.%s", *k);
 			return field_error(x->err, p, "is not supported by sbx");
@@ -758,24 +808,36 @@ static int parse_resources(struct ctx *x, const json_t *r)
 			bool hm, hn;
 			const char *type, *access;
 			if (want(x, e, JSON_OBJECT, p) < 0 ||
-			    check_keys(x, e, p, (const char *const[]){ "allow", "type", "major", "minor", "access", NULL }) <
-				    0 ||
-			    get_bool(x, e, "allow", p, &allow, false) < 0 || get_string(x, e, "type", p, &type) < 0 ||
+			    check_keys(x, e, p,
+				       (const char *const[]){"allow", "type", "major", "minor", "access",
+							     NULL}) < 0 ||
+			    get_bool(x, e, "allow", p, &allow, false) < 0 ||
+			    get_string(x, e, "type", p, &type) < 0 ||
 			    get_string(x, e, "access", p, &access) < 0 ||
 			    get_int(x, e, "major", p, -1, UINT32_MAX, &major, &hm) < 0 ||
 			    get_int(x, e, "minor", p, -1, UINT32_MAX, &minor, &hn) < 0)
 				return -1;
-			if (type && strcmp(type, "a") != 0 && strcmp(type, "c") != 0 && strcmp(type, "b") != 0)
+			if (type && strcmp(type, "a") != 0 && strcmp(type, "c") != 0 &&
+			    strcmp(type, "b") != 0)
 				return field_error(x->err, p, "type \"%s\" is not a, b or c", type);
 			if (access && strspn(access, "rwm") != strlen(access))
-				return field_error(x->err, p, "access \"%s\" is not made of r, w and m", access);
+				return field_error(x->err, p, "access \"%s\" is not made of r, w and m",
+						   access);
 			(void)allow;
 		}
 	}
 	const json_t *mem = get(r, "memory");
 	if (mem) {
-		static const char *const mk[] = { "limit", "reservation", "swap", "kernel", "kernelTCP", "swappiness",
-						  "disableOOMKiller", "useHierarchy", "checkBeforeUpdate", NULL };
+		static const char *const mk[] = {"limit",
+						 "reservation",
+						 "swap",
+						 "kernel",
+						 "kernelTCP",
+						 "swappiness",
+						 "disableOOMKiller",
+						 "useHierarchy",
+						 "checkBeforeUpdate",
+						 NULL};
 		if (want(x, mem, JSON_OBJECT, "linux.resources.memory") < 0 ||
 		    check_keys(x, mem, "linux.resources.memory", mk) < 0)
 			return -1;
@@ -786,8 +848,8 @@ static int parse_resources(struct ctx *x, const json_t *r)
 			return -1;
 		if (hl && limit > 0) {
 			if ((uint64_t)limit < SBX_MIN_MEMORY)
-				return field_error(x->err, "linux.resources.memory.limit", "%lld is below sbx's minimum of 4M",
-						   limit);
+				return field_error(x->err, "linux.resources.memory.limit",
+						   "%lld is below sbx's minimum of 4M", limit);
 			x->c->limits.memory = (uint64_t)limit;
 			x->s->limits_set = true;
 		}
@@ -803,7 +865,8 @@ static int parse_resources(struct ctx *x, const json_t *r)
 			else
 				x->c->limits.memory_swap = (uint64_t)swap - x->c->limits.memory;
 		}
-		static const char *const unsupported[] = { "reservation", "kernel", "kernelTCP", "swappiness", NULL };
+		static const char *const unsupported[] = {"reservation", "kernel", "kernelTCP", "swappiness",
+							  NULL};
 		for (const char *const *k = unsupported; *k; k++)
 			if (get(mem, *k)) {
 				char p[64];
@@ -814,14 +877,15 @@ static int parse_resources(struct ctx *x, const json_t *r)
 		if (get_bool(x, mem, "disableOOMKiller", "linux.resources.memory", &b, false) < 0)
 			return -1;
 		if (b)
-			return field_error(x->err, "linux.resources.memory.disableOOMKiller", "is not supported by sbx");
+			return field_error(x->err, "linux.resources.memory.disableOOMKiller",
+					   "is not supported by sbx");
 	}
 	const json_t *pids = get(r, "pids");
 	if (pids) {
 		long long limit = 0;
 		bool h;
 		if (want(x, pids, JSON_OBJECT, "linux.resources.pids") < 0 ||
-		    check_keys(x, pids, "linux.resources.pids", (const char *const[]){ "limit", NULL }) < 0 ||
+		    check_keys(x, pids, "linux.resources.pids", (const char *const[]){"limit", NULL}) < 0 ||
 		    get_int(x, pids, "limit", "linux.resources.pids", LLONG_MIN, LLONG_MAX, &limit, &h) < 0)
 			return -1;
 		if (h && limit > 0) {
@@ -831,8 +895,9 @@ static int parse_resources(struct ctx *x, const json_t *r)
 	}
 	const json_t *cpu = get(r, "cpu");
 	if (cpu) {
-		static const char *const ck[] = { "shares", "quota", "burst", "period", "realtimeRuntime",
-						  "realtimePeriod", "cpus", "mems", "idle", NULL };
+		static const char *const ck[] = {
+		    "shares",	      "quota", "burst", "period", "realtimeRuntime",
+		    "realtimePeriod", "cpus",  "mems",	"idle",	  NULL};
 		if (want(x, cpu, JSON_OBJECT, "linux.resources.cpu") < 0 ||
 		    check_keys(x, cpu, "linux.resources.cpu", ck) < 0)
 			return -1;
@@ -848,8 +913,8 @@ static int parse_resources(struct ctx *x, const json_t *r)
 			x->c->limits.cpus = (double)quota / (double)period;
 			x->s->limits_set = true;
 		}
-		static const char *const unsupported[] = { "burst", "realtimeRuntime", "realtimePeriod", "cpus",
-							   "mems", "idle", NULL };
+		static const char *const unsupported[] = {
+		    "burst", "realtimeRuntime", "realtimePeriod", "cpus", "mems", "idle", NULL};
 		for (const char *const *k = unsupported; *k; k++) {
 			const json_t *v = get(cpu, *k);
 			if (v && !(json_is_string(v) && json_string_length(v) == 0) &&
@@ -867,10 +932,11 @@ static int parse_resources(struct ctx *x, const json_t *r)
  * sandbox (no sysfs is mounted; a /proc entry this kernel lacks). */
 static bool path_covered(const char *p, bool masked)
 {
-	static const char *const masked_proc[] = { "/proc/kcore",   "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
-						   "/proc/latency_stats", "/proc/acpi", "/proc/scsi", NULL };
-	static const char *const ro_proc[] = { "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
-					       NULL };
+	static const char *const masked_proc[] = {
+	    "/proc/kcore",	   "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+	    "/proc/latency_stats", "/proc/acpi", "/proc/scsi",	     NULL};
+	static const char *const ro_proc[] = {
+	    "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", NULL};
 	if (strcmp(p, "/sys") == 0 || strncmp(p, "/sys/", 5) == 0)
 		return true;
 	for (const char *const *k = masked_proc; *k; k++)
@@ -896,7 +962,8 @@ static int parse_paths(struct ctx *x, const json_t *v, const char *path, bool ma
 		if (!path_covered(paths[i], masked)) {
 			char p[64];
 			snprintf(p, sizeof(p), "%s[%zu]", path, i);
-			field_error(x->err, p, "%s: sbx does not %s this path", paths[i], masked ? "mask" : "make read-only");
+			field_error(x->err, p, "%s: sbx does not %s this path", paths[i],
+				    masked ? "mask" : "make read-only");
 			free_strv(paths);
 			return -1;
 		}
@@ -908,9 +975,9 @@ static int parse_paths(struct ctx *x, const json_t *v, const char *path, bool ma
 /* Only sysctls of namespaces the container owns, as runc allows. */
 static bool sysctl_namespaced(const char *k, bool own_net)
 {
-	static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-					   "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
-					   NULL };
+	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",	     "kernel.msgmni",
+					  "kernel.sem",	   "kernel.shmall",	     "kernel.shmmax",
+					  "kernel.shmmni", "kernel.shm_rmid_forced", NULL};
 	for (const char *const *i = ipc; *i; i++)
 		if (strcmp(*i, k) == 0)
 			return true;
@@ -928,18 +995,20 @@ static int parse_sysctl(struct ctx *x, const json_t *v)
 	x->s->sysctls = xcalloc(json_object_size(v), sizeof(*x->s->sysctls));
 	const char *key;
 	json_t *val;
-	json_object_foreach((json_t *)v, key, val) {
+	json_object_foreach((json_t *)v, key, val)
+	{
 		char p[160];
 		snprintf(p, sizeof(p), "linux.sysctl.%.100s", key);
 		if (want(x, val, JSON_STRING, p) < 0)
 			return -1;
-		bool ok = strlen(key) < 128 && strstr(key, "..") == NULL && strchr(key, '/') == NULL && key[0] != '.';
+		bool ok = strlen(key) < 128 && strstr(key, "..") == NULL && strchr(key, '/') == NULL &&
+			  key[0] != '.';
 		if (!ok || !sysctl_namespaced(key, x->c->network != SBX_NET_HOST || x->s->netns_path != NULL))
 			return field_error(x->err, p, "not a sysctl of the container's own namespaces");
 		const char *s = json_string_value(val);
 		if (strlen(s) != json_string_length(val) || strchr(s, '\n'))
 			return field_error(x->err, p, "invalid value");
-		x->s->sysctls[x->s->n_sysctls++] = (struct sbx_oci_sysctl){ xstrdup(key), xstrdup(s) };
+		x->s->sysctls[x->s->n_sysctls++] = (struct sbx_oci_sysctl){xstrdup(key), xstrdup(s)};
 	}
 	return 0;
 }
@@ -951,9 +1020,10 @@ static int parse_linux(struct ctx *x, const json_t *l)
 		sbx_config_set_string(&x->c->seccomp, "unconfined");
 		return 0;
 	}
-	static const char *const known[] = { "namespaces", "uidMappings", "gidMappings", "devices", "cgroupsPath",
-					     "resources", "rootfsPropagation", "seccomp", "sysctl", "maskedPaths",
-					     "readonlyPaths", "mountLabel", NULL };
+	static const char *const known[] = {"namespaces",  "uidMappings", "gidMappings",       "devices",
+					    "cgroupsPath", "resources",	  "rootfsPropagation", "seccomp",
+					    "sysctl",	   "maskedPaths", "readonlyPaths",     "mountLabel",
+					    NULL};
 	if (want(x, l, JSON_OBJECT, "linux") < 0 || check_keys(x, l, "linux", known) < 0)
 		return -1;
 	if (parse_namespaces(x, get(l, "namespaces")) < 0 || parse_idmaps(x, l) < 0 ||
@@ -962,9 +1032,10 @@ static int parse_linux(struct ctx *x, const json_t *l)
 	    parse_paths(x, get(l, "readonlyPaths"), "linux.readonlyPaths", false) < 0)
 		return -1;
 	const json_t *devices = get(l, "devices");
-	if (devices && (want(x, devices, JSON_ARRAY, "linux.devices") < 0 ||
-			(json_array_size(devices) > 0 &&
-			 field_error(x->err, "linux.devices", "creating device nodes is not supported by sbx") < 0)))
+	if (devices &&
+	    (want(x, devices, JSON_ARRAY, "linux.devices") < 0 ||
+	     (json_array_size(devices) > 0 &&
+	      field_error(x->err, "linux.devices", "creating device nodes is not supported by sbx") < 0)))
 		return -1;
 	const char *cgpath, *prop, *label;
 	if (get_string(x, l, "cgroupsPath", "linux", &cgpath) < 0 ||
@@ -991,8 +1062,9 @@ static int parse_hooks(struct ctx *x, const json_t *h)
 	if (h == NULL)
 		return 0;
 	if (want(x, h, JSON_OBJECT, "hooks") < 0 ||
-	    check_keys(x, h, "hooks", (const char *const[]){ "prestart", "createRuntime", "createContainer",
-							     "startContainer", "poststart", "poststop", NULL }) < 0)
+	    check_keys(x, h, "hooks",
+		       (const char *const[]){"prestart", "createRuntime", "createContainer", "startContainer",
+					     "poststart", "poststop", NULL}) < 0)
 		return -1;
 	for (int k = 0; k < SBX_HOOK_KINDS; k++) {
 		const json_t *list = get(h, sbx_oci_hook_names[k]);
@@ -1009,7 +1081,8 @@ static int parse_hooks(struct ctx *x, const json_t *h)
 			snprintf(p, sizeof(p), "%s[%zu]", lp, i);
 			const json_t *e = json_array_get(list, i);
 			if (want(x, e, JSON_OBJECT, p) < 0 ||
-			    check_keys(x, e, p, (const char *const[]){ "path", "args", "env", "timeout", NULL }) < 0)
+			    check_keys(x, e, p,
+				       (const char *const[]){"path", "args", "env", "timeout", NULL}) < 0)
 				return -1;
 			struct sbx_oci_hook *hk = &x->s->hooks[k][i];
 			x->s->n_hooks[k] = i + 1;
@@ -1043,9 +1116,11 @@ static int parse_annotations(struct ctx *x, const json_t *a)
 		return -1;
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)a, key, v) {
+	json_object_foreach((json_t *)a, key, v)
+	{
 		if (!json_is_string(v))
-			return field_error(x->err, "annotations", "value of \"%.100s\" must be a string", key);
+			return field_error(x->err, "annotations", "value of \"%.100s\" must be a string",
+					   key);
 	}
 	x->s->annotations = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
 	if (x->s->annotations == NULL)
@@ -1059,19 +1134,22 @@ int sbx_oci_spec_parse(const char *text, size_t len, const char *bundle, struct 
 	json_error_t je;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL)
-		return sbx_error_set(err, 0, "config.json: line %d column %d: %s", je.line, je.column, je.text);
-	struct ctx x = { .bundle = bundle, .c = c, .s = s, .err = err };
+		return sbx_error_set(err, 0, "config.json: line %d column %d: %s", je.line, je.column,
+				     je.text);
+	struct ctx x = {.bundle = bundle, .c = c, .s = s, .err = err};
 	int r = -1;
-	static const char *const known[] = { "ociVersion", "process", "root", "hostname", "domainname", "mounts",
-					     "hooks", "annotations", "linux", NULL };
+	static const char *const known[] = {"ociVersion", "process", "root",	    "hostname", "domainname",
+					    "mounts",	  "hooks",   "annotations", "linux",	NULL};
 	if (want(&x, root, JSON_OBJECT, "(top level)") < 0 || check_keys(&x, root, "(top level)", known) < 0)
 		goto out;
 	const char *version, *hostname, *domainname;
-	if (get_string(&x, root, "ociVersion", "", &version) < 0 || get_string(&x, root, "hostname", "", &hostname) < 0 ||
+	if (get_string(&x, root, "ociVersion", "", &version) < 0 ||
+	    get_string(&x, root, "hostname", "", &hostname) < 0 ||
 	    get_string(&x, root, "domainname", "", &domainname) < 0)
 		goto out;
 	if (version == NULL || strncmp(version, "1.", 2) != 0) {
-		field_error(err, "ociVersion", "\"%s\" is not a runtime-spec 1.x version", version ? version : "");
+		field_error(err, "ociVersion", "\"%s\" is not a runtime-spec 1.x version",
+			    version ? version : "");
 		goto out;
 	}
 	s->oci_version = xstrdup(version);
@@ -1095,7 +1173,8 @@ out:
 	return r;
 }
 
-int sbx_oci_spec_load(const char *bundle, struct sbx_config *c, struct sbx_oci_spec *s, struct sbx_error **err)
+int sbx_oci_spec_load(const char *bundle, struct sbx_config *c, struct sbx_oci_spec *s,
+		      struct sbx_error **err)
 {
 	cleanup_free char *path = NULL;
 	if (asprintf(&path, "%s/config.json", bundle) < 0)

@@ -58,7 +58,7 @@ struct sbx_oci_spec {
 	size_t n_sysctls;
 	struct sbx_oci_hook *hooks[SBX_HOOK_KINDS];
 	size_t n_hooks[SBX_HOOK_KINDS];
-	char *annotations; /* the annotations object as compact JSON, "{}" if none */
+	char *annotations;  /* the annotations object as compact JSON, "{}" if none */
 	char *seccomp_yaml; /* linux.seccomp as an sbx profile; NULL = none given */
 	char *netns_path;   /* a network namespace to join (podman, CNI); NULL = a new one */
 	bool limits_set;    /* linux.resources gave a memory, pids or cpu limit */
@@ -72,7 +72,8 @@ struct sbx_oci_spec {
 int sbx_oci_spec_parse(const char *text, size_t len, const char *bundle, struct sbx_config *c,
 		       struct sbx_oci_spec *s, struct sbx_error **err);
 /* Read BUNDLE/config.json and parse it. */
-int sbx_oci_spec_load(const char *bundle, struct sbx_config *c, struct sbx_oci_spec *s, struct sbx_error **err);
+int sbx_oci_spec_load(const char *bundle, struct sbx_config *c, struct sbx_oci_spec *s,
+		      struct sbx_error **err);
 void sbx_oci_spec_free(struct sbx_oci_spec *s);
 
 /* linux.seccomp (a JSON object) as the text of an sbx seccomp profile

@@ -14,7 +14,7 @@
 
 #include "lib/cleanup.h"
 
-const char *const sbx_oci_status_names[] = { "creating", "created", "running", "stopped" };
+const char *const sbx_oci_status_names[] = {"creating", "created", "running", "stopped"};
 
 int sbx_oci_check_id(const char *id, struct sbx_error **err)
 {
@@ -23,10 +23,11 @@ int sbx_oci_check_id(const char *id, struct sbx_error **err)
 		return sbx_error_set(err, 0, "invalid container id '%.64s'", id);
 	for (const char *p = id; *p; p++) {
 		char ch = *p;
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-			  ch == '+' || ch == '-' || ch == '.';
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			  ch == '_' || ch == '+' || ch == '-' || ch == '.';
 		if (!ok)
-			return sbx_error_set(err, 0, "invalid container id '%.64s' (letters, digits, _ + - . only)", id);
+			return sbx_error_set(
+			    err, 0, "invalid container id '%.64s' (letters, digits, _ + - . only)", id);
 	}
 	return 0;
 }
@@ -80,10 +81,10 @@ int sbx_oci_state_write(int dirfd, const struct sbx_oci_state *s, struct sbx_err
 {
 	json_error_t je;
 	json_t *ann = json_loads(s->annotations ? s->annotations : "{}", 0, &je);
-	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I}", "id", s->id, "bundle", s->bundle, "created",
-			      s->created, "annotations", ann ? ann : json_object(), "pid", (json_int_t)s->pid,
-			      "pid_start", (json_int_t)s->pid_start, "init_pid", (json_int_t)s->init_pid,
-			      "init_start", (json_int_t)s->init_start);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I}", "id", s->id, "bundle", s->bundle,
+			      "created", s->created, "annotations", ann ? ann : json_object(), "pid",
+			      (json_int_t)s->pid, "pid_start", (json_int_t)s->pid_start, "init_pid",
+			      (json_int_t)s->init_pid, "init_start", (json_int_t)s->init_start);
 	if (o == NULL)
 		return sbx_error_set(err, 0, "formatting the container state");
 	cleanup_free char *text = json_dumps(o, JSON_COMPACT);
@@ -91,7 +92,8 @@ int sbx_oci_state_write(int dirfd, const struct sbx_oci_state *s, struct sbx_err
 	if (text == NULL)
 		abort();
 	/* Written whole, then renamed: a reader sees the old or the new state. */
-	cleanup_close int fd = openat(dirfd, "state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	cleanup_close int fd =
+	    openat(dirfd, "state.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "writing the container state");
 	size_t len = strlen(text);
@@ -122,9 +124,10 @@ int sbx_oci_state_read(int rootfd, const char *id, struct sbx_oci_state *s, stru
 	const char *bid, *bundle, *created;
 	json_t *ann;
 	json_int_t pid, pid_start, init_pid, init_start;
-	if (o == NULL || json_unpack(o, "{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I}", "id", &bid, "bundle", &bundle,
-				     "created", &created, "annotations", &ann, "pid", &pid, "pid_start", &pid_start,
-				     "init_pid", &init_pid, "init_start", &init_start) < 0) {
+	if (o == NULL ||
+	    json_unpack(o, "{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I}", "id", &bid, "bundle", &bundle,
+			"created", &created, "annotations", &ann, "pid", &pid, "pid_start", &pid_start,
+			"init_pid", &init_pid, "init_start", &init_start) < 0) {
 		json_decref(o);
 		return sbx_error_set(err, 0, "the state of container %s is corrupt", id);
 	}
@@ -202,7 +205,8 @@ enum sbx_oci_status sbx_oci_status(int rootfd, const struct sbx_oci_state *s)
 	if (s->pid == 0 || s->init_pid == 0) {
 		/* The creator has not recorded pid 1 yet; a creator that died
 		 * before that left a container that never ran. */
-		return s->pid != 0 && sbx_oci_proc_start(s->pid) == s->pid_start ? SBX_OCI_CREATING : SBX_OCI_STOPPED;
+		return s->pid != 0 && sbx_oci_proc_start(s->pid) == s->pid_start ? SBX_OCI_CREATING
+										 : SBX_OCI_STOPPED;
 	}
 	if (sbx_oci_proc_start(s->pid) != s->pid_start)
 		return SBX_OCI_STOPPED;

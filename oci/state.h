@@ -25,11 +25,11 @@
 struct sbx_oci_state {
 	char *id;
 	char *bundle;
-	char *created; /* RFC 3339, UTC */
-	char *annotations; /* JSON object text */
-	pid_t pid;         /* the supervisor: the container's pid for clients */
+	char *created;	    /* RFC 3339, UTC */
+	char *annotations;  /* JSON object text */
+	pid_t pid;	    /* the supervisor: the container's pid for clients */
 	uint64_t pid_start; /* its start time (clock ticks since boot, /proc/PID/stat) */
-	pid_t init_pid;     /* the sandbox's pid 1 on the host */
+	pid_t init_pid;	    /* the sandbox's pid 1 on the host */
 	uint64_t init_start;
 };
 

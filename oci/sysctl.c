@@ -37,7 +37,8 @@ static int write_all(const struct sbx_oci_spec *s, bool net, int report)
 		int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		size_t len = strlen(s->sysctls[i].value);
 		if (fd < 0 || write(fd, s->sysctls[i].value, len) != (ssize_t)len) {
-			dprintf(report, "linux.sysctl.%s: writing %s: %s", s->sysctls[i].key, path, strerror(errno));
+			dprintf(report, "linux.sysctl.%s: writing %s: %s", s->sysctls[i].key, path,
+				strerror(errno));
 			return -1;
 		}
 		close(fd);
@@ -46,7 +47,8 @@ static int write_all(const struct sbx_oci_spec *s, bool net, int report)
 }
 
 /* In the child: enter the namespaces and write each value. */
-static __attribute__((noreturn)) void writer(int user, int net, int ipc, const struct sbx_oci_spec *s, int report)
+static __attribute__((noreturn)) void writer(int user, int net, int ipc, const struct sbx_oci_spec *s,
+					     int report)
 {
 	/* The user namespace first: the sandbox's net and ipc namespaces are
 	 * owned by it, and entering it gives the capabilities the sysctl files

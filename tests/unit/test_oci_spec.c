@@ -148,7 +148,8 @@ Test(oci_spec, podman_seccomp_compiles)
 	char path[] = "/tmp/sbx-test-oci-XXXXXX";
 	int fd = mkstemp(path);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(write(fd, p.s.seccomp_yaml, strlen(p.s.seccomp_yaml)), (ssize_t)strlen(p.s.seccomp_yaml));
+	cr_assert_eq(write(fd, p.s.seccomp_yaml, strlen(p.s.seccomp_yaml)),
+		     (ssize_t)strlen(p.s.seccomp_yaml));
 	close(fd);
 	struct sbx_seccomp *f = NULL;
 	struct sbx_error *err = NULL;
@@ -167,12 +168,14 @@ Test(oci_spec, podman_seccomp_compiles)
 Test(oci_spec, seccomp_rules_translated)
 {
 	char *json = spec_with(
-		"\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_64\","
-		"\"SCMP_ARCH_X32\"],\"syscalls\":[{\"names\":[\"read\",\"no_such_call\"],\"action\":\"SCMP_ACT_ALLOW\"},"
-		"{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":8,"
-		"\"op\":\"SCMP_CMP_EQ\"}]},{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38,"
-		"\"args\":[{\"index\":0,\"value\":2114060288,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}}",
-		"");
+	    "\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86_"
+	    "64\","
+	    "\"SCMP_ARCH_X32\"],\"syscalls\":[{\"names\":[\"read\",\"no_such_call\"],\"action\":\"SCMP_ACT_"
+	    "ALLOW\"},"
+	    "{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,\"value\":8,"
+	    "\"op\":\"SCMP_CMP_EQ\"}]},{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38,"
+	    "\"args\":[{\"index\":0,\"value\":2114060288,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}}",
+	    "");
 	struct parsed p;
 	char *msg;
 	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
@@ -182,7 +185,8 @@ Test(oci_spec, seccomp_rules_translated)
 	cr_expect(strstr(y, "names: [read]\n    action: allow"), "%s", y);
 	cr_expect_null(strstr(y, "no_such_call"));
 	cr_expect(strstr(y, "{ index: 0, op: eq, value: 8 }"), "%s", y);
-	cr_expect(strstr(y, "action: errno 38\n    args:\n      - { index: 0, op: masked_eq, mask: 2114060288, value: 0 }"),
+	cr_expect(strstr(y, "action: errno 38\n    args:\n      - { index: 0, op: masked_eq, mask: "
+			    "2114060288, value: 0 }"),
 		  "%s", y);
 	free(json);
 	release(&p);
@@ -191,24 +195,28 @@ Test(oci_spec, seccomp_rules_translated)
 Test(oci_spec, supported_fields_map)
 {
 	char *json = spec_with(
-		"\"hostname\":\"box\",\"mounts\":[{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/srv/d\","
-		"\"options\":[\"rbind\",\"ro\",\"nosuid\"]},{\"destination\":\"/run\",\"type\":\"tmpfs\",\"source\":"
-		"\"tmpfs\",\"options\":[\"nosuid\",\"size=65536k\"]},{\"destination\":\"/tmp\",\"type\":\"tmpfs\","
-		"\"options\":[\"size=2m\"]}],"
-		"\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"mount\"}],"
-		"\"uidMappings\":[{\"containerID\":0,\"hostID\":200000,\"size\":65536}],"
-		"\"gidMappings\":[{\"containerID\":0,\"hostID\":200000,\"size\":65536}],"
-		"\"resources\":{\"memory\":{\"limit\":268435456,\"swap\":536870912},\"pids\":{\"limit\":64},"
-		"\"cpu\":{\"quota\":50000,\"period\":100000,\"shares\":1024},\"devices\":[{\"allow\":false,"
-		"\"access\":\"rwm\"},{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"}]},"
-		"\"cgroupsPath\":\"/k8s/pod1/c1\",\"rootfsPropagation\":\"rslave\","
-		"\"maskedPaths\":[\"/proc/kcore\",\"/sys/firmware\"],\"readonlyPaths\":[\"/proc/sys\"],"
-		"\"sysctl\":{\"net.ipv4.ip_forward\":\"1\",\"kernel.shmmax\":\"1000000\"}},"
-		"\"hooks\":{\"poststop\":[{\"path\":\"/bin/true\",\"args\":[\"true\"],\"timeout\":5}]},"
-		"\"annotations\":{\"b\":\"2\",\"a\":\"1\"}",
-		"\"user\":{\"uid\":1000,\"gid\":1000,\"additionalGids\":[1000]},\"noNewPrivileges\":false,"
-		"\"oomScoreAdj\":500,\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":0,\"hard\":0}],"
-		"\"capabilities\":{\"bounding\":[\"CAP_KILL\"],\"effective\":[],\"ambient\":[\"CAP_CHOWN\"]}");
+	    "\"hostname\":\"box\",\"mounts\":[{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/srv/"
+	    "d\","
+	    "\"options\":[\"rbind\",\"ro\",\"nosuid\"]},{\"destination\":\"/"
+	    "run\",\"type\":\"tmpfs\",\"source\":"
+	    "\"tmpfs\",\"options\":[\"nosuid\",\"size=65536k\"]},{\"destination\":\"/"
+	    "tmp\",\"type\":\"tmpfs\","
+	    "\"options\":[\"size=2m\"]}],"
+	    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"mount\"}],"
+	    "\"uidMappings\":[{\"containerID\":0,\"hostID\":200000,\"size\":65536}],"
+	    "\"gidMappings\":[{\"containerID\":0,\"hostID\":200000,\"size\":65536}],"
+	    "\"resources\":{\"memory\":{\"limit\":268435456,\"swap\":536870912},\"pids\":{\"limit\":64},"
+	    "\"cpu\":{\"quota\":50000,\"period\":100000,\"shares\":1024},\"devices\":[{\"allow\":false,"
+	    "\"access\":\"rwm\"},{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"}]}"
+	    ","
+	    "\"cgroupsPath\":\"/k8s/pod1/c1\",\"rootfsPropagation\":\"rslave\","
+	    "\"maskedPaths\":[\"/proc/kcore\",\"/sys/firmware\"],\"readonlyPaths\":[\"/proc/sys\"],"
+	    "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\",\"kernel.shmmax\":\"1000000\"}},"
+	    "\"hooks\":{\"poststop\":[{\"path\":\"/bin/true\",\"args\":[\"true\"],\"timeout\":5}]},"
+	    "\"annotations\":{\"b\":\"2\",\"a\":\"1\"}",
+	    "\"user\":{\"uid\":1000,\"gid\":1000,\"additionalGids\":[1000]},\"noNewPrivileges\":false,"
+	    "\"oomScoreAdj\":500,\"rlimits\":[{\"type\":\"RLIMIT_CORE\",\"soft\":0,\"hard\":0}],"
+	    "\"capabilities\":{\"bounding\":[\"CAP_KILL\"],\"effective\":[],\"ambient\":[\"CAP_CHOWN\"]}");
 	struct parsed p;
 	char *msg;
 	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
@@ -261,9 +269,12 @@ Test(oci_spec, refused_fields_are_named)
 {
 	expect_refused("\"solaris\":{}", "", "\"solaris\"");
 	expect_refused("", "\"selinuxLabelz\":\"x\"", "\"selinuxLabelz\"");
-	expect_refused("", "\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[10]}", "process.user.additionalGids");
-	expect_refused("", "\"rlimits\":[{\"type\":\"RLIMIT_BOGUS\",\"soft\":1,\"hard\":1}]", "process.rlimits[0]");
-	expect_refused("", "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":2,\"hard\":1}]", "process.rlimits[0]");
+	expect_refused("", "\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[10]}",
+		       "process.user.additionalGids");
+	expect_refused("", "\"rlimits\":[{\"type\":\"RLIMIT_BOGUS\",\"soft\":1,\"hard\":1}]",
+		       "process.rlimits[0]");
+	expect_refused("", "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"soft\":2,\"hard\":1}]",
+		       "process.rlimits[0]");
 	expect_refused("", "\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}", "process.capabilities.bounding");
 	expect_refused("", "\"oomScoreAdj\":5000", "process.oomScoreAdj");
 	expect_refused("\"domainname\":\"example.org\"", "", "domainname");
@@ -275,36 +286,47 @@ Test(oci_spec, refused_fields_are_named)
 	expect_refused("\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":0,\"size\":65536}],"
 		       "\"gidMappings\":[{\"containerID\":0,\"hostID\":0,\"size\":65536}]}",
 		       "", "linux.uidMappings[0]");
-	expect_refused("\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]}", "",
-		       "linux.gidMappings");
-	expect_refused("\"linux\":{\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229}]}",
-		       "", "linux.devices");
+	expect_refused("\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]}",
+		       "", "linux.gidMappings");
+	expect_refused(
+	    "\"linux\":{\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229}]}",
+	    "", "linux.devices");
 	expect_refused("\"linux\":{\"resources\":{\"devices\":[{\"allow\":true,\"type\":\"x\",\"major\":8,"
 		       "\"minor\":0,\"access\":\"rwm\"}]}}",
 		       "", "linux.resources.devices[0]");
-	expect_refused("\"linux\":{\"resources\":{\"blockIO\":{\"weight\":10}}}", "", "linux.resources.blockIO");
-	expect_refused("\"linux\":{\"resources\":{\"cpu\":{\"cpus\":\"0-1\"}}}", "", "linux.resources.cpu.cpus");
-	expect_refused("\"linux\":{\"resources\":{\"memory\":{\"limit\":1024}}}", "", "linux.resources.memory.limit");
+	expect_refused("\"linux\":{\"resources\":{\"blockIO\":{\"weight\":10}}}", "",
+		       "linux.resources.blockIO");
+	expect_refused("\"linux\":{\"resources\":{\"cpu\":{\"cpus\":\"0-1\"}}}", "",
+		       "linux.resources.cpu.cpus");
+	expect_refused("\"linux\":{\"resources\":{\"memory\":{\"limit\":1024}}}", "",
+		       "linux.resources.memory.limit");
 	expect_refused("\"linux\":{\"maskedPaths\":[\"/etc/shadow\"]}", "", "linux.maskedPaths[0]");
-	expect_refused("\"linux\":{\"sysctl\":{\"kernel.core_pattern\":\"|/evil\"}}", "", "linux.sysctl.kernel.core_pattern");
-	expect_refused("\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}", "", "linux.sysctl.net.ipv4.ip_forward");
+	expect_refused("\"linux\":{\"sysctl\":{\"kernel.core_pattern\":\"|/evil\"}}", "",
+		       "linux.sysctl.kernel.core_pattern");
+	expect_refused("\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"}}", "",
+		       "linux.sysctl.net.ipv4.ip_forward");
 	expect_refused("\"linux\":{\"rootfsPropagation\":\"shared\"}", "", "linux.rootfsPropagation");
 	expect_refused("\"linux\":{\"intelRdt\":{}}", "", "\"intelRdt\"");
-	expect_refused("\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}}", "", "linux.seccomp.defaultAction");
-	expect_refused("\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/s\"}}", "",
-		       "linux.seccomp.listenerPath");
-	expect_refused("\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
-		       "[\"read\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":9,\"value\":0,\"op\":"
-		       "\"SCMP_CMP_EQ\"}]}]}}",
-		       "", "linux.seccomp.syscalls[0].args[0]");
-	expect_refused("\"mounts\":[{\"destination\":\"/x\",\"type\":\"overlay\",\"source\":\"o\"}]", "", "mounts[0]");
+	expect_refused("\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_NOTIFY\"}}", "",
+		       "linux.seccomp.defaultAction");
+	expect_refused(
+	    "\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/s\"}}", "",
+	    "linux.seccomp.listenerPath");
+	expect_refused(
+	    "\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+	    "[\"read\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":9,\"value\":0,\"op\":"
+	    "\"SCMP_CMP_EQ\"}]}]}}",
+	    "", "linux.seccomp.syscalls[0].args[0]");
+	expect_refused("\"mounts\":[{\"destination\":\"/x\",\"type\":\"overlay\",\"source\":\"o\"}]", "",
+		       "mounts[0]");
 	expect_refused("\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/s\",\"options\":"
 		       "[\"bind\",\"noexec\"]}]",
 		       "", "mounts[0].options");
 	expect_refused("\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/s\",\"options\":"
 		       "[\"rshared\"]}]",
 		       "", "mounts[0].options");
-	expect_refused("\"mounts\":[{\"destination\":\"/x\",\"type\":\"proc\",\"source\":\"proc\"}]", "", "mounts[0]");
+	expect_refused("\"mounts\":[{\"destination\":\"/x\",\"type\":\"proc\",\"source\":\"proc\"}]", "",
+		       "mounts[0]");
 	expect_refused("\"mounts\":[{\"destination\":\"/proc\",\"type\":\"tmpfs\"}]", "", "mounts[0]");
 	expect_refused("\"mounts\":[{\"destination\":\"/x/../etc\",\"type\":\"tmpfs\"}]", "", "mounts[0]");
 	expect_refused("\"hooks\":{\"prestart\":[{\"path\":\"relative\"}]}", "", "hooks.prestart[0]");
@@ -343,8 +365,8 @@ Test(oci_spec, malformed_json_and_versions)
  * leave it. */
 Test(oci_state, container_ids)
 {
-	static const char *const ok[] = { "a", "c0ffee", "my.container_1+x-y", "A.b" };
-	static const char *const bad[] = { "", ".", "..", ".hidden", "a/b", "../etc", "a b", "a\nb", "é" };
+	static const char *const ok[] = {"a", "c0ffee", "my.container_1+x-y", "A.b"};
+	static const char *const bad[] = {"", ".", "..", ".hidden", "a/b", "../etc", "a b", "a\nb", "é"};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
 		struct sbx_error *err = NULL;
 		cr_expect_eq(sbx_oci_check_id(ok[i], &err), 0, "'%s' refused", ok[i]);
@@ -368,7 +390,7 @@ Test(oci_state, signals_by_name_and_number)
 	struct {
 		const char *s;
 		int sig;
-	} ok[] = { { "TERM", SIGTERM }, { "SIGKILL", SIGKILL }, { "sigusr1", SIGUSR1 }, { "9", 9 }, { "0", 0 } };
+	} ok[] = {{"TERM", SIGTERM}, {"SIGKILL", SIGKILL}, {"sigusr1", SIGUSR1}, {"9", 9}, {"0", 0}};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
 		int sig = -1;
 		struct sbx_error *err = NULL;
@@ -376,7 +398,7 @@ Test(oci_state, signals_by_name_and_number)
 		cr_expect_eq(sig, ok[i].sig, "%s", ok[i].s);
 		sbx_error_free(&err);
 	}
-	static const char *const bad[] = { "NOPE", "-1", "65", "", "SIG" };
+	static const char *const bad[] = {"NOPE", "-1", "65", "", "SIG"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		int sig = -1;
 		struct sbx_error *err = NULL;

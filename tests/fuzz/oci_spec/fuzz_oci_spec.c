@@ -16,12 +16,15 @@
  * suppression): not ours to fix, suppressed so that sbx's own leaks still
  * stop the run. */
 const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:libseccomp.so\n"; }
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libseccomp.so\n";
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sbx_config c;
-	struct sbx_oci_spec s = { 0 };
+	struct sbx_oci_spec s = {0};
 	sbx_config_init(&c);
 	struct sbx_error *err = NULL;
 	int r = sbx_oci_spec_parse((const char *)data, size, "/bundle", &c, &s, &err);
