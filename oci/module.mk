@@ -8,7 +8,7 @@ LIB_SRCS += $(wildcard oci/*.c)
 # (shared by sanitizer builds).
 build/sandbox-rootfs/.sbx-fixture: Dockerfile.sandbox | $(BUILD)/sbx-rootfs $(BUILD)/sbx
 	$(BUILD)/sbx-rootfs build --quiet --network host -f Dockerfile.sandbox --out build/sandbox-rootfs --force .
-	touch $@
+	touch $@ build/sandbox-rootfs/.sbx-built # tools/demo's marker: one build serves both
 .PHONY: oci-fixtures
 oci-fixtures: build/sandbox-rootfs/.sbx-fixture
 CHECKS += oci-fixtures
