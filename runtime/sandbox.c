@@ -30,6 +30,7 @@ void sbx_sandbox_init(struct sbx_sandbox *sb, const struct sbx_config *c, struct
 		.c = c, .r = r, .sock = { -1, -1 }, .out = { -1, -1 }, .errp = { -1, -1 },
 		.out_dst = STDOUT_FILENO, .err_dst = STDERR_FILENO,
 		.s = { .pid = -1, .pidfd = -1, .sock = -1, .listener = -1, .out_dirfd = -1 },
+		.start_gate = -1,
 	};
 	sbx_relay_init(&sb->s.out, -1, -1, false, 0);
 	sbx_relay_init(&sb->s.err, -1, -1, false, 0);
@@ -201,7 +202,7 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 		close(sb->errp[0]);
 		struct sbx_contain_fds fds = { .sock = sb->sock[1], .out = sb->out[1], .err = sb->errp[1],
 					       .cgroup_follows = sb->cgroup_deferred,
-					       .rlimit_fallback = r->limits_rlimit };
+					       .rlimit_fallback = r->limits_rlimit, .start_gate = sb->start_gate };
 		sbx_contain_main(c, sb->filter, &fds);
 	}
 	sb->launched = true;
@@ -260,8 +261,7 @@ void sbx_sandbox_supervise(struct sbx_sandbox *sb)
 		sb->r->error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);
 	}
-	/* pid 1 is reaped either way: teardown has nothing to abort. */
-	sb->launched = false;
+	sb->launched = false; /* pid 1 is reaped */
 	sb->end_ns = sbx_now_ns();
 }
 
@@ -285,10 +285,12 @@ static void classify(const struct sbx_supervision *s, struct sbx_result *r)
 		r->error = s->error ? sbx_xstrdup(s->error) : NULL;
 	int st = s->got_exit ? s->wait_status : s->pid1_status;
 	if (!s->got_exit && !WIFSIGNALED(st)) {
-		/* pid 1 ended without reporting: it failed before the go. */
+		/* pid 1 ended without reporting: before it was ready, setup
+		 * failed without a word; after, the workload's status was lost. */
 		r->status = SBX_STATUS_SETUP_ERROR;
 		r->exit_code = 125;
-		r->error = sbx_xstrdup("the sandbox ended during setup without reporting an error");
+		r->error = sbx_xstrdup(s->ready ? "the sandbox's pid 1 ended without reporting the workload's exit status"
+						: "the sandbox ended during setup without reporting an error");
 		return;
 	}
 	if (WIFEXITED(st)) {
