@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -121,6 +122,18 @@ static void close_pair(int p[2])
 	}
 }
 
+/* If pid 1 reported a setup error that is still queued, it replaces `err`. */
+static void sandbox_said(struct sbx_supervision *s, struct sbx_error **err)
+{
+	struct pollfd p = { .fd = s->sock, .events = POLLIN };
+	struct sbx_msg m;
+	if (poll(&p, 1, 0) == 1 && sbx_msg_recv(s->sock, &m, NULL) == 1 && m.type == SBX_MSG_SETUP_ERROR) {
+		sbx_error_free(err);
+		sbx_error_set(err, 0, "%s", m.text);
+		(*err)->errno_ = m.err;
+	}
+}
+
 /* After a failure with pid 1 alive: it must not outlive the error. */
 static void abort_launch(struct sbx_sandbox *sb)
 {
@@ -190,6 +203,7 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 	t = sbx_now_ns();
 	SBX_FAULT_DIE("clone");
 	if (SBX_FAULT("idmap", err) < 0 || sbx_idmap_write(pid, c, err) < 0) {
+		sandbox_said(s, err);
 		abort_launch(sb);
 		return -1;
 	}
@@ -200,6 +214,9 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 	int sent = SBX_FAULT_IF("lose:go") ? (errno = EPIPE, -1) : sbx_msg_send(s->sock, &go, -1);
 	if (sent < 0) {
 		sbx_error_set(err, errno, "sending the go to the sandbox");
+		/* A pid 1 that failed before the go (its end closed: EPIPE) said
+		 * why first; its message names the real cause. */
+		sandbox_said(s, err);
 		abort_launch(sb);
 		return -1;
 	}
