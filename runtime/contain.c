@@ -155,7 +155,7 @@ void sbx_contain_main(const struct sbx_config *c, const struct sbx_seccomp *filt
 	}
 	/* Bounding set and securebits go before the fork, so the workload
 	 * inherits them; CAP_SETPCAP is still ours here. */
-	if (SBX_FAULT("bounding", &err) < 0 || sbx_caps_drop_bounding(c->build_caps, &err) < 0)
+	if (!c->keep_caps && (SBX_FAULT("bounding", &err) < 0 || sbx_caps_drop_bounding(c->build_caps, &err) < 0))
 		fail(sock, err);
 
 	sigset_t all;

@@ -47,7 +47,7 @@ static pid_t clone_sandbox(const struct sbx_config *c, int cgroup_fd, int *pidfd
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
-static void collect_denials(const struct sbx_seccomp *filter, struct sbx_result *r)
+void sbx_run_collect_denials(const struct sbx_seccomp *filter, struct sbx_result *r)
 {
 	const char **names;
 	const uint64_t *counts;
@@ -69,7 +69,7 @@ static void set_error(struct sbx_result *r, struct sbx_error *err, const char *f
 }
 
 /* Turn what the supervisor saw into the report's status and the exit code. */
-static void classify(const struct sbx_supervision *s, struct sbx_result *r)
+void sbx_run_classify(const struct sbx_supervision *s, struct sbx_result *r)
 {
 	if (s->setup_failed) {
 		r->status = SBX_STATUS_SETUP_ERROR;
@@ -214,7 +214,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 
 	struct sbx_supervision s = {
 		.pid = pid, .pidfd = pidfd, .sock = sock[0], .timeout = c->limits.timeout,
-		.cgroup = cg, .filter = filter, .listener = -1, .out_dirfd = -1,
+		.cgroup = cg, .filter = filter, .listener = -1, .out_dirfd = -1, .cancel_fd = -1,
 	};
 	sbx_relay_init(&s.out, out[0], out_dst, own_out, c->limits.output);
 	sbx_relay_init(&s.err, errp[0], err_dst, own_err, c->limits.output);
@@ -271,8 +271,8 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 		}
 	}
 
-	classify(&s, r);
-	collect_denials(filter, r);
+	sbx_run_classify(&s, r);
+	sbx_run_collect_denials(filter, r);
 	r->stdout_bytes = s.out.total;
 	r->stderr_bytes = s.err.total;
 	r->stdout_truncated = s.out.truncated;

@@ -10,4 +10,12 @@
  * sbx's exit status. */
 int sbx_run(const struct sbx_config *c, struct sbx_result *r);
 
+/* Shared with the warm pool's job supervisor (runtime/pool_job.c): the
+ * report's status and exit code from what the supervisor saw, and the
+ * seccomp denials counted. */
+struct sbx_supervision;
+struct sbx_seccomp;
+void sbx_run_classify(const struct sbx_supervision *s, struct sbx_result *r);
+void sbx_run_collect_denials(const struct sbx_seccomp *filter, struct sbx_result *r);
+
 #endif

@@ -13,13 +13,15 @@ struct sbx_cgroup;
 
 /* Everything the supervisor watches while the sandbox runs. */
 struct sbx_supervision {
-	pid_t pid;  /* the sandbox's pid 1, as seen from the host */
+	pid_t pid;  /* the sandbox's pid 1, as seen from the host; <= 0: not our child (a
+	             warm-pool job), known by its pidfd only and not reaped here */
 	int pidfd;
 	int sock;   /* sync socket; -1 after end-of-file */
 	struct sbx_relay out, err;
 	double timeout; /* seconds, 0 = none */
 	struct sbx_cgroup *cgroup;
 	struct sbx_seccomp *filter;
+	int cancel_fd;  /* -1, or an fd whose hang-up or data kills the sandbox (pool client gone) */
 	/* filled while running */
 	int listener;    /* seccomp notification fd, -1 if none */
 	int out_dirfd;   /* the sandbox's /out, -1 if none */

@@ -16,6 +16,7 @@ enum sbx_msg_type {
 	SBX_MSG_EXIT,        /* pid 1: the workload's wait status */
 	SBX_MSG_PHASES,      /* child: phase durations measured inside */
 	SBX_MSG_SECCOMP_FD,  /* workload: the seccomp listener (SCM_RIGHTS) */
+	SBX_MSG_POOL_STARTED, /* warm-pool job's pid 1: its own pidfd (SCM_RIGHTS) */
 };
 
 enum sbx_inner_phase { SBX_PHASE_MOUNTS, SBX_PHASE_NET, SBX_PHASE_EXEC_PREP, SBX_INNER_PHASES };

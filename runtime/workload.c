@@ -104,7 +104,7 @@ void sbx_workload_exec(const struct sbx_config *c, const struct sbx_seccomp *fil
 		fail(sock, err);
 	}
 	/* After the uid change (which needs CAP_SETUID/SETGID) nothing is kept. */
-	if (SBX_FAULT("caps", &err) < 0 || sbx_caps_clear(false, c->build_caps && c->uid == 0, &err) < 0)
+	if (!c->keep_caps && (SBX_FAULT("caps", &err) < 0 || sbx_caps_clear(false, c->build_caps && c->uid == 0, &err) < 0))
 		fail(sock, err);
 	const char *dir = c->workdir ? c->workdir : "/";
 	if (SBX_FAULT("workdir", &err) < 0)
