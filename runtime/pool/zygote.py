@@ -383,14 +383,19 @@ def serve():
         sys.stderr.write("sbx-zygote: preloading %s started %d threads; refusing to fork jobs\n"
                          % (",".join(_preload), threads()))
         sys.exit(3)
-    ctl.sendall(json.dumps({"ready": True, "python": sys.executable,
-                            "modules": _preload}).encode())
+    try:
+        ctl.sendall(json.dumps({"ready": True, "python": sys.executable,
+                                "modules": _preload}).encode())
+    except OSError:
+        return  # the pool went away while we were importing
     while True:
         fds = []
         try:
             msg, anc, flags, _ = ctl.recvmsg(65536, socket.CMSG_SPACE(253 * 4))
         except InterruptedError:
             continue
+        except OSError:
+            return
         for level, typ, data in anc:
             if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
                 fds += struct.unpack("%di" % (len(data) // 4), data[:len(data) - len(data) % 4])

@@ -1,0 +1,473 @@
+/* The warm pool (sbx pool, sbx run --pool): every test starts its own pool
+ * on a socket in a fresh directory, stops it, and checks that nothing is
+ * left.  Two jobs in a row where the second looks for what the first left;
+ * kill, timeout and OOM of one job while the pool lives on; SIGKILL of the
+ * pool; concurrent clients; what the pool refuses. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/harness.h"
+
+static void setup(void)
+{
+	h_need_fixture();
+	h_need_root();
+}
+TestSuite(pool, .init = setup, .timeout = 180);
+
+/* Text of the zygote's source: how its processes are found on the host. */
+#define ZYGOTE_MARK "sbx pool zygote"
+
+struct pool {
+	pid_t pid;
+	char *dir;  /* bound at /srv in every job */
+	char sock[512];
+	pid_t keepers[8];
+	size_t n_keepers;
+};
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char p[1024];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	cr_assert(f, "%s: %s", p, strerror(errno));
+	fputs(text, f);
+	fclose(f);
+	chmod(p, 0644);
+}
+
+static void pool_start(struct pool *p, int size, const char *const *extra)
+{
+	memset(p, 0, sizeof(*p));
+	p->dir = h_tmpdir();
+	snprintf(p->sock, sizeof(p->sock), "%s/pool.sock", p->dir);
+	char srv[1024], sz[16];
+	snprintf(srv, sizeof(srv), "%s:/srv", p->dir);
+	snprintf(sz, sizeof(sz), "%d", size);
+	const char *argv[64] = { h_sbx(), "pool", "--socket", p->sock, "--rootfs", h_rootfs(), "--size", sz,
+				 "--preload", "pandas,numpy", "--env", "OPENBLAS_NUM_THREADS=1", "--bind", srv,
+				 "--mount-point", "/extra" };
+	size_t n = 16;
+	for (size_t i = 0; extra && extra[i]; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	p->pid = fork();
+	if (p->pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		setpgid(0, 0);
+		execv(argv[0], (char **)argv);
+		_exit(98);
+	}
+	cr_assert(p->pid > 0);
+	for (int i = 0; i < 100 && access(p->sock, F_OK) < 0; i++)
+		usleep(50000);
+	cr_assert(access(p->sock, F_OK) == 0, "the pool did not create its socket");
+}
+
+/* The pool's children now: its zygotes' keepers (and job supervisors). */
+static void pool_note_keepers(struct pool *p)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", p->pid, p->pid);
+	FILE *f = fopen(path, "r");
+	cr_assert(f);
+	int pid;
+	while (p->n_keepers < 8 && fscanf(f, "%d", &pid) == 1)
+		p->keepers[p->n_keepers++] = pid;
+	fclose(f);
+}
+
+static int wait_exit(pid_t pid, int timeout_s)
+{
+	for (int i = 0; i < timeout_s * 20; i++) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/* Nothing of the pool is left: no process, no cgroup of a keeper. */
+static void expect_nothing_left(struct pool *p)
+{
+	int procs = 0, zyg = 0;
+	for (int i = 0; i < 100; i++) {
+		procs = h_count_procs(p->sock);
+		zyg = h_count_procs(ZYGOTE_MARK);
+		if (procs == 0 && zyg == 0)
+			break;
+		usleep(100000);
+	}
+	cr_expect_eq(procs, 0, "%d processes of the pool left", procs);
+	cr_expect_eq(zyg, 0, "%d zygote processes left", zyg);
+	for (size_t i = 0; i < p->n_keepers; i++)
+		cr_expect_eq(h_count_cgroups(p->keepers[i]), 0, "keeper %d left a cgroup", p->keepers[i]);
+}
+
+static void pool_stop(struct pool *p)
+{
+	kill(p->pid, SIGTERM);
+	int st = wait_exit(p->pid, 30);
+	cr_expect(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "pool ended with status %#x", st);
+	cr_expect(access(p->sock, F_OK) < 0, "the socket is left behind");
+	expect_nothing_left(p);
+	h_rmtree(p->dir);
+	free(p->dir);
+}
+
+/* One job: `sbx run --pool SOCK [opts] -- python3 /srv/SCRIPT`. */
+static void job(struct sbx_out *o, struct pool *p, const char *script, const char *const *opts)
+{
+	const char *a[64] = { "--pool", p->sock };
+	size_t n = 2;
+	for (size_t i = 0; opts && opts[i]; i++)
+		a[n++] = opts[i];
+	char path[256];
+	snprintf(path, sizeof(path), "/srv/%s", script);
+	a[n++] = "--";
+	a[n++] = "python3";
+	a[n++] = strdup(path);
+	a[n] = NULL;
+	cr_assert_eq(h_run_report(o, 0, 120, a), 0);
+}
+
+static json_t *pool_obj(struct sbx_out *o)
+{
+	json_t *p = json_object_get(o->report, "pool");
+	cr_assert(json_is_object(p), "report without a pool object: %s", o->err);
+	return p;
+}
+
+static const char leave_py[] =
+	"import os, signal, sys, json, pandas\n"
+	"open('/tmp/left', 'w').write('x')\n"
+	"open('/dev/shm/left', 'w').write('x')\n"
+	"open('/out/left', 'w').write('x')\n"
+	"json.LEFT = 1\n"
+	"pandas.LEFT = 1\n"
+	"sys.LEFT = 1\n"
+	"signal.signal(signal.SIGUSR1, lambda *a: None)\n"
+	"signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+	"os.environ['LEFT'] = '1'\n"
+	"if os.fork() == 0:\n"
+	"    os.setsid()\n"
+	"    if os.fork() == 0:\n"
+	"        os.execv('/usr/local/bin/sbx-probe', ['sbx-probe', 'sleep', '300'])\n"
+	"    os._exit(0)\n"
+	"print('left')\n";
+
+static const char look_py[] =
+	"import os, signal, sys, json, pandas\n"
+	"found = []\n"
+	"for p in ('/tmp/left', '/dev/shm/left', '/out/left'):\n"
+	"    if os.path.exists(p): found.append(p)\n"
+	"for m in (json, pandas, sys):\n"
+	"    if hasattr(m, 'LEFT'): found.append(m.__name__ + '.LEFT')\n"
+	"if signal.getsignal(signal.SIGUSR1) != signal.SIG_DFL: found.append('SIGUSR1 handler')\n"
+	"if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL: found.append('SIGTERM disposition')\n"
+	"for k in ('LEFT', 'SECRET'):\n"
+	"    if k in os.environ: found.append('env ' + k)\n"
+	"pids = [d for d in os.listdir('/proc') if d.isdigit()]\n"
+	"for d in pids:\n"
+	"    try:\n"
+	"        cmd = open('/proc/%s/cmdline' % d, 'rb').read()\n"
+	"    except OSError:\n"
+	"        continue\n"
+	"    if int(d) not in (1, os.getpid()): found.append('process %s %r' % (d, cmd[:40]))\n"
+	"print('found:', ' '.join(found) or 'nothing')\n";
+
+Test(pool, second_job_finds_nothing_the_first_left)
+{
+	struct pool p;
+	pool_start(&p, 1, NULL);
+	write_file(p.dir, "leave.py", leave_py);
+	write_file(p.dir, "look.py", look_py);
+	char out1[1024], out2[1024];
+	snprintf(out1, sizeof(out1), "%s/out1", p.dir);
+	snprintf(out2, sizeof(out2), "%s/out2", p.dir);
+	mkdir(out1, 0777);
+	mkdir(out2, 0777);
+	struct sbx_out o;
+	job(&o, &p, "leave.py", (const char *const[]){ "--out", out1, "--env", "SECRET=1", NULL });
+	cr_assert_eq(o.status, 0, "first job: %s", o.err);
+	cr_expect_str_eq(o.out, "left\n");
+	long long z1 = json_integer_value(json_object_get(pool_obj(&o), "zygote_jobs"));
+	h_free(&o);
+	/* The first job's daemon died with it, on the host too. */
+	cr_expect_eq(h_count_procs("sbx-probe sleep 300"), 0);
+	job(&o, &p, "look.py", (const char *const[]){ "--out", out2, NULL });
+	cr_assert_eq(o.status, 0, "second job: %s", o.err);
+	cr_expect_str_eq(o.out, "found: nothing\n");
+	/* Same zygote, one job later: the second job was forked from the
+	 * state the first one started from. */
+	cr_expect_eq(json_integer_value(json_object_get(pool_obj(&o), "zygote_jobs")), z1 + 1);
+	h_free(&o);
+	char left[1100];
+	snprintf(left, sizeof(left), "%s/left", out1);
+	cr_expect(access(left, F_OK) == 0, "the first job's /out was not copied");
+	snprintf(left, sizeof(left), "%s/left", out2);
+	cr_expect(access(left, F_OK) < 0, "the second job's /out holds the first job's file");
+	pool_note_keepers(&p);
+	pool_stop(&p);
+}
+
+static const char isolation_py[] =
+	"import os, socket\n"
+	"st = dict(l.split(':\\t', 1) for l in open('/proc/self/status').read().splitlines() if ':\\t' in l)\n"
+	"pids = sorted(int(d) for d in os.listdir('/proc') if d.isdigit())\n"
+	"print('pid', os.getpid(), 'pids', pids)\n"
+	"print('caps', st['CapEff'].strip(), st['CapPrm'].strip(), st['CapBnd'].strip(), st['CapAmb'].strip())\n"
+	"print('nnp', st['NoNewPrivs'].strip(), 'seccomp', st['Seccomp'].strip())\n"
+	"print('uid', os.getuid(), os.getgid(), os.getgroups())\n"
+	"print('host', socket.gethostname(), 'net', sorted(n for i, n in socket.if_nameindex()))\n"
+	"print('env', sorted(os.environ))\n"
+	"print('cwd', os.getcwd())\n"
+	"print('ns', os.readlink('/proc/self/ns/mnt'), os.readlink('/proc/self/ns/net'), os.readlink('/proc/self/ns/pid'))\n"
+	"try:\n"
+	"    os.kill(1, 9); print('kill pid 1: allowed')\n"
+	"except OSError as e:\n"
+	"    print('kill pid 1:', e.errno)\n";
+
+static char *line(const char *out, const char *key)
+{
+	const char *l = strstr(out, key);
+	cr_assert(l, "no '%s' in: %s", key, out);
+	const char *e = strchr(l, '\n');
+	return strndup(l, (size_t)(e - l));
+}
+
+Test(pool, job_has_its_own_namespaces_no_capabilities_and_its_filter)
+{
+	struct pool p;
+	pool_start(&p, 2, NULL);
+	write_file(p.dir, "iso.py", isolation_py);
+	struct sbx_out o1, o2;
+	job(&o1, &p, "iso.py",
+	    (const char *const[]){ "--user", "65534:65534", "--env", "A=1", "--workdir", "/tmp", NULL });
+	cr_assert_eq(o1.status, 0, "%s", o1.err);
+	cr_expect_str_eq(line(o1.out, "pid "), "pid 2 pids [1, 2]");
+	cr_expect_str_eq(line(o1.out, "caps "), "caps 0000000000000000 0000000000000000 0000000000000000 0000000000000000");
+	cr_expect_str_eq(line(o1.out, "nnp "), "nnp 1 seccomp 2");
+	cr_expect_str_eq(line(o1.out, "uid "), "uid 65534 65534 []");
+	cr_expect_str_eq(line(o1.out, "env "), "env ['A', 'OPENBLAS_NUM_THREADS']");
+	cr_expect_str_eq(line(o1.out, "cwd "), "cwd /tmp");
+	cr_expect_str_eq(line(o1.out, "host "), "host sbx net ['lo']");
+	cr_expect_str_eq(line(o1.out, "kill pid 1:"), "kill pid 1: 1"); /* EPERM: pid 1 is not nobody's */
+	job(&o2, &p, "iso.py", (const char *const[]){ "--seccomp", "unconfined", NULL });
+	cr_assert_eq(o2.status, 0, "%s", o2.err);
+	cr_expect_str_eq(line(o2.out, "nnp "), "nnp 1 seccomp 0");
+	cr_expect_str_eq(line(o2.out, "uid "), "uid 0 0 []");
+	cr_expect_str_eq(line(o2.out, "caps "), "caps 0000000000000000 0000000000000000 0000000000000000 0000000000000000");
+	/* Two jobs, two sets of namespaces. */
+	cr_expect_str_neq(line(o1.out, "ns "), line(o2.out, "ns "));
+	h_free(&o1);
+	h_free(&o2);
+	pool_note_keepers(&p);
+	pool_stop(&p);
+}
+
+static const char sleep_py[] = "import time, sys\nprint('start', flush=True)\ntime.sleep(float(sys.argv[1]))\nprint('end')\n";
+static const char hog_py[] = "x = []\nwhile True:\n    x.append(bytearray(16 << 20))\n";
+static const char kill_py[] = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n";
+static const char ok_py[] = "import pandas\nprint(pandas.DataFrame({'a': [1, 2]}).a.sum())\n";
+
+static void expect_zygote_lives(struct pool *p, long long *jobs)
+{
+	struct sbx_out o;
+	job(&o, p, "ok.py", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "3\n");
+	long long n = json_integer_value(json_object_get(pool_obj(&o), "zygote_jobs"));
+	/* The job that was ended, then this one: same zygote, two jobs on. */
+	cr_expect_eq(n, *jobs + 2, "zygote replaced: %lld jobs before, then %lld", *jobs, n);
+	*jobs = n;
+	const char *cg = json_string_value(json_object_get(json_object_get(o.report, "cgroup"), "path"));
+	cr_expect(cg && access(cg, F_OK) < 0, "the job's cgroup %s is left", cg);
+	h_free(&o);
+}
+
+Test(pool, timeout_oom_and_kill_end_the_job_only)
+{
+	struct pool p;
+	pool_start(&p, 1, NULL);
+	write_file(p.dir, "sleep.py", sleep_py);
+	write_file(p.dir, "hog.py", hog_py);
+	write_file(p.dir, "kill.py", kill_py);
+	write_file(p.dir, "ok.py", ok_py);
+	struct sbx_out o;
+	job(&o, &p, "ok.py", NULL);
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	long long jobs = json_integer_value(json_object_get(pool_obj(&o), "zygote_jobs"));
+	h_free(&o);
+
+	const char *a[] = { "--pool", p.sock, "--timeout", "1", "--", "python3", "/srv/sleep.py", "60", NULL };
+	cr_assert_eq(h_run_report(&o, 0, 60, a), 0);
+	cr_expect_eq(o.status, 124, "%s", o.err);
+	cr_expect_str_eq(h_rs(o.report, "status"), "timeout");
+	cr_expect_str_eq(o.out, "start\n");
+	h_free(&o);
+	expect_zygote_lives(&p, &jobs);
+
+	job(&o, &p, "hog.py", (const char *const[]){ "--memory", "100M", NULL });
+	cr_expect_eq(o.status, 137, "%s", o.err);
+	cr_expect_str_eq(h_rs(o.report, "status"), "oom");
+	h_free(&o);
+	expect_zygote_lives(&p, &jobs);
+
+	job(&o, &p, "kill.py", NULL);
+	cr_expect_eq(o.status, 137, "%s", o.err);
+	cr_expect_str_eq(h_rs(o.report, "status"), "signaled");
+	h_free(&o);
+	expect_zygote_lives(&p, &jobs);
+	pool_note_keepers(&p);
+	pool_stop(&p);
+}
+
+Test(pool, sigkill_of_the_pool_leaves_no_process_and_no_cgroup)
+{
+	struct pool p;
+	pool_start(&p, 2, NULL);
+	write_file(p.dir, "ok.py", ok_py);
+	struct sbx_out o;
+	job(&o, &p, "ok.py", NULL);
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	h_free(&o);
+	pool_note_keepers(&p);
+	cr_assert_eq(p.n_keepers, 2);
+	for (size_t i = 0; i < p.n_keepers; i++)
+		cr_assert_gt(h_count_cgroups(p.keepers[i]), 0, "no zygote cgroup to watch");
+	kill(p.pid, SIGKILL);
+	waitpid(p.pid, NULL, 0);
+	expect_nothing_left(&p);
+	h_rmtree(p.dir);
+	free(p.dir);
+}
+
+Test(pool, sigterm_drains_running_jobs)
+{
+	struct pool p;
+	pool_start(&p, 1, NULL);
+	write_file(p.dir, "sleep.py", sleep_py);
+	write_file(p.dir, "ok.py", ok_py);
+	struct sbx_out o;
+	job(&o, &p, "ok.py", NULL); /* the zygote is up */
+	h_free(&o);
+	pool_note_keepers(&p);
+	pid_t c = fork();
+	if (c == 0) {
+		const char *a[] = { "--pool", p.sock, "--", "python3", "/srv/sleep.py", "2", NULL };
+		struct sbx_out co;
+		h_run(&co, 0, 60, a);
+		_exit(co.status == 0 && strcmp(co.out, "start\nend\n") == 0 ? 0 : 1);
+	}
+	usleep(700000);
+	kill(p.pid, SIGTERM);
+	int st;
+	waitpid(c, &st, 0);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the running job did not finish");
+	pool_stop(&p);
+}
+
+Test(pool, concurrent_clients)
+{
+	struct pool p;
+	pool_start(&p, 2, NULL);
+	write_file(p.dir, "id.py", "import sys, pandas\nprint('job', sys.argv[1], pandas.Series([1, 2]).sum())\n");
+	enum { N = 8 };
+	pid_t kids[N];
+	for (int i = 0; i < N; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			char id[8], want[32];
+			snprintf(id, sizeof(id), "%d", i);
+			snprintf(want, sizeof(want), "job %d 3\n", i);
+			const char *a[] = { "--pool", p.sock, "--", "python3", "/srv/id.py", id, NULL };
+			struct sbx_out co;
+			h_run(&co, 0, 120, a);
+			_exit(co.status == 0 && strcmp(co.out, want) == 0 ? 0 : 1);
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		int st;
+		waitpid(kids[i], &st, 0);
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "client %d failed", i);
+	}
+	pool_note_keepers(&p);
+	pool_stop(&p);
+}
+
+Test(pool, refuses_what_it_cannot_serve)
+{
+	struct pool p;
+	pool_start(&p, 1, NULL);
+	write_file(p.dir, "ok.py", ok_py);
+	struct sbx_out o;
+	const char *sh[] = { "--pool", p.sock, "--", "/bin/sh", "-c", "true", NULL };
+	cr_assert_eq(h_run_report(&o, 0, 60, sh), 0);
+	cr_expect_eq(o.status, 125);
+	cr_expect(strstr(o.err, "serves only `python3 SCRIPT"), "%s", o.err);
+	cr_expect_str_eq(h_rs(o.report, "status"), "setup_error");
+	h_free(&o);
+	const char *opt[] = { "--pool", p.sock, "--", "python3", "-c", "print(1)", NULL };
+	cr_assert_eq(h_run_report(&o, 0, 60, opt), 0);
+	cr_expect_eq(o.status, 125);
+	h_free(&o);
+	const char *env[] = { "--pool", p.sock, "--env", "PYTHONHASHSEED=1", "--", "python3", "/srv/ok.py", NULL };
+	cr_assert_eq(h_run_report(&o, 0, 60, env), 0);
+	cr_expect_eq(o.status, 125);
+	cr_expect(strstr(o.err, "PYTHONHASHSEED=1"), "%s", o.err);
+	h_free(&o);
+	const char *none[] = { "--pool", "/nonexistent/pool.sock", "--", "python3", "/srv/ok.py", NULL };
+	cr_assert_eq(h_run_report(&o, 0, 60, none), 0);
+	cr_expect_eq(o.status, 125);
+	cr_expect(strstr(o.err, "/nonexistent/pool.sock"), "%s", o.err);
+	h_free(&o);
+	pool_note_keepers(&p);
+	pool_stop(&p);
+}
+
+Test(pool, per_job_binds_and_output_cap)
+{
+	struct pool p;
+	pool_start(&p, 1, NULL);
+	char *extra = h_tmpdir();
+	write_file(extra, "data.txt", "per-job\n");
+	write_file(p.dir, "cat.py",
+		   "import os, sys\nprint(open('/extra/data.txt').read(), end='')\nsys.stdout.write('y' * 5000)\n"
+		   "try:\n    open('/extra/w', 'w')\nexcept OSError as e:\n    print('\\nro', e.errno)\n");
+	char bind[1024];
+	snprintf(bind, sizeof(bind), "%s:/extra", extra);
+	struct sbx_out o;
+	job(&o, &p, "cat.py", (const char *const[]){ "--bind", bind, "--output-limit", "100", NULL });
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	cr_expect(strncmp(o.out, "per-job\nyyy", 11) == 0, "%s", o.out);
+	cr_expect_eq(strlen(o.out), 100);
+	cr_expect(h_rb(o.report, "stdout_truncated"));
+	h_free(&o);
+	/* Without the bind, /extra is the empty mount point. */
+	write_file(p.dir, "ls.py", "import os\nprint(os.listdir('/extra'))\n");
+	job(&o, &p, "ls.py", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "[]\n");
+	h_free(&o);
+	h_rmtree(extra);
+	free(extra);
+	pool_note_keepers(&p);
+	pool_stop(&p);
+}
