@@ -1,4 +1,5 @@
 #include "cgroups/cgfs.h"
+#include "cgroups/parse.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -10,7 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
+#include "lib/alloc.h"
+#include "lib/clock.h"
+#include "lib/readfile.h"
 
 char *sbx_cg_join(const char *a, const char *b)
 {
@@ -18,8 +22,7 @@ char *sbx_cg_join(const char *a, const char *b)
 	size_t al = strlen(a);
 	while (*b == '/')
 		b++;
-	if (asprintf(&r, "%s%s%s", a, (al > 0 && a[al - 1] == '/') || *b == '\0' ? "" : "/", b) < 0)
-		abort();
+	r = sbx_xasprintf("%s%s%s", a, (al > 0 && a[al - 1] == '/') || *b == '\0' ? "" : "/", b);
 	return r;
 }
 
@@ -35,31 +38,18 @@ int sbx_cg_read(const char *dir, const char *file, char **out)
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	if (buf == NULL)
-		abort();
-	for (;;) {
-		if (len + 1 >= cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (buf == NULL)
-				abort();
-		}
-		ssize_t r = read(fd, buf + len, cap - len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			return -e;
-		}
-		if (r == 0)
-			break;
-		len += r;
-	}
-	buf[len] = '\0';
-	*out = buf;
+	/* Kernel text; cgroup.procs of a large cgroup is the longest. */
+	return sbx_read_fd(fd, 64u << 20, out, NULL);
+}
+
+int sbx_cg_read_u64(const char *dir, const char *file, uint64_t *out)
+{
+	cleanup_free char *t = NULL;
+	uint64_t v = 0;
+	*out = 0;
+	if (dir == NULL || sbx_cg_read(dir, file, &t) < 0 || sbx_cg_parse_u64(t, &v) < 0)
+		return -1;
+	*out = v == UINT64_MAX ? 0 : v;
 	return 0;
 }
 
@@ -105,9 +95,7 @@ int sbx_cg_procs(const char *dir, pid_t **pids, size_t *n)
 			break;
 		/* A pid outside our pid namespace reads as 0: skip it, we cannot signal it. */
 		if (pid > 0) {
-			v = reallocarray(v, count + 1, sizeof(*v));
-			if (v == NULL)
-				abort();
+			v = sbx_xreallocarray(v, count + 1, sizeof(*v));
 			v[count++] = (pid_t)pid;
 		}
 		p = end;
@@ -140,16 +128,9 @@ static void sleep_ms(long ms)
 		;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 int sbx_cg_kill_until_empty(const char *dir, int ms)
 {
-	long deadline = now_ms() + ms;
+	uint64_t deadline = sbx_now_ms() + (uint64_t)ms;
 	long pause = 1;
 	for (;;) {
 		int n = sbx_cg_kill_listed(dir);
@@ -157,7 +138,7 @@ int sbx_cg_kill_until_empty(const char *dir, int ms)
 			return 0;
 		if (n < 0)
 			return n;
-		if (now_ms() >= deadline)
+		if (sbx_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		sleep_ms(pause);
 		if (pause < 20)
@@ -167,13 +148,13 @@ int sbx_cg_kill_until_empty(const char *dir, int ms)
 
 int sbx_cg_rmdir(const char *dir, int ms)
 {
-	long deadline = now_ms() + ms;
+	uint64_t deadline = sbx_now_ms() + (uint64_t)ms;
 	long pause = 1;
 	for (;;) {
 		if (rmdir(dir) == 0 || errno == ENOENT)
 			return 0;
 		/* EBUSY: tasks that were just killed are still on their way out. */
-		if (errno != EBUSY || now_ms() >= deadline)
+		if (errno != EBUSY || sbx_now_ms() >= deadline)
 			return -errno;
 		sleep_ms(pause);
 		if (pause < 20)
@@ -186,9 +167,7 @@ int sbx_cg_mkdirs(const char *top, const char *path, struct sbx_error **err)
 	size_t tl = strlen(top);
 	if (strncmp(top, path, tl) != 0)
 		return sbx_error_set(err, 0, "%s is not beneath %s", path, top);
-	cleanup_free char *p = strdup(path);
-	if (p == NULL)
-		abort();
+	cleanup_free char *p = sbx_xstrdup(path);
 	char *s = p + tl;
 	while (*s) {
 		while (*s == '/')

@@ -4,12 +4,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 /* Whole content of dir/file (NUL-terminated).  -errno on failure. */
 int sbx_cg_read(const char *dir, const char *file, char **out);
+/* A counter file holding one number: 0 and *out set when dir/file exists and
+ * reads as a number ("max" reads as 0), -1 when it does not (an older
+ * kernel, a controller not joined: dir NULL). */
+int sbx_cg_read_u64(const char *dir, const char *file, uint64_t *out);
 /* Write value to dir/file in one write(2), as cgroup files expect.  The file
  * must exist (never created).  -errno on failure. */
 int sbx_cg_write(const char *dir, const char *file, const char *value);

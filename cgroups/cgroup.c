@@ -15,7 +15,9 @@
 
 #include "cgroups/cgfs.h"
 #include "cgroups/internal.h"
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
+#include "lib/alloc.h"
+#include "lib/clock.h"
 
 static const char delegate_howto[] =
     "To give sbx a cgroup: run it in a systemd unit with Delegate=yes "
@@ -35,9 +37,7 @@ unsigned sbx_cgroup_needed(const struct sbx_limits *l)
 
 static int read_text(const char *path, char **out, struct sbx_error **err)
 {
-	cleanup_free char *dir = strdup(path);
-	if (dir == NULL)
-		abort();
+	cleanup_free char *dir = sbx_xstrdup(path);
 	char *slash = strrchr(dir, '/');
 	*slash = '\0';
 	int r = sbx_cg_read(dir, slash + 1, out);
@@ -127,18 +127,15 @@ static void random_name(pid_t pid, char *buf, size_t len)
 {
 	uint32_t r = 0;
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		r = (uint32_t)(ts.tv_nsec ^ ts.tv_sec ^ pid);
+		uint64_t ns = sbx_now_ns();
+		r = (uint32_t)(ns ^ (ns >> 32) ^ (uint64_t)pid);
 	}
 	snprintf(buf, len, "sbx-%d-%08x", (int)pid, r);
 }
 
 static struct sbx_cgroup *cg_new(void)
 {
-	struct sbx_cgroup *cg = calloc(1, sizeof(*cg));
-	if (cg == NULL)
-		abort();
+	struct sbx_cgroup *cg = sbx_xcalloc(1, sizeof(*cg));
 	cg->fd = -1;
 	return cg;
 }
@@ -193,7 +190,8 @@ static void warn_no_limits(const char *why)
 		why);
 }
 
-int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup **out, struct sbx_error **err)
+int sbx_cgroup_create(const struct sbx_cgroup_request *req, struct sbx_cgroup **out,
+		      struct sbx_error **err)
 {
 	struct sbx_cgroup_host h;
 	struct sbx_cgroup_plan p = {0};
@@ -201,21 +199,19 @@ int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup **out, struc
 	bool planned = false;
 	int r = sbx_cgroup_host_read(&h, &e);
 	if (r == 0) {
-		r = sbx_cgroup_plan(&h, c->cgroup_parent, sbx_cgroup_needed(&c->limits), &p, &e);
+		r = sbx_cgroup_plan(&h, req->parent, sbx_cgroup_needed(&req->limits), &p, &e);
 		planned = r == 0;
 		if (r == 0)
-			r = sbx_cgroup_create_from_plan(&h, &p, &c->limits, out, &e);
+			r = sbx_cgroup_create_from_plan(&h, &p, &req->limits, out, &e);
 		sbx_cgroup_plan_free(&p);
 		sbx_cgroup_host_free(&h);
 	}
 	if (r == 0)
 		return 0;
-	if (c->allow_no_cgroup) {
+	if (req->allow_no_cgroup) {
 		warn_no_limits(e->msg);
 		struct sbx_cgroup *cg = cg_new();
-		cg->path = strdup("");
-		if (cg->path == NULL)
-			abort();
+		cg->path = sbx_xstrdup("");
 		*out = cg;
 		return 0;
 	}

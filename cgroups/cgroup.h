@@ -13,23 +13,33 @@
 #include <sys/types.h>
 
 #include "cgroups/parse.h"
-#include "runtime/config.h"
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct sbx_cgroup;
 
 struct sbx_cgroup_stats {
-	uint64_t memory_peak_bytes, pids_peak; /* pids_peak 0 if unknown */
+	uint64_t memory_peak_bytes, pids_peak; /* 0 if unknown */
+	/* Whether this kernel has the counters (memory.peak: Linux 5.19 on v2;
+	 * pids.peak: 6.1): tests check the values only where they exist. */
+	bool memory_peak_known, pids_peak_known;
 	double cpu_user_ms, cpu_system_ms;
 	bool oom_killed; /* oom_kill count > 0 */
 };
 
+/* What a run asks of cgroups/: its limits and where to put its cgroup. */
+struct sbx_cgroup_request {
+	struct sbx_limits limits; /* memory*, pids and cpus are written */
+	const char *parent;   /* --cgroup-parent; NULL = the default place */
+	bool allow_no_cgroup; /* no usable cgroup: warn and run without limits */
+};
+
 /* Supervisor, before clone: choose the parent, remove stale sbx cgroups
  * (creator pid dead), create one cgroup "sbx-<pid>-<random>" and write the
- * limits of c->limits.  Without a usable cgroup: with c->allow_no_cgroup a
- * warning on stderr and a version-0 object (limits_enforced false), else an
- * error naming the missing controller(s) and how to delegate them. */
-int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup **out, struct sbx_error **err);
+ * limits of req->limits.  Without a usable cgroup: with req->allow_no_cgroup
+ * a warning on stderr and a version-0 object (limits_enforced false), else
+ * an error naming the missing controller(s) and how to delegate them. */
+int sbx_cgroup_create(const struct sbx_cgroup_request *req, struct sbx_cgroup **out,
+		      struct sbx_error **err);
 int sbx_cgroup_version(const struct sbx_cgroup *cg); /* 2, 1, or 0 = none */
 /* Filesystem path of the run's cgroup (v1: the memory hierarchy's), "" if none. */
 const char *sbx_cgroup_path(const struct sbx_cgroup *cg);
@@ -91,7 +101,7 @@ struct sbx_cgroup_plan {
 	char *v1_parent[SBX_CG_NCTRL];
 };
 void sbx_cgroup_plan_free(struct sbx_cgroup_plan *p);
-/* Decide v2 / v1 and the parent.  `cgroup_parent` is c->cgroup_parent
+/* Decide v2 / v1 and the parent.  `cgroup_parent` is req->parent
  * (NULL = default).  On failure the error says what is missing and how to
  * delegate it. */
 int sbx_cgroup_plan(const struct sbx_cgroup_host *h, const char *cgroup_parent, unsigned needed,

@@ -8,15 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const sbx_cg_ctrl_names[SBX_CG_NCTRL] = {"memory", "pids", "cpu", "cpuacct", "freezer"};
+#include "lib/alloc.h"
 
-static char *xstrndup(const char *s, size_t n)
-{
-	char *r = strndup(s, n);
-	if (r == NULL)
-		abort();
-	return r;
-}
+const char *const sbx_cg_ctrl_names[SBX_CG_NCTRL] = {"memory", "pids", "cpu", "cpuacct", "freezer"};
 
 void sbx_cg_self_free(struct sbx_cg_self *v, size_t n)
 {
@@ -46,12 +40,10 @@ int sbx_cg_parse_self(const char *text, struct sbx_cg_self **out, size_t *n, str
 				return sbx_error_set(err, 0, "malformed line %u of /proc/self/cgroup: '%.*s'",
 						     lineno, (int)(eol - line), line);
 			}
-			v = reallocarray(v, count + 1, sizeof(*v));
-			if (v == NULL)
-				abort();
+			v = sbx_xreallocarray(v, count + 1, sizeof(*v));
 			v[count].hier_id = id;
-			v[count].controllers = xstrndup(c1 + 1, c2 - c1 - 1);
-			v[count].path = xstrndup(c2 + 1, eol - c2 - 1);
+			v[count].controllers = sbx_xstrndup(c1 + 1, c2 - c1 - 1);
+			v[count].path = sbx_xstrndup(c2 + 1, eol - c2 - 1);
 			count++;
 		}
 		line = *eol ? eol + 1 : eol;
@@ -74,7 +66,7 @@ void sbx_cg_mounts_free(struct sbx_cg_mount *v, size_t n)
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
 static char *unescape(const char *s, size_t len)
 {
-	char *r = xstrndup(s, len);
+	char *r = sbx_xstrndup(s, len);
 	char *w = r;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\\' && i + 3 < len && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
@@ -137,14 +129,12 @@ int sbx_cg_parse_mountinfo(const char *text, struct sbx_cg_mount **out, size_t *
 			bool v1 = fsl == 6 && memcmp(fs, "cgroup", 6) == 0;
 			bool v2 = fsl == 7 && memcmp(fs, "cgroup2", 7) == 0;
 			if (v1 || v2) {
-				v = reallocarray(v, count + 1, sizeof(*v));
-				if (v == NULL)
-					abort();
+				v = sbx_xreallocarray(v, count + 1, sizeof(*v));
 				v[count].root = unescape(f[3], fl[3]);
 				v[count].mount_point = unescape(f[4], fl[4]);
 				v[count].v2 = v2;
 				v[count].options =
-				    sep + 3 < nf ? xstrndup(f[sep + 3], fl[sep + 3]) : xstrndup("", 0);
+				    sep + 3 < nf ? sbx_xstrndup(f[sep + 3], fl[sep + 3]) : sbx_xstrndup("", 0);
 				count++;
 			}
 		}

@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "runtime/config.h"
-#include "runtime/error.h"
+#include "lib/error.h"
+#include "lib/limits.h"
 
 /* One line of /proc/<pid>/cgroup: "hierarchy-ID:controller-list:path".
  * The v2 line is "0::/path" (empty controller list). */
@@ -77,7 +77,7 @@ unsigned sbx_cg_ctrl_mask(const char *text);
 /* "memory, pids" (sep ", ") or "+memory +pids" (prefix "+", sep " "). */
 void sbx_cg_format_ctrls(unsigned mask, const char *prefix, const char *sep, char *buf, size_t len);
 
-/* The writes for the config's limits.  v2: memory.max, memory.swap.max
+/* The writes for the limits.  v2: memory.max, memory.swap.max
  * (swap only), memory.high, pids.max, cpu.max.  v1: limit_in_bytes before
  * memsw.limit_in_bytes (the kernel requires memsw >= limit at all times;
  * memsw counts memory + swap), soft limit for memory_high, pids.max,

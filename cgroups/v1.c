@@ -20,7 +20,8 @@
 
 #include "cgroups/cgfs.h"
 #include "cgroups/internal.h"
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
+#include "lib/alloc.h"
 
 /* Controllers sbx joins when they are mounted, though no limit needs them. */
 #define V1_OPTIONAL (SBX_CG_BIT(SBX_CG_CPUACCT) | SBX_CG_BIT(SBX_CG_FREEZER))
@@ -59,9 +60,8 @@ int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 			continue;
 		}
 		char *dir = NULL;
-		if (asprintf(&dir, "%s%s/%s", f->h->root, m->mount_point,
-			     cgroup_parent ? cgroup_parent : rel) < 0)
-			abort();
+		dir = sbx_xasprintf("%s%s/%s", f->h->root, m->mount_point,
+			     cgroup_parent ? cgroup_parent : rel);
 		/* Tidy "//" from joining "/" paths. */
 		char *w = dir;
 		for (char *r = dir; *r; r++)
@@ -125,9 +125,7 @@ int sbx_cg1_create(const struct sbx_cgroup_plan *p, const struct sbx_limits *l, 
 			return -1;
 		}
 	}
-	cg->path = strdup(cg->v1_dir[SBX_CG_MEMORY]);
-	if (cg->path == NULL)
-		abort();
+	cg->path = sbx_xstrdup(cg->v1_dir[SBX_CG_MEMORY]);
 	cleanup_free char *memsw = sbx_cg_join(cg->v1_dir[SBX_CG_MEMORY], "memory.memsw.limit_in_bytes");
 	struct sbx_cg_write w[SBX_CG_MAX_WRITES];
 	size_t n = sbx_cg1_limit_writes(l, sbx_cg_exists(memsw), w);
@@ -211,11 +209,8 @@ int sbx_cg1_kill(struct sbx_cgroup *cg, struct sbx_error **err)
 
 static uint64_t read_u64(const char *dir, const char *file)
 {
-	cleanup_free char *t = NULL;
 	uint64_t v = 0;
-	if (dir && sbx_cg_read(dir, file, &t) == 0 && sbx_cg_parse_u64(t, &v) == 0 && v != UINT64_MAX)
-		return v;
-	return 0;
+	return sbx_cg_read_u64(dir, file, &v) == 0 ? v : 0;
 }
 
 int sbx_cg1_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err)
@@ -228,8 +223,8 @@ int sbx_cg1_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx
 	uint64_t kills = 0;
 	sbx_cg_keyed_get(oom, "oom_kill", &kills);
 	st->oom_killed = kills > 0;
-	st->memory_peak_bytes = read_u64(mem, "memory.max_usage_in_bytes");
-	st->pids_peak = read_u64(cg->v1_dir[SBX_CG_PIDS], "pids.peak");
+	st->memory_peak_known = sbx_cg_read_u64(mem, "memory.max_usage_in_bytes", &st->memory_peak_bytes) == 0;
+	st->pids_peak_known = sbx_cg_read_u64(cg->v1_dir[SBX_CG_PIDS], "pids.peak", &st->pids_peak) == 0;
 	/* cpuacct.usage_{user,sys} are in ns. */
 	const char *acct = cg->v1_dir[SBX_CG_CPUACCT];
 	st->cpu_user_ms = (double)read_u64(acct, "cpuacct.usage_user") / 1e6;

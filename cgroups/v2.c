@@ -23,20 +23,13 @@
 
 #include "cgroups/cgfs.h"
 #include "cgroups/internal.h"
-#include "runtime/cleanup.h"
-
-static char *xstrdup(const char *s)
-{
-	char *r = strdup(s);
-	if (r == NULL)
-		abort();
-	return r;
-}
+#include "lib/cleanup.h"
+#include "lib/alloc.h"
 
 /* Parent directory of a path ("/a/b" -> "/a"). */
 static char *dir_up(const char *p)
 {
-	char *r = xstrdup(p);
+	char *r = sbx_xstrdup(p);
 	char *slash = strrchr(r, '/');
 	if (slash == r)
 		slash[1] = '\0';
@@ -145,7 +138,7 @@ static int check_enable(const struct sbx_cgroup_host *h, const char *dir, unsign
 	if (n == 0)
 		return 0;
 	if (only_self && p->self_leaf_in == NULL) {
-		p->self_leaf_in = xstrdup(dir);
+		p->self_leaf_in = sbx_xstrdup(dir);
 		return 0;
 	}
 	char m[64];
@@ -170,9 +163,7 @@ static char *common_dir(const char *a, const char *b)
 	}
 	if ((a[i] == '\0' && (b[i] == '/' || b[i] == '\0')) || (b[i] == '\0' && a[i] == '/'))
 		last = i;
-	char *r = strndup(a, last ? last : 1);
-	if (r == NULL)
-		abort();
+	char *r = sbx_xstrndup(a, last ? last : 1);
 	return r;
 }
 
@@ -185,8 +176,7 @@ int sbx_cg2_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 	if (find_v2(f, &m, &rel) < 0)
 		return sbx_error_set(err, 0, "cgroup v2 is not mounted, or your cgroup is not visible in it");
 	cleanup_free char *mount_dir = NULL;
-	if (asprintf(&mount_dir, "%s%s", h->root, m->mount_point) < 0)
-		abort();
+	mount_dir = sbx_xasprintf("%s%s", h->root, m->mount_point);
 	cleanup_free char *caller = sbx_cg_join(mount_dir, rel);
 
 	/* Controllers bound to v1 hierarchies (hybrid hosts) are missing at the
@@ -210,14 +200,14 @@ int sbx_cg2_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 		size_t ml = strlen(mount_dir);
 		if (strncmp(cgroup_parent, mount_dir, ml) == 0 &&
 		    (cgroup_parent[ml] == '/' || cgroup_parent[ml] == '\0'))
-			p->parent = xstrdup(cgroup_parent);
+			p->parent = sbx_xstrdup(cgroup_parent);
 		else
 			p->parent = sbx_cg_join(mount_dir, cgroup_parent);
 		if (strstr(p->parent, "/../") || strcmp(p->parent + strlen(p->parent) - 3, "/..") == 0) {
 			sbx_error_set(err, 0, "--cgroup-parent %s must not contain '..'", cgroup_parent);
 			goto fail;
 		}
-		p->chain_top = xstrdup(p->parent);
+		p->chain_top = sbx_xstrdup(p->parent);
 		while (!sbx_cg_exists(p->chain_top) && strlen(p->chain_top) > ml) {
 			char *up = dir_up(p->chain_top);
 			free(p->chain_top);
@@ -230,7 +220,7 @@ int sbx_cg2_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 		 * where the supervisor is and where the child goes. */
 		if (h->euid != 0) {
 			cleanup_free char *sup =
-			    p->self_leaf_in ? sbx_cg_join(p->self_leaf_in, "leaf") : xstrdup(caller);
+			    p->self_leaf_in ? sbx_cg_join(p->self_leaf_in, "leaf") : sbx_xstrdup(caller);
 			cleanup_free char *common = common_dir(sup, p->parent);
 			if (check_owned(h, common, err) < 0) {
 				sbx_error_wrap(
@@ -244,15 +234,15 @@ int sbx_cg2_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 	} else if (h->euid == 0) {
 		/* As root: a dedicated "sbx" subtree at the top of the hierarchy. */
 		p->parent = sbx_cg_join(mount_dir, "sbx");
-		p->chain_top = xstrdup(mount_dir);
+		p->chain_top = sbx_xstrdup(mount_dir);
 		if (check_enable(h, mount_dir, needed, p, err) < 0)
 			goto fail;
 		if (sbx_cg_exists(p->parent) && check_enable(h, p->parent, needed, p, err) < 0)
 			goto fail;
 	} else {
 		/* Rootless: the caller's own cgroup, which must be delegated. */
-		p->parent = xstrdup(caller);
-		p->chain_top = xstrdup(caller);
+		p->parent = sbx_xstrdup(caller);
+		p->chain_top = sbx_xstrdup(caller);
 		if (check_owned(h, caller, err) < 0 || check_enable(h, caller, needed, p, err) < 0)
 			goto fail;
 	}
@@ -269,7 +259,7 @@ static int enable_chain(const struct sbx_cgroup_plan *p, unsigned needed, struct
 {
 	if (sbx_cg_mkdirs(p->chain_top, p->parent, err) < 0)
 		return -1;
-	cleanup_free char *level = xstrdup(p->chain_top);
+	cleanup_free char *level = sbx_xstrdup(p->chain_top);
 	for (;;) {
 		unsigned sub;
 		if (read_mask(level, "cgroup.subtree_control", &sub, NULL, err) < 0)
@@ -290,9 +280,7 @@ static int enable_chain(const struct sbx_cgroup_plan *p, unsigned needed, struct
 		const char *next = strchr(p->parent + ll + 1, '/');
 		size_t nl = next ? (size_t)(next - p->parent) : strlen(p->parent);
 		free(level);
-		level = strndup(p->parent, nl);
-		if (level == NULL)
-			abort();
+		level = sbx_xstrndup(p->parent, nl);
 	}
 }
 
@@ -318,7 +306,7 @@ static int move_self_to_leaf(const struct sbx_cgroup_host *h, const char *in, st
 		cg->leaf = NULL;
 		return sbx_error_wrap(err, "moving sbx into a leaf cgroup");
 	}
-	cg->leaf_parent = xstrdup(in);
+	cg->leaf_parent = sbx_xstrdup(in);
 	return 0;
 }
 
@@ -341,7 +329,7 @@ int sbx_cg2_create(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan
 		cg->dir = NULL;
 		return -1;
 	}
-	cg->path = xstrdup(cg->dir);
+	cg->path = sbx_xstrdup(cg->dir);
 	struct sbx_cg_write w[SBX_CG_MAX_WRITES];
 	size_t n = sbx_cg2_limit_writes(l, w);
 	for (size_t i = 0; i < n; i++) {
@@ -383,15 +371,6 @@ static uint64_t read_keyed(const char *dir, const char *file, const char *key)
 	return v;
 }
 
-static uint64_t read_u64(const char *dir, const char *file)
-{
-	cleanup_free char *t = NULL;
-	uint64_t v = 0;
-	if (sbx_cg_read(dir, file, &t) == 0 && sbx_cg_parse_u64(t, &v) == 0 && v != UINT64_MAX)
-		return v;
-	return 0;
-}
-
 int sbx_cg2_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err)
 {
 	cleanup_free char *cpu = NULL;
@@ -404,8 +383,8 @@ int sbx_cg2_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx
 	st->cpu_user_ms = (double)user / 1000.0;
 	st->cpu_system_ms = (double)sys / 1000.0;
 	/* memory.peak: Linux 5.19; pids.peak: Linux 6.1.  0 when absent. */
-	st->memory_peak_bytes = read_u64(cg->dir, "memory.peak");
-	st->pids_peak = read_u64(cg->dir, "pids.peak");
+	st->memory_peak_known = sbx_cg_read_u64(cg->dir, "memory.peak", &st->memory_peak_bytes) == 0;
+	st->pids_peak_known = sbx_cg_read_u64(cg->dir, "pids.peak", &st->pids_peak) == 0;
 	st->oom_killed = read_keyed(cg->dir, "memory.events", "oom_kill") > 0;
 	return 0;
 }

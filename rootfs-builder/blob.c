@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "rootfs-builder/digest.h"
-#include "rootfs-builder/safefs.h"
-#include "runtime/cleanup.h"
+#include "lib/safefs.h"
+#include "lib/cleanup.h"
 
 #define STREAM_BUF (256 * 1024)
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 enum rfs_format {
 	RFS_FMT_OCI_DIR,

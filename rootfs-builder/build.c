@@ -16,11 +16,13 @@
 #include "rootfs-builder/build_copy.h"
 #include "rootfs-builder/dockerfile.h"
 #include "rootfs-builder/harden.h"
-#include "rootfs-builder/image_config.h"
+#include "lib/image_config.h"
 #include "rootfs-builder/import.h"
-#include "rootfs-builder/safefs.h"
-#include "runtime/cleanup.h"
-#include "runtime/config.h"
+#include "lib/safefs.h"
+#include "lib/cleanup.h"
+#include "lib/idmap_defaults.h"
+#include "lib/strv.h"
+#include "lib/clock.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
@@ -84,54 +86,20 @@ struct kv {
 
 static const char *kv_get(const struct kv *l, const char *key)
 {
-	size_t kl = strlen(key);
-	for (size_t i = l->n; i-- > 0;)
-		if (strncmp(l->v[i], key, kl) == 0 && l->v[i][kl] == '=')
-			return l->v[i] + kl + 1;
-	return NULL;
+	return sbx_kv_get(l->v, key);
 }
 
 static int kv_set(struct kv *l, const char *key, const char *value)
 {
-	size_t kl = strlen(key);
-	char *s = NULL;
-	if (asprintf(&s, "%s=%s", key, value) < 0)
-		return -1;
-	for (size_t i = 0; i < l->n; i++)
-		if (strncmp(l->v[i], key, kl) == 0 && l->v[i][kl] == '=') {
-			free(l->v[i]);
-			l->v[i] = s;
-			return 0;
-		}
-	char **t = realloc(l->v, (l->n + 2) * sizeof(*t));
-	if (t == NULL) {
-		free(s);
-		return -1;
-	}
-	t[l->n++] = s;
-	t[l->n] = NULL;
-	l->v = t;
+	sbx_kv_set(&l->v, &l->n, key, strlen(key), value);
 	return 0;
 }
 
 static void kv_free(struct kv *l)
 {
-	df_strv_free(l->v);
+	sbx_strv_free(l->v);
 	l->v = NULL;
 	l->n = 0;
-}
-
-static char **strv_dup(char **v)
-{
-	if (v == NULL)
-		return NULL;
-	size_t n = 0;
-	while (v[n])
-		n++;
-	char **r = calloc(n + 1, sizeof(*r));
-	for (size_t i = 0; r && i < n; i++)
-		r[i] = strdup(v[i]);
-	return r;
 }
 
 /* ---- stages -------------------------------------------------------------- */
@@ -166,8 +134,8 @@ static void stage_free(struct stage *s)
 	kv_free(&s->args);
 	free(s->workdir);
 	free(s->user);
-	df_strv_free(s->cmd);
-	df_strv_free(s->entrypoint);
+	sbx_strv_free(s->cmd);
+	sbx_strv_free(s->entrypoint);
 	if (s->labels)
 		json_decref(s->labels);
 	memset(s, 0, sizeof(*s));
@@ -278,8 +246,8 @@ static int import_as_stage(struct build *b, struct stage *s, const char *archive
 		}
 		s->workdir = ic.workdir ? strdup(ic.workdir) : NULL;
 		s->user = ic.user ? strdup(ic.user) : NULL;
-		s->cmd = strv_dup(ic.cmd);
-		s->entrypoint = strv_dup(ic.entrypoint);
+		s->cmd = sbx_strv_dup(ic.cmd);
+		s->entrypoint = sbx_strv_dup(ic.entrypoint);
 		s->labels = ic.labels ? json_deep_copy(ic.labels) : NULL;
 		sbx_image_config_free(&ic);
 	}
@@ -406,8 +374,8 @@ static int do_from(struct build *b, const struct df_instr *in, struct sbx_error 
 		}
 		s->workdir = prev->workdir ? strdup(prev->workdir) : NULL;
 		s->user = prev->user ? strdup(prev->user) : NULL;
-		s->cmd = strv_dup(prev->cmd);
-		s->entrypoint = strv_dup(prev->entrypoint);
+		s->cmd = sbx_strv_dup(prev->cmd);
+		s->entrypoint = sbx_strv_dup(prev->entrypoint);
 		s->labels = prev->labels ? json_deep_copy(prev->labels) : NULL;
 	} else if (strcmp(img, "scratch") == 0) {
 		if (chmod(s->dir, 0755) < 0 || (root != (uid_t)-1 && chown(s->dir, root, root) < 0)) {
@@ -438,7 +406,7 @@ static int do_from(struct build *b, const struct df_instr *in, struct sbx_error 
 	}
 	ret = 0;
 out:
-	df_strv_free(w);
+	sbx_strv_free(w);
 	return ret;
 }
 
@@ -536,8 +504,12 @@ static int harden_stage(struct build *b, struct stage *s, struct sbx_error **err
 	return 0;
 }
 
+static int find_sbx(struct build *b, struct sbx_error **err);
+
 static int do_run(struct build *b, struct stage *s, const struct df_instr *in, struct sbx_error **err)
 {
+	if (b->sbx[0] == '\0' && find_sbx(b, err) < 0)
+		return -1;
 	int64_t uid, gid;
 	if (resolve_user(s, s->user, &uid, &gid, err) < 0)
 		return -1;
@@ -711,7 +683,7 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 out:
 	if (root >= 0)
 		close(root);
-	df_strv_free(words);
+	sbx_strv_free(words);
 	return ret;
 }
 
@@ -776,14 +748,14 @@ static int do_pairs(struct build *b, struct stage *s, const struct df_instr *in,
 		}
 		free(v);
 	}
-	df_strv_free(pairs);
+	sbx_strv_free(pairs);
 	return 0;
 }
 
 static char **command_of(const struct df_instr *in)
 {
 	if (in->json)
-		return strv_dup(in->args);
+		return sbx_strv_dup(in->args);
 	char **v = calloc(4, sizeof(*v));
 	v[0] = strdup("/bin/sh");
 	v[1] = strdup("-c");
@@ -817,14 +789,14 @@ static int step(struct build *b, const struct df_instr *in, struct sbx_error **e
 		return 0;
 	}
 	case DF_CMD:
-		df_strv_free(s->cmd);
+		sbx_strv_free(s->cmd);
 		s->cmd = command_of(in);
 		return 0;
 	case DF_ENTRYPOINT:
 		/* As Docker: a new ENTRYPOINT drops the CMD inherited so far. */
-		df_strv_free(s->entrypoint);
+		sbx_strv_free(s->entrypoint);
 		s->entrypoint = command_of(in);
-		df_strv_free(s->cmd);
+		sbx_strv_free(s->cmd);
 		s->cmd = NULL;
 		return 0;
 	default:
@@ -854,21 +826,14 @@ static int find_sbx(struct build *b, struct sbx_error **err)
 	return 0;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int finish(struct build *b, struct sbx_error **err)
 {
 	struct stage *s = &b->stages[b->n_stages - 1];
 	struct sbx_image_config ic;
 	sbx_image_config_init(&ic);
-	ic.env = strv_dup(s->env.v);
-	ic.cmd = strv_dup(s->cmd);
-	ic.entrypoint = strv_dup(s->entrypoint);
+	ic.env = sbx_strv_dup(s->env.v);
+	ic.cmd = sbx_strv_dup(s->cmd);
+	ic.entrypoint = sbx_strv_dup(s->entrypoint);
 	ic.workdir = s->workdir ? strdup(s->workdir) : NULL;
 	ic.user = s->user ? strdup(s->user) : NULL;
 	ic.labels = s->labels ? json_incref(s->labels) : NULL;
@@ -905,7 +870,7 @@ out:
 
 int rfs_build(const struct rfs_build_opts *o, struct sbx_error **err)
 {
-	double t0 = now();
+	double t0 = sbx_now_s();
 	struct build b = {.o = o};
 	struct df_file f = {0};
 	cleanup_free char *text = NULL;
@@ -934,8 +899,6 @@ int rfs_build(const struct rfs_build_opts *o, struct sbx_error **err)
 		cleanup_free char *d = strdup(o->file);
 		b.context = strdup(dirname(d));
 	}
-	if (find_sbx(&b, err) < 0)
-		goto out;
 	if (rfs_make_tmp_sibling(o->out, &b.tmpdir, err) < 0)
 		goto out;
 	for (size_t i = 0; i < f.n; i++) {
@@ -944,7 +907,7 @@ int rfs_build(const struct rfs_build_opts *o, struct sbx_error **err)
 			fprintf(o->progress, "Step %zu/%zu : %s\n", i + 1, f.n, in->text);
 			fflush(o->progress);
 		}
-		double ts = now();
+		double ts = sbx_now_s();
 		if (rfs_interrupted) {
 			sbx_error_set(err, 0, "interrupted by a signal");
 			goto out;
@@ -953,13 +916,13 @@ int rfs_build(const struct rfs_build_opts *o, struct sbx_error **err)
 			sbx_error_wrap(err, "%s:%d: %s", o->file, in->line, df_kind_name(in->kind));
 			goto out;
 		}
-		if (o->progress && now() - ts > 1.0)
-			fprintf(o->progress, " ---> %.1f s\n", now() - ts);
+		if (o->progress && sbx_now_s() - ts > 1.0)
+			fprintf(o->progress, " ---> %.1f s\n", sbx_now_s() - ts);
 	}
 	if (finish(&b, err) < 0)
 		goto out;
 	if (o->progress)
-		fprintf(o->progress, "Successfully built %s in %.1f s\n", o->out, now() - t0);
+		fprintf(o->progress, "Successfully built %s in %.1f s\n", o->out, sbx_now_s() - t0);
 	ret = 0;
 out:
 	if (ret < 0)

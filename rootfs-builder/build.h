@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "rootfs-builder/layer.h"
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct rfs_build_base {
 	char *name;    /* as written after FROM, e.g. "python:3.11" */

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "rootfs-builder/blob.h"
-#include "rootfs-builder/safefs.h"
-#include "runtime/cleanup.h"
+#include "lib/safefs.h"
+#include "lib/cleanup.h"
 
 static int is_glob(const char *s)
 {

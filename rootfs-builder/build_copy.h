@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #include "rootfs-builder/layer.h"
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct rfs_copy {
 	const char *src_root; /* context directory, or an earlier stage's rootfs */

@@ -7,7 +7,7 @@
 
 #include <nettle/sha2.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 /* "sha256:" + 64 hex digits + NUL */
 #define RFS_DIGEST_LEN (7 + 64 + 1)

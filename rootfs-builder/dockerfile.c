@@ -1,4 +1,6 @@
 #include "rootfs-builder/dockerfile.h"
+#include "lib/strv.h"
+#include "lib/alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -31,28 +33,6 @@ const char *df_kind_name(enum df_kind k)
 		if (keywords[i].kind == k)
 			return keywords[i].name;
 	return "?";
-}
-
-void df_strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-static int strv_push(char ***v, size_t *n, char *s)
-{
-	char **t = realloc(*v, (*n + 2) * sizeof(*t));
-	if (t == NULL || s == NULL) {
-		free(s);
-		if (t)
-			*v = t;
-		return -1;
-	}
-	t[(*n)++] = s;
-	t[*n] = NULL;
-	*v = t;
-	return 0;
 }
 
 /* One word: quotes removed, backslash escapes kept literal except \<quote>,
@@ -114,13 +94,10 @@ int df_words(const char *s, char ***out, size_t *n, struct sbx_error **err)
 			break;
 		if (unterminated) {
 			free(w);
-			df_strv_free(v);
+			sbx_strv_free(v);
 			return sbx_error_set(err, 0, "unterminated quote");
 		}
-		if (strv_push(&v, &k, w) < 0) {
-			df_strv_free(v);
-			return sbx_error_set(err, ENOMEM, "words");
-		}
+		sbx_strv_push(&v, &k, w);
 	}
 	if (v == NULL && (v = calloc(1, sizeof(*v))) == NULL)
 		return sbx_error_set(err, ENOMEM, "words");
@@ -151,9 +128,7 @@ int df_split_pairs(const char *rest, int allow_bare, char ***out, struct sbx_err
 			val++;
 		if (*val == '\0')
 			return sbx_error_set(err, 0, "%.*s has no value", (int)(sp - p), p);
-		char *s = NULL;
-		if (asprintf(&s, "%.*s=%s", (int)(sp - p), p, val) < 0 || strv_push(&v, &n, s) < 0)
-			return sbx_error_set(err, ENOMEM, "pairs");
+		sbx_strv_push(&v, &n, sbx_xasprintf("%.*s=%s", (int)(sp - p), p, val));
 		*out = v;
 		return 0;
 	}
@@ -163,7 +138,7 @@ int df_split_pairs(const char *rest, int allow_bare, char ***out, struct sbx_err
 		char *eq = strchr(v[i], '=');
 		if (eq == NULL || eq == v[i]) {
 			sbx_error_set(err, 0, "'%s': expected KEY=VALUE", v[i]);
-			df_strv_free(v);
+			sbx_strv_free(v);
 			return -1;
 		}
 	}
@@ -261,7 +236,7 @@ static void instr_free(struct df_instr *in)
 {
 	free(in->text);
 	free(in->rest);
-	df_strv_free(in->args);
+	sbx_strv_free(in->args);
 	free(in->from);
 	free(in->chown);
 	free(in->chmod);
@@ -328,7 +303,7 @@ static int parse_json_array(const char *s, char ***out, size_t *n)
 	json_array_foreach(a, i, e)
 	{
 		if (!json_is_string(e)) {
-			df_strv_free(v);
+			sbx_strv_free(v);
 			json_decref(a);
 			return -1;
 		}

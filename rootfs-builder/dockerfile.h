@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 enum df_kind {
 	DF_FROM,
@@ -57,6 +57,6 @@ char *df_expand(const char *s, const char *(*lookup)(const char *name, void *dat
 /* Split words on whitespace, removing quotes (for COPY/ADD/FROM arguments). */
 int df_words(const char *s, char ***out, size_t *n, struct sbx_error **err);
 
-void df_strv_free(char **v);
+/* Lists from here are freed with sbx_strv_free (lib/strv.h). */
 
 #endif

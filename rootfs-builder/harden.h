@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct rfs_harden {
 	/* The host uid that is root in the sandbox's user namespace, which a

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "rootfs-builder/digest.h"
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
 
 #define MAX_JSON (16u << 20)
 #define MAX_DEPTH 4

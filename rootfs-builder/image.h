@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "rootfs-builder/blob.h"
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct rfs_image_layer {
 	char *name;    /* file inside the source */

@@ -11,10 +11,11 @@
 
 #include "rootfs-builder/blob.h"
 #include "rootfs-builder/image.h"
-#include "rootfs-builder/image_config.h"
-#include "rootfs-builder/safefs.h"
-#include "runtime/cleanup.h"
-#include "runtime/config.h"
+#include "lib/image_config.h"
+#include "lib/safefs.h"
+#include "lib/cleanup.h"
+#include "lib/idmap_defaults.h"
+#include "lib/clock.h"
 
 void rfs_import_opts_init(struct rfs_import_opts *o)
 {
@@ -80,13 +81,6 @@ int rfs_commit_dir(const char *tmp, const char *out, int force, struct sbx_error
 	if (rename(tmp, out) < 0)
 		return sbx_error_set(err, errno, "renaming %s to %s", tmp, out);
 	return 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int import_into(const struct rfs_import_opts *o, int rootfd, struct sbx_image_config *ic,
@@ -188,7 +182,7 @@ out:
 
 int rfs_import(const struct rfs_import_opts *o, struct sbx_error **err)
 {
-	double t0 = now();
+	double t0 = sbx_now_s();
 	cleanup_free char *out = strip_slashes(o->out);
 	if (out == NULL)
 		return sbx_error_set(err, ENOMEM, "allocating");
@@ -220,7 +214,7 @@ int rfs_import(const struct rfs_import_opts *o, struct sbx_error **err)
 	}
 	if (o->progress)
 		fprintf(o->progress, "sbx-rootfs: imported %s into %s in %.2f s (image config: %s)\n",
-			o->source, out, now() - t0, cfg);
+			o->source, out, sbx_now_s() - t0, cfg);
 	ret = 0;
 out:
 	if (ret < 0) {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "rootfs-builder/layer.h"
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct rfs_import_opts {
 	const char *source;

@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 #include "rootfs-builder/pathset.h"
-#include "rootfs-builder/safefs.h"
-#include "runtime/cleanup.h"
+#include "lib/safefs.h"
+#include "lib/cleanup.h"
+#include "lib/idmap_defaults.h"
 
 #define BUF_SIZE (256 * 1024)
 #define TAR_HEADER 512
@@ -33,8 +34,8 @@ void rfs_extract_init(struct rfs_extract *x, int rootfd)
 	memset(x, 0, sizeof(*x));
 	x->rootfd = rootfd;
 	x->ids = RFS_IDS_SHIFT;
-	x->id_base = 1000000000u;
-	x->id_size = 65536;
+	x->id_base = SBX_DEFAULT_IDMAP_BASE;
+	x->id_size = SBX_DEFAULT_IDMAP_SIZE;
 	x->max_size = 4ull << 30;
 	x->can_chown = geteuid() == 0;
 }

@@ -12,7 +12,7 @@
 #include "rootfs-builder/blob.h"
 #include "rootfs-builder/digest.h"
 #include "rootfs-builder/harden.h"
-#include "runtime/error.h"
+#include "lib/error.h"
 
 /* Whose files are they on the host. */
 enum rfs_ids {

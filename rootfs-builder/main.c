@@ -12,7 +12,7 @@
 
 #include "rootfs-builder/build.h"
 #include "rootfs-builder/import.h"
-#include "runtime/size.h"
+#include "lib/size.h"
 
 static void usage(FILE *f)
 {

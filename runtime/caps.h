@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-#include "error.h"
+#include "lib/error.h"
 
 /* Reduce the bounding set and empty the ambient set, and lock the
  * securebits so that neither execve as uid 0 nor a setuid file can give

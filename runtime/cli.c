@@ -6,7 +6,8 @@
 #include <string.h>
 
 #include "config_yaml.h"
-#include "size.h"
+#include "lib/size.h"
+#include "lib/alloc.h"
 
 const char sbx_run_usage[] =
 	"Usage: sbx run [OPTIONS] [--] COMMAND [ARG...]\n"
@@ -198,11 +199,9 @@ int sbx_cli_parse_run(int argc, char **argv, struct sbx_config *c, struct sbx_er
 		for (size_t i = 0; c->argv && c->argv[i]; i++)
 			free(c->argv[i]);
 		free(c->argv);
-		c->argv = calloc((size_t)(argc - cmd + 1), sizeof(char *));
-		if (c->argv == NULL)
-			abort();
+		c->argv = sbx_xcalloc((size_t)(argc - cmd + 1), sizeof(char *));
 		for (int i = cmd; i < argc; i++)
-			c->argv[i - cmd] = strdup(argv[i]);
+			c->argv[i - cmd] = sbx_xstrdup(argv[i]);
 	}
 	return 0;
 }

@@ -2,7 +2,7 @@
 #define SBX_CLI_H
 
 #include "config.h"
-#include "error.h"
+#include "lib/error.h"
 
 extern const char sbx_run_usage[];
 

@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "size.h"
+#include "lib/size.h"
+#include "lib/alloc.h"
+#include "lib/strv.h"
 
 const char *const sbx_userns_limit_names[SBX_USERNS_LIMITS] = {
 	[SBX_UL_USER_NAMESPACES] = "max_user_namespaces",     [SBX_UL_PID_NAMESPACES] = "max_pid_namespaces",
@@ -45,18 +47,11 @@ void sbx_config_init(struct sbx_config *c)
 	memcpy(c->userns_limits, userns_limit_defaults, sizeof(c->userns_limits));
 }
 
-static void free_strv(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 void sbx_config_free(struct sbx_config *c)
 {
 	free(c->rootfs);
-	free_strv(c->argv);
-	free_strv(c->env);
+	sbx_strv_free(c->argv);
+	sbx_strv_free(c->env);
 	free(c->workdir);
 	free(c->hostname);
 	for (size_t i = 0; i < c->n_binds; i++) {
@@ -77,26 +72,10 @@ void sbx_config_free(struct sbx_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static char *xstrdup(const char *s)
-{
-	char *r = strdup(s);
-	if (r == NULL)
-		abort();
-	return r;
-}
-
-static void *xreallocarray(void *p, size_t n, size_t size)
-{
-	void *r = reallocarray(p, n, size);
-	if (r == NULL)
-		abort();
-	return r;
-}
-
 int sbx_config_set_string(char **field, const char *value)
 {
 	free(*field);
-	*field = value ? xstrdup(value) : NULL;
+	*field = value ? sbx_xstrdup(value) : NULL;
 	return 0;
 }
 
@@ -119,7 +98,7 @@ static int sandbox_path(const char *p, char **out, struct sbx_error **err)
 {
 	if (p[0] != '/')
 		return sbx_error_set(err, 0, "'%s' is not an absolute path", p);
-	char *n = xstrdup(p);
+	char *n = sbx_xstrdup(p);
 	char *w = n;
 	for (const char *r = p; *r; r++) {
 		if (*r == '/' && w > n && w[-1] == '/')
@@ -153,15 +132,15 @@ int sbx_config_add_bind(struct sbx_config *c, const char *source, const char *ta
 		free(t);
 		return sbx_error_set(err, 0, "bind target '/' would replace the rootfs (use --rootfs)");
 	}
-	c->binds = xreallocarray(c->binds, c->n_binds + 1, sizeof(*c->binds));
-	c->binds[c->n_binds++] = (struct sbx_bind){ .source = xstrdup(source), .target = t, .rw = rw };
+	c->binds = sbx_xreallocarray(c->binds, c->n_binds + 1, sizeof(*c->binds));
+	c->binds[c->n_binds++] = (struct sbx_bind){ .source = sbx_xstrdup(source), .target = t, .rw = rw };
 	return 0;
 }
 
 int sbx_config_add_bind_spec(struct sbx_config *c, const char *spec, struct sbx_error **err)
 {
 	/* SRC:DST[:ro|rw] */
-	char *copy = xstrdup(spec);
+	char *copy = sbx_xstrdup(spec);
 	char *src = copy, *dst = strchr(copy, ':');
 	bool rw = false;
 	int r = -1;
@@ -195,7 +174,7 @@ out:
 int sbx_config_add_tmpfs_spec(struct sbx_config *c, const char *spec, struct sbx_error **err)
 {
 	/* DST[:SIZE] */
-	char *copy = xstrdup(spec);
+	char *copy = sbx_xstrdup(spec);
 	char *size = strchr(copy, ':');
 	uint64_t bytes = 0;
 	char *t = NULL;
@@ -218,7 +197,7 @@ int sbx_config_add_tmpfs_spec(struct sbx_config *c, const char *spec, struct sbx
 		sbx_error_set(err, 0, "invalid tmpfs '%s': cannot replace /", spec);
 		goto out;
 	}
-	c->tmpfs = xreallocarray(c->tmpfs, c->n_tmpfs + 1, sizeof(*c->tmpfs));
+	c->tmpfs = sbx_xreallocarray(c->tmpfs, c->n_tmpfs + 1, sizeof(*c->tmpfs));
 	c->tmpfs[c->n_tmpfs++] = (struct sbx_tmpfs){ .target = t, .size = bytes };
 	r = 0;
 out:
@@ -241,19 +220,7 @@ int sbx_config_set_env(struct sbx_config *c, const char *key, const char *value,
 	size_t klen = strlen(key);
 	if (!valid_env_key(key, klen))
 		return sbx_error_set(err, 0, "invalid environment variable name '%s'", key);
-	char *entry = NULL;
-	if (asprintf(&entry, "%s=%s", key, value) < 0)
-		abort();
-	for (size_t i = 0; i < c->n_env; i++) {
-		if (strncmp(c->env[i], key, klen) == 0 && c->env[i][klen] == '=') {
-			free(c->env[i]);
-			c->env[i] = entry;
-			return 0;
-		}
-	}
-	c->env = xreallocarray(c->env, c->n_env + 2, sizeof(char *));
-	c->env[c->n_env++] = entry;
-	c->env[c->n_env] = NULL;
+	sbx_kv_set(&c->env, &c->n_env, key, klen, value);
 	return 0;
 }
 
@@ -262,9 +229,7 @@ int sbx_config_add_env_spec(struct sbx_config *c, const char *spec, struct sbx_e
 	const char *eq = strchr(spec, '=');
 	if (eq == NULL || eq == spec)
 		return sbx_error_set(err, 0, "invalid environment '%s': expected KEY=VALUE", spec);
-	char *key = strndup(spec, (size_t)(eq - spec));
-	if (key == NULL)
-		abort();
+	char *key = sbx_xstrndup(spec, (size_t)(eq - spec));
 	int r = sbx_config_set_env(c, key, eq + 1, err);
 	free(key);
 	return r;
@@ -295,7 +260,7 @@ int sbx_config_add_userns_limit_spec(struct sbx_config *c, const char *spec, str
 	const char *eq = strchr(spec, '=');
 	if (eq == NULL || eq == spec)
 		return sbx_error_set(err, 0, "invalid user-namespace limit '%s': expected NAME=N", spec);
-	char *name = xstrdup(spec);
+	char *name = sbx_xstrdup(spec);
 	name[eq - spec] = '\0';
 	int r = sbx_config_set_userns_limit(c, name, eq + 1, err);
 	free(name);
@@ -304,16 +269,12 @@ int sbx_config_add_userns_limit_spec(struct sbx_config *c, const char *spec, str
 
 const char *sbx_config_getenv(const struct sbx_config *c, const char *key)
 {
-	size_t klen = strlen(key);
-	for (size_t i = 0; i < c->n_env; i++)
-		if (strncmp(c->env[i], key, klen) == 0 && c->env[i][klen] == '=')
-			return c->env[i] + klen + 1;
-	return NULL;
+	return sbx_kv_get(c->env, key);
 }
 
 int sbx_config_set_user(struct sbx_config *c, const char *spec, struct sbx_error **err)
 {
-	char *copy = xstrdup(spec);
+	char *copy = sbx_xstrdup(spec);
 	char *g = strchr(copy, ':');
 	uint64_t uid, gid;
 	int r = -1;
@@ -336,7 +297,7 @@ out:
 int sbx_config_set_out_spec(struct sbx_config *c, const char *spec, struct sbx_error **err)
 {
 	/* DIR[:SIZE]; the size is after the last ':' only if it parses as one. */
-	char *copy = xstrdup(spec);
+	char *copy = sbx_xstrdup(spec);
 	char *colon = strrchr(copy, ':');
 	if (colon != NULL) {
 		uint64_t bytes;

@@ -9,7 +9,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "lib/error.h"
+#include "lib/idmap_defaults.h"
+#include "lib/limits.h"
+#include "lib/size.h"
 
 enum sbx_network {
 	SBX_NET_LOOPBACK = 0, /* own net namespace, lo up (default) */
@@ -27,20 +30,6 @@ struct sbx_tmpfs {
 	char *target;
 	uint64_t size; /* bytes; 0 = limits.tmp */
 };
-
-/* Size and count limits. 0 means "not set" unless noted. */
-struct sbx_limits {
-	uint64_t memory;      /* bytes (memory.max) */
-	uint64_t memory_swap; /* bytes (memory.swap.max); SBX_UNSET = not set */
-	uint64_t memory_high; /* bytes (memory.high) */
-	uint64_t pids;        /* pids.max */
-	double cpus;          /* CPUs worth of time (cpu.max quota/period) */
-	double timeout;       /* wall clock seconds; 0 = none */
-	uint64_t output;      /* bytes per output stream */
-	uint64_t tmp;         /* size of /tmp and /dev/shm */
-};
-
-#define SBX_UNSET UINT64_MAX
 
 /* Per-user-namespace counters (/proc/sys/user/NAME) set in the sandbox's
  * own user namespace before the workload starts.  The kernel charges them
@@ -96,9 +85,6 @@ struct sbx_config {
 	 * so only the caller is mapped and setgroups is denied. */
 	bool rootless;
 };
-
-#define SBX_DEFAULT_IDMAP_BASE 1000000000u /* 1e9: far above any login or subuid range */
-#define SBX_DEFAULT_IDMAP_SIZE 65536u
 
 void sbx_config_init(struct sbx_config *c);
 void sbx_config_free(struct sbx_config *c);

@@ -1,97 +1,57 @@
-/* The YAML config, read with libyaml's document API (each node keeps its
- * line for error messages).  Every key goes through the same setters as the
- * command-line flags, so both accept the same values. */
+/* The YAML config, read with the walker seccomp profiles use too
+ * (lib/yaml_walk.h: errors name file and line; unknown and duplicate keys
+ * are errors).  Every key goes through the same setters as the command-line
+ * flags, so both accept the same values. */
 #include "config_yaml.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
-#include "size.h"
+#include "lib/alloc.h"
+#include "lib/size.h"
+#include "lib/strv.h"
+#include "lib/yaml_walk.h"
+
+/* A config is a page of text; more is a mistake (or an attack). */
+#define MAX_CONFIG_BYTES (1 << 20)
 
 struct ctx {
-	const char *file;
-	yaml_document_t *doc;
+	struct sbx_yaml *y;
 	struct sbx_config *c;
 };
 
-static unsigned line_of(yaml_node_t *n) { return (unsigned)n->start_mark.line + 1; }
-
+/* A setter refused the value: "FILE:LINE: KEY: <why>". */
 static int bad(struct ctx *x, yaml_node_t *n, const char *key, struct sbx_error **err)
 {
-	return sbx_error_wrap(err, "%s:%u: %s", x->file, line_of(n), key);
+	return sbx_yaml_wrap(x->y, n, key, err);
 }
-
-static int need(struct ctx *x, yaml_node_t *n, yaml_node_type_t type, const char *key, struct sbx_error **err)
-{
-	static const char *const names[] = { "nothing", "a scalar value", "a list", "a mapping" };
-	if (n->type == type)
-		return 0;
-	sbx_error_set(err, 0, "expected %s", names[type]);
-	return bad(x, n, key, err);
-}
-
-static const char *scalar(yaml_node_t *n) { return (const char *)n->data.scalar.value; }
 
 static int get_size(struct ctx *x, yaml_node_t *n, const char *key, uint64_t *out, struct sbx_error **err)
 {
-	if (need(x, n, YAML_SCALAR_NODE, key, err) < 0)
+	const char *s = sbx_yaml_scalar(x->y, n, key, err);
+	if (s == NULL)
 		return -1;
-	if (sbx_parse_size(scalar(n), out, err) < 0)
+	if (sbx_parse_size(s, out, err) < 0)
 		return bad(x, n, key, err);
 	return 0;
 }
 
 static int get_bool(struct ctx *x, yaml_node_t *n, const char *key, bool *out, struct sbx_error **err)
 {
-	if (need(x, n, YAML_SCALAR_NODE, key, err) < 0)
-		return -1;
-	const char *v = scalar(n);
-	if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
-		*out = true;
-	else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
-		*out = false;
-	else {
-		sbx_error_set(err, 0, "'%s' is not true or false", v);
-		return bad(x, n, key, err);
-	}
-	return 0;
+	return sbx_yaml_bool(x->y, n, key, out, err);
 }
 
 static int get_string(struct ctx *x, yaml_node_t *n, const char *key, char **out, struct sbx_error **err)
 {
-	if (need(x, n, YAML_SCALAR_NODE, key, err) < 0)
-		return -1;
-	return sbx_config_set_string(out, scalar(n));
+	const char *s = sbx_yaml_scalar(x->y, n, key, err);
+	return s ? sbx_config_set_string(out, s) : -1;
 }
 
-typedef int (*key_fn)(struct ctx *, const char *key, yaml_node_t *val, struct sbx_error **);
-
-/* Walk a mapping, calling fn for each key; fn returns 1 for unknown keys. */
-static int each_key(struct ctx *x, yaml_node_t *map, const char *where, key_fn fn, struct sbx_error **err)
+static int limits_key(void *ctx, const char *k, yaml_node_t *kn, yaml_node_t *v, struct sbx_error **err)
 {
-	if (need(x, map, YAML_MAPPING_NODE, where, err) < 0)
-		return -1;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(x->doc, p->value);
-		if (k == NULL || v == NULL || need(x, k, YAML_SCALAR_NODE, where, err) < 0)
-			return -1;
-		int r = fn(x, scalar(k), v, err);
-		if (r < 0)
-			return -1;
-		if (r > 0) {
-			sbx_error_set(err, 0, "unknown key '%s'%s%s", scalar(k), *where ? " in " : "", where);
-			return sbx_error_wrap(err, "%s:%u", x->file, line_of(k));
-		}
-	}
-	return 0;
-}
-
-static int limits_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_error **err)
-{
+	struct ctx *x = ctx;
 	struct sbx_limits *l = &x->c->limits;
 	char key[64];
 	snprintf(key, sizeof(key), "limits.%s", k);
@@ -106,9 +66,10 @@ static int limits_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_e
 	if (strcmp(k, "tmp") == 0)
 		return get_size(x, v, key, &l->tmp, err);
 	if (strcmp(k, "pids") == 0) {
-		if (need(x, v, YAML_SCALAR_NODE, key, err) < 0)
+		const char *s = sbx_yaml_scalar(x->y, v, key, err);
+		if (s == NULL)
 			return -1;
-		if (sbx_parse_uint(scalar(v), 4194304, &l->pids, err) < 0 || l->pids == 0) {
+		if (sbx_parse_uint(s, 4194304, &l->pids, err) < 0 || l->pids == 0) {
 			if (*err == NULL)
 				sbx_error_set(err, 0, "must be at least 1");
 			return bad(x, v, key, err);
@@ -116,62 +77,81 @@ static int limits_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_e
 		return 0;
 	}
 	if (strcmp(k, "cpus") == 0 || strcmp(k, "timeout") == 0) {
-		if (need(x, v, YAML_SCALAR_NODE, key, err) < 0)
+		const char *s = sbx_yaml_scalar(x->y, v, key, err);
+		if (s == NULL)
 			return -1;
 		double *d = k[0] == 'c' ? &l->cpus : &l->timeout;
-		if (sbx_parse_double(scalar(v), d, 0, err) < 0)
+		if (sbx_parse_double(s, d, 0, err) < 0)
 			return bad(x, v, key, err);
 		return 0;
 	}
-	return 1;
+	return SBX_YAML_UNKNOWN;
 }
 
-static int mount_item(struct ctx *x, yaml_node_t *item, struct sbx_error **err)
+struct mount {
+	struct ctx *x;
+	char *source, *target;
+	bool rw;
+};
+
+static int mount_key(void *ctx, const char *k, yaml_node_t *kn, yaml_node_t *v, struct sbx_error **err)
 {
-	if (need(x, item, YAML_MAPPING_NODE, "mounts[]", err) < 0)
-		return -1;
-	char *source = NULL, *target = NULL;
-	bool rw = false;
-	int r = -1;
-	for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(x->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(x->doc, p->value);
-		if (need(x, k, YAML_SCALAR_NODE, "mounts[]", err) < 0)
-			goto out;
-		const char *name = scalar(k);
-		if (strcmp(name, "source") == 0) {
-			if (get_string(x, v, "mounts[].source", &source, err) < 0)
-				goto out;
-		} else if (strcmp(name, "target") == 0) {
-			if (get_string(x, v, "mounts[].target", &target, err) < 0)
-				goto out;
-		} else if (strcmp(name, "rw") == 0) {
-			if (get_bool(x, v, "mounts[].rw", &rw, err) < 0)
-				goto out;
-		} else {
-			sbx_error_set(err, 0, "unknown key '%s' in mounts (source, target, rw)", name);
-			sbx_error_wrap(err, "%s:%u", x->file, line_of(k));
-			goto out;
-		}
-	}
-	if (source == NULL || target == NULL) {
+	struct mount *m = ctx;
+	if (strcmp(k, "source") == 0)
+		return get_string(m->x, v, "mounts[].source", &m->source, err);
+	if (strcmp(k, "target") == 0)
+		return get_string(m->x, v, "mounts[].target", &m->target, err);
+	if (strcmp(k, "rw") == 0)
+		return get_bool(m->x, v, "mounts[].rw", &m->rw, err);
+	return SBX_YAML_UNKNOWN;
+}
+
+static int mount_item(void *ctx, size_t i, yaml_node_t *item, struct sbx_error **err)
+{
+	struct ctx *x = ctx;
+	struct mount m = {.x = x};
+	int r = sbx_yaml_each_pair(x->y, item, "mounts", "source, target, rw", mount_key, &m, err);
+	if (r == 0 && (m.source == NULL || m.target == NULL)) {
 		sbx_error_set(err, 0, "a mount needs both source and target");
-		bad(x, item, "mounts[]", err);
-		goto out;
+		r = bad(x, item, "mounts[]", err);
 	}
-	if (sbx_config_add_bind(x->c, source, target, rw, err) < 0) {
-		bad(x, item, "mounts[]", err);
-		goto out;
-	}
-	r = 0;
-out:
-	free(source);
-	free(target);
+	if (r == 0 && sbx_config_add_bind(x->c, m.source, m.target, m.rw, err) < 0)
+		r = bad(x, item, "mounts[]", err);
+	free(m.source);
+	free(m.target);
 	return r;
 }
 
-static int out_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_error **err)
+/* tmpfs: a list of "DST[:SIZE]" strings */
+static int tmpfs_item(void *ctx, size_t i, yaml_node_t *item, struct sbx_error **err)
 {
+	struct ctx *x = ctx;
+	const char *s = sbx_yaml_scalar(x->y, item, "tmpfs[]", err);
+	if (s == NULL)
+		return -1;
+	if (sbx_config_add_tmpfs_spec(x->c, s, err) < 0)
+		return bad(x, item, "tmpfs[]", err);
+	return 0;
+}
+
+struct command {
+	struct ctx *x;
+	char **argv;
+};
+
+static int command_item(void *ctx, size_t i, yaml_node_t *item, struct sbx_error **err)
+{
+	struct command *cmd = ctx;
+	const char *s = sbx_yaml_scalar(cmd->x->y, item, "command[]", err);
+	if (s == NULL)
+		return -1;
+	cmd->argv[i] = sbx_xstrdup(s);
+	return 0;
+}
+
+static int out_key(void *ctx, const char *k, yaml_node_t *kn, yaml_node_t *v, struct sbx_error **err)
+{
+	struct ctx *x = ctx;
 	if (strcmp(k, "dir") == 0)
 		return get_string(x, v, "out.dir", &x->c->out_dir, err);
 	if (strcmp(k, "size") == 0) {
@@ -183,30 +163,34 @@ static int out_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_erro
 		}
 		return 0;
 	}
-	return 1;
+	return SBX_YAML_UNKNOWN;
 }
 
-static int env_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_error **err)
+static int env_key(void *ctx, const char *k, yaml_node_t *kn, yaml_node_t *v, struct sbx_error **err)
 {
+	struct ctx *x = ctx;
 	char key[300];
 	snprintf(key, sizeof(key), "env.%s", k);
-	if (need(x, v, YAML_SCALAR_NODE, key, err) < 0)
+	const char *s = sbx_yaml_scalar(x->y, v, key, err);
+	if (s == NULL)
 		return -1;
-	if (sbx_config_set_env(x->c, k, scalar(v), err) < 0)
+	if (sbx_config_set_env(x->c, k, s, err) < 0)
 		return bad(x, v, key, err);
 	return 0;
 }
 
-static int idmap_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_error **err)
+static int idmap_key(void *ctx, const char *k, yaml_node_t *kn, yaml_node_t *v, struct sbx_error **err)
 {
+	struct ctx *x = ctx;
 	uint64_t n;
 	if (strcmp(k, "host_base") != 0 && strcmp(k, "size") != 0)
-		return 1;
+		return SBX_YAML_UNKNOWN;
 	char key[64];
 	snprintf(key, sizeof(key), "idmap.%s", k);
-	if (need(x, v, YAML_SCALAR_NODE, key, err) < 0)
+	const char *s = sbx_yaml_scalar(x->y, v, key, err);
+	if (s == NULL)
 		return -1;
-	if (sbx_parse_uint(scalar(v), UINT32_MAX - 1, &n, err) < 0)
+	if (sbx_parse_uint(s, UINT32_MAX - 1, &n, err) < 0)
 		return bad(x, v, key, err);
 	if (k[0] == 'h')
 		x->c->idmap_host_base = (uint32_t)n;
@@ -215,19 +199,22 @@ static int idmap_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_er
 	return 0;
 }
 
-static int userns_limit_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_error **err)
+static int userns_limit_key(void *ctx, const char *k, yaml_node_t *kn, yaml_node_t *v, struct sbx_error **err)
 {
+	struct ctx *x = ctx;
 	char key[300];
 	snprintf(key, sizeof(key), "userns_limits.%s", k);
-	if (need(x, v, YAML_SCALAR_NODE, key, err) < 0)
+	const char *s = sbx_yaml_scalar(x->y, v, key, err);
+	if (s == NULL)
 		return -1;
-	if (sbx_config_set_userns_limit(x->c, k, scalar(v), err) < 0)
+	if (sbx_config_set_userns_limit(x->c, k, s, err) < 0)
 		return bad(x, v, key, err);
 	return 0;
 }
 
-static int top_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_error **err)
+static int top_key(void *ctx, const char *k, yaml_node_t *kn, yaml_node_t *v, struct sbx_error **err)
 {
+	struct ctx *x = ctx;
 	struct sbx_config *c = x->c;
 	if (strcmp(k, "rootfs") == 0)
 		return get_string(x, v, k, &c->rootfs, err);
@@ -258,89 +245,57 @@ static int top_key(struct ctx *x, const char *k, yaml_node_t *v, struct sbx_erro
 	if (strcmp(k, "tmpfs_exec") == 0)
 		return get_bool(x, v, k, &c->tmpfs_exec, err);
 	if (strcmp(k, "userns_limits") == 0)
-		return each_key(x, v, "userns_limits", userns_limit_key, err);
+		return sbx_yaml_each_pair(x->y, v, "userns_limits", "max_user_namespaces, ..., max_fanotify_marks",
+					  userns_limit_key, x, err);
 	if (strcmp(k, "network") == 0 || strcmp(k, "user") == 0) {
-		if (need(x, v, YAML_SCALAR_NODE, k, err) < 0)
+		const char *s = sbx_yaml_scalar(x->y, v, k, err);
+		if (s == NULL)
 			return -1;
-		int r = k[0] == 'n' ? sbx_config_set_network(c, scalar(v), err) : sbx_config_set_user(c, scalar(v), err);
+		int r = k[0] == 'n' ? sbx_config_set_network(c, s, err) : sbx_config_set_user(c, s, err);
 		return r < 0 ? bad(x, v, k, err) : 0;
 	}
 	if (strcmp(k, "limits") == 0)
-		return each_key(x, v, "limits", limits_key, err);
+		return sbx_yaml_each_pair(x->y, v, "limits",
+					  "memory, memory_swap, memory_high, pids, cpus, timeout, output, tmp",
+					  limits_key, x, err);
 	if (strcmp(k, "out") == 0)
-		return each_key(x, v, "out", out_key, err);
+		return sbx_yaml_each_pair(x->y, v, "out", "dir, size", out_key, x, err);
 	if (strcmp(k, "env") == 0)
-		return each_key(x, v, "env", env_key, err);
+		return sbx_yaml_each_pair(x->y, v, "env", "any NAME", env_key, x, err);
 	if (strcmp(k, "idmap") == 0)
-		return each_key(x, v, "idmap", idmap_key, err);
-	if (strcmp(k, "mounts") == 0 || strcmp(k, "tmpfs") == 0 || strcmp(k, "command") == 0) {
-		if (need(x, v, YAML_SEQUENCE_NODE, k, err) < 0)
+		return sbx_yaml_each_pair(x->y, v, "idmap", "host_base, size", idmap_key, x, err);
+	if (strcmp(k, "mounts") == 0)
+		return sbx_yaml_each_item(x->y, v, "mounts", mount_item, x, err);
+	if (strcmp(k, "tmpfs") == 0)
+		return sbx_yaml_each_item(x->y, v, "tmpfs", tmpfs_item, x, err);
+	if (strcmp(k, "command") == 0) {
+		struct command cmd = {.x = x, .argv = sbx_xcalloc(sbx_yaml_count(v) + 1, sizeof(char *))};
+		if (sbx_yaml_each_item(x->y, v, "command", command_item, &cmd, err) < 0) {
+			sbx_strv_free(cmd.argv);
 			return -1;
-		size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-		if (k[0] == 'c') {
-			char **argv = calloc(n + 1, sizeof(char *));
-			if (argv == NULL)
-				abort();
-			for (size_t i = 0; i < n; i++) {
-				yaml_node_t *it = yaml_document_get_node(x->doc, v->data.sequence.items.start[i]);
-				if (need(x, it, YAML_SCALAR_NODE, "command[]", err) < 0) {
-					for (size_t j = 0; j < i; j++)
-						free(argv[j]);
-					free(argv);
-					return -1;
-				}
-				argv[i] = strdup(scalar(it));
-			}
-			for (size_t i = 0; c->argv && c->argv[i]; i++)
-				free(c->argv[i]);
-			free(c->argv);
-			c->argv = argv;
-			return 0;
 		}
-		for (size_t i = 0; i < n; i++) {
-			yaml_node_t *it = yaml_document_get_node(x->doc, v->data.sequence.items.start[i]);
-			if (k[0] == 'm') {
-				if (mount_item(x, it, err) < 0)
-					return -1;
-			} else {
-				/* tmpfs: a list of "DST[:SIZE]" strings */
-				if (need(x, it, YAML_SCALAR_NODE, "tmpfs[]", err) < 0)
-					return -1;
-				if (sbx_config_add_tmpfs_spec(c, scalar(it), err) < 0)
-					return bad(x, it, "tmpfs[]", err);
-			}
-		}
+		sbx_strv_free(c->argv);
+		c->argv = cmd.argv;
 		return 0;
 	}
-	return 1;
+	return SBX_YAML_UNKNOWN;
 }
 
 int sbx_config_load_yaml(struct sbx_config *c, const char *path, struct sbx_error **err)
 {
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return sbx_error_set(err, errno, "config %s", path);
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	int r = -1;
-	if (!yaml_parser_load(&parser, &doc)) {
-		sbx_error_set(err, 0, "%s:%zu:%zu: %s %s", path, parser.problem_mark.line + 1,
-			      parser.problem_mark.column + 1, parser.problem ? parser.problem : "invalid YAML",
-			      parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		fclose(f);
-		return -1;
-	}
-	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	struct ctx x = { .file = path, .doc = &doc, .c = c };
-	if (root == NULL)
-		r = 0; /* an empty file changes nothing */
-	else
-		r = each_key(&x, root, "", top_key, err);
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
+	struct sbx_yaml y;
+	if (sbx_yaml_load(&y, path, MAX_CONFIG_BYTES, err) < 0)
+		return sbx_error_wrap(err, "config");
+	yaml_node_t *root = sbx_yaml_root(&y);
+	struct ctx x = {.y = &y, .c = c};
+	int r = 0; /* an empty file changes nothing */
+	if (root)
+		r = sbx_yaml_each_pair(&y, root, "",
+				       "rootfs, network, limits, mounts, tmpfs, out, env, workdir, user, hostname, "
+				       "seccomp, report, stdout, stderr, cgroup_parent, allow_no_cgroup, idmap, "
+				       "image_config, no_image_config, command, build_caps, writable_rootfs, tmpfs_exec, "
+				       "userns_limits",
+				       top_key, &x, err);
+	sbx_yaml_free(&y);
 	return r;
 }

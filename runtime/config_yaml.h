@@ -2,7 +2,7 @@
 #define SBX_CONFIG_YAML_H
 
 #include "config.h"
-#include "error.h"
+#include "lib/error.h"
 
 /* Apply a YAML config file (docs/configuration.md) onto `c`.  Unknown keys,
  * wrong types and bad values are errors naming the file, line and key. */

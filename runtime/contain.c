@@ -12,7 +12,7 @@
 
 #include "caps.h"
 #include "cgroups/cgroup.h"
-#include "clock.h"
+#include "lib/clock.h"
 #include "fault.h"
 #include "init.h"
 #include "kernel_limits.h"

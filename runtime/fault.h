@@ -11,7 +11,7 @@
 
 #include <errno.h>
 
-#include "error.h"
+#include "lib/error.h"
 
 #ifdef SBX_FAULT_INJECTION
 int sbx_fault_hit(const char *point);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 static int write_file(pid_t pid, const char *name, const char *content, struct sbx_error **err)
 {

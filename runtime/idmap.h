@@ -4,7 +4,7 @@
 #include <sys/types.h>
 
 #include "config.h"
-#include "error.h"
+#include "lib/error.h"
 
 /* Write the child's uid_map/gid_map from the supervisor.
  * As root: container 0..size-1 -> host base..base+size-1 (never host root).

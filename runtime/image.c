@@ -7,23 +7,16 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "rootfs-builder/image_config.h"
-
-static size_t vlen(char **v)
-{
-	size_t n = 0;
-	while (v && v[n])
-		n++;
-	return n;
-}
+#include "lib/image_config.h"
+#include "lib/alloc.h"
+#include "lib/strv.h"
 
 int sbx_config_apply_image(struct sbx_config *c, struct sbx_error **err)
 {
 	if (c->no_image_config || c->rootfs == NULL)
 		return 0;
-	char *path = c->image_config ? strdup(c->image_config) : sbx_image_config_path(c->rootfs);
-	if (path == NULL)
-		abort();
+	char *path = c->image_config ? sbx_xstrdup(c->image_config)
+				     : sbx_check_alloc(sbx_image_config_path(c->rootfs), "image config path");
 	if (c->image_config == NULL && access(path, F_OK) != 0) {
 		free(path);
 		return 0; /* no image config beside this rootfs: nothing to apply */
@@ -39,9 +32,7 @@ int sbx_config_apply_image(struct sbx_config *c, struct sbx_error **err)
 		char *eq = strchr(*e, '=');
 		if (eq == NULL)
 			continue;
-		char *key = strndup(*e, (size_t)(eq - *e));
-		if (key == NULL)
-			abort();
+		char *key = sbx_xstrndup(*e, (size_t)(eq - *e));
 		int ok = sbx_config_getenv(c, key) != NULL || sbx_config_set_env(c, key, eq + 1, err) == 0;
 		free(key);
 		if (!ok) {
@@ -50,17 +41,15 @@ int sbx_config_apply_image(struct sbx_config *c, struct sbx_error **err)
 		}
 	}
 	if (c->argv == NULL && (ic.entrypoint || ic.cmd)) {
-		size_t ne = vlen(ic.entrypoint), nc = vlen(ic.cmd);
-		c->argv = calloc(ne + nc + 1, sizeof(char *));
-		if (c->argv == NULL)
-			abort();
+		size_t ne = sbx_strv_len(ic.entrypoint), nc = sbx_strv_len(ic.cmd);
+		c->argv = sbx_xcalloc(ne + nc + 1, sizeof(char *));
 		for (size_t i = 0; i < ne; i++)
-			c->argv[i] = strdup(ic.entrypoint[i]);
+			c->argv[i] = sbx_xstrdup(ic.entrypoint[i]);
 		for (size_t i = 0; i < nc; i++)
-			c->argv[ne + i] = strdup(ic.cmd[i]);
+			c->argv[ne + i] = sbx_xstrdup(ic.cmd[i]);
 	}
 	if (c->workdir == NULL && ic.workdir)
-		c->workdir = strdup(ic.workdir);
+		c->workdir = sbx_xstrdup(ic.workdir);
 	if (!c->user_set && ic.user) {
 		if (ic.uid < 0 || ic.gid < 0) {
 			sbx_error_set(err, 0, "image config %s: user '%s' was not resolved to numeric ids; give --user", path,

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "lib/error.h"
 
 /* Before the workload is forked (it must never see pid 1 otherwise): not
  * dumpable, so no process in the sandbox may ptrace it or open its mem,

@@ -6,7 +6,7 @@
 #define SBX_KERNEL_LIMITS_H
 
 #include "config.h"
-#include "error.h"
+#include "lib/error.h"
 
 /* Write each set /proc/sys/user/NAME, through `dirfd`, the host's
  * /proc/sys/user opened by sbx_userns_limits_open before the mounts.  The

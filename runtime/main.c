@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "runtime/cli.h"
-#include "runtime/clock.h"
+#include "lib/clock.h"
 #include "runtime/escape.h"
 #include "runtime/pool.h"
 #include "runtime/result.h"
 #include "runtime/run.h"
 #include "runtime/version.h"
 #include "seccomp/seccomp.h"
+#include "lib/alloc.h"
 
 static const char usage[] = "Usage: sbx COMMAND [OPTIONS]\n"
 			    "\n"
@@ -65,7 +66,7 @@ static int cmd_run(int argc, char **argv)
 		return 0;
 	}
 	if (p < 0 || sbx_config_apply_image(&c, &err) < 0 || sbx_config_validate(&c, &err) < 0) {
-		r.error = strdup(err->msg);
+		r.error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);
 		int code = finish(&r, c.report);
 		sbx_config_free(&c);
@@ -73,7 +74,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	/* An unwritable report path is found now, before anything runs. */
 	if (c.report && sbx_report_check(c.report, &err) < 0) {
-		r.error = strdup(err->msg);
+		r.error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);
 		int code = finish(&r, NULL);
 		sbx_config_free(&c);

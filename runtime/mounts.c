@@ -17,7 +17,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
+#include "lib/alloc.h"
 
 #define TMP_MODE "1777"
 
@@ -39,9 +40,7 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
  * tmpfs-backed overlay), never on the host's rootfs directory. */
 static int create_in_root(int rootfd, const char *path, bool dir, struct sbx_error **err)
 {
-	cleanup_free char *copy = strdup(path);
-	if (copy == NULL)
-		abort();
+	cleanup_free char *copy = sbx_xstrdup(path);
 	char *p = copy;
 	while (*p == '/')
 		p++;
@@ -167,18 +166,6 @@ static int clone_tree(int dirfd, const char *path, unsigned attrs, bool *is_dir,
 	return sbx_steal_fd(&t);
 }
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	char *s = NULL;
-	va_list ap;
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		abort();
-	va_end(ap);
-	return s;
-}
-
 static bool exists_in_root(int rootfd, const char *path)
 {
 	int fd = openat2_in_root(rootfd, path, O_PATH);
@@ -190,10 +177,8 @@ static bool exists_in_root(int rootfd, const char *path)
 int sbx_mounts_open_sources(const struct sbx_config *c, struct sbx_mount_sources *s, struct sbx_error **err)
 {
 	*s = (struct sbx_mount_sources){ .rootfs = -1, .n = c->n_binds };
-	s->binds = calloc(c->n_binds + 1, sizeof(int));
-	s->bind_is_dir = calloc(c->n_binds + 1, sizeof(bool));
-	if (s->binds == NULL || s->bind_is_dir == NULL)
-		abort();
+	s->binds = sbx_xcalloc(c->n_binds + 1, sizeof(int));
+	s->bind_is_dir = sbx_xcalloc(c->n_binds + 1, sizeof(bool));
 	for (size_t i = 0; i < c->n_binds; i++)
 		s->binds[i] = -1;
 	s->rootfs = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -250,9 +235,7 @@ static size_t mount_points(const struct sbx_config *c, const struct sbx_mount_so
  * map.  A symlink on the way is refused rather than shadowed. */
 static int precreate(int lower, int upper, const char *path, bool dir, struct sbx_error **err)
 {
-	cleanup_free char *copy = strdup(path);
-	if (copy == NULL)
-		abort();
+	cleanup_free char *copy = sbx_xstrdup(path);
 	cleanup_close int lo = fcntl(lower, F_DUPFD_CLOEXEC, 0);
 	cleanup_close int up = fcntl(upper, F_DUPFD_CLOEXEC, 0);
 	char *save = NULL;
@@ -300,9 +283,7 @@ static int prepare_root(const struct sbx_config *c, const struct sbx_mount_sourc
 	 * root, whom a private directory above the rootfs may shut out.
 	 * Mount fds and /proc/self/fd names reach everything. */
 	int lower = s->rootfs;
-	cleanup_free struct mount_point *mp = calloc(c->n_binds + c->n_tmpfs + 4, sizeof(*mp));
-	if (mp == NULL)
-		abort();
+	cleanup_free struct mount_point *mp = sbx_xcalloc(c->n_binds + c->n_tmpfs + 4, sizeof(*mp));
 	size_t n_mp = mount_points(c, s, mp);
 	bool missing = false;
 	for (size_t i = 0; i < n_mp && !missing; i++)
@@ -336,9 +317,9 @@ static int prepare_root(const struct sbx_config *c, const struct sbx_mount_sourc
 			return -1;
 	if (attach(up, lower, c->rootfs, err) < 0)
 		return sbx_error_wrap(err, "overlay upper layer");
-	cleanup_free char *lo = fmt("/proc/self/fd/%d", lower);
-	cleanup_free char *hi = fmt("/proc/self/fd/%d/upper", up);
-	cleanup_free char *wk = fmt("/proc/self/fd/%d/work", up);
+	cleanup_free char *lo = sbx_xasprintf("/proc/self/fd/%d", lower);
+	cleanup_free char *hi = sbx_xasprintf("/proc/self/fd/%d/upper", up);
+	cleanup_free char *wk = sbx_xasprintf("/proc/self/fd/%d/work", up);
 	const char *ov_opts[] = { "lowerdir", lo, "upperdir", hi, "workdir", wk, NULL };
 	int ov = new_fs("overlay", ov_opts, 0, err);
 	if (ov < 0)
@@ -433,7 +414,7 @@ static int setup_dev(const struct sbx_config *c, int rootfd, bool create, struct
 		return sbx_error_wrap(err, "mounting /dev");
 
 	for (size_t i = 0; i < sizeof(devices) / sizeof(*devices); i++) {
-		cleanup_free char *host = fmt("/dev/%s", devices[i]);
+		cleanup_free char *host = sbx_xasprintf("/dev/%s", devices[i]);
 		cleanup_close int t = open_target(rootfd, host, false, false, err);
 		if (t < 0)
 			return -1;
@@ -445,7 +426,7 @@ static int setup_dev(const struct sbx_config *c, int rootfd, bool create, struct
 	if (mount_new_fs_at(rootfd, "dev/pts", "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, false,
 			    err) < 0)
 		return -1;
-	cleanup_free char *shm_size = fmt("%llu", (unsigned long long)c->limits.tmp);
+	cleanup_free char *shm_size = sbx_xasprintf("%llu", (unsigned long long)c->limits.tmp);
 	const char *shm_opts[] = { "size", shm_size, "mode", TMP_MODE, NULL };
 	if (mount_new_fs_at(rootfd, "dev/shm", "tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | tmpfs_noexec(c),
 			    false, err) < 0)
@@ -459,13 +440,13 @@ static int setup_dev(const struct sbx_config *c, int rootfd, bool create, struct
 static char *inodes_for(uint64_t size)
 {
 	uint64_t n = size / 4096;
-	return fmt("%llu", (unsigned long long)(n < 1024 ? 1024 : n));
+	return sbx_xasprintf("%llu", (unsigned long long)(n < 1024 ? 1024 : n));
 }
 
 static int setup_tmpfs(const struct sbx_config *c, int rootfd, const char *target, uint64_t size, const char *mode,
 		       const char *owner_uid, const char *owner_gid, bool create, struct sbx_error **err)
 {
-	cleanup_free char *sz = fmt("%llu", (unsigned long long)size);
+	cleanup_free char *sz = sbx_xasprintf("%llu", (unsigned long long)size);
 	cleanup_free char *inodes = inodes_for(size);
 	const char *opts[] = { "size", sz, "nr_inodes", inodes, "mode", mode, "uid", owner_uid, "gid", owner_gid, NULL };
 	return mount_new_fs_at(rootfd, target, "tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | tmpfs_noexec(c),
@@ -519,8 +500,8 @@ int sbx_mounts_setup(const struct sbx_config *c, const struct sbx_mount_sources 
 	bool overlay = writable_root && !c->writable_rootfs;
 	if (setup_proc(rootfd, overlay, err) < 0 || setup_dev(c, rootfd, overlay, err) < 0)
 		return -1;
-	cleanup_free char *uid = fmt("%u", (unsigned)c->uid);
-	cleanup_free char *gid = fmt("%u", (unsigned)c->gid);
+	cleanup_free char *uid = sbx_xasprintf("%u", (unsigned)c->uid);
+	cleanup_free char *gid = sbx_xasprintf("%u", (unsigned)c->gid);
 	if (setup_tmpfs(c, rootfd, "tmp", c->limits.tmp, TMP_MODE, "0", "0", overlay, err) < 0)
 		return sbx_error_wrap(err, "setting up /tmp");
 	for (size_t i = 0; i < c->n_tmpfs; i++) {

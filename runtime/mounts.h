@@ -2,7 +2,7 @@
 #define SBX_MOUNTS_H
 
 #include "config.h"
-#include "error.h"
+#include "lib/error.h"
 
 /* The host paths a sandbox mounts (rootfs, bind sources), opened O_PATH by
  * the child in its new mount namespace while it still has the caller's

@@ -10,8 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "clock.h"
+#include "lib/alloc.h"
+#include "lib/cleanup.h"
+#include "lib/clock.h"
 #include "fault.h"
 
 #define MAX_DEPTH 64
@@ -30,7 +31,7 @@ int sbx_out_check(const char *dest, struct sbx_error **err)
 	}
 	if (errno != ENOENT)
 		return sbx_error_set(err, errno, "--out %s", dest);
-	cleanup_free char *copy = strdup(dest);
+	cleanup_free char *copy = sbx_xstrdup(dest);
 	char *slash = strrchr(copy, '/');
 	const char *parent = slash == NULL ? "." : (slash == copy ? "/" : (*slash = '\0', copy));
 	if (stat(parent, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -57,15 +58,9 @@ static void skip(struct copy *cp, const char *rel)
 	 * report with them. */
 	if (r->n_out_skipped >= SBX_OUT_SKIPPED_MAX)
 		return;
-	if (r->out_skipped == NULL) {
-		r->out_skipped = calloc(SBX_OUT_SKIPPED_MAX, sizeof(char *));
-		if (r->out_skipped == NULL)
-			abort();
-	}
-	r->out_skipped[r->n_out_skipped] = strdup(rel);
-	if (r->out_skipped[r->n_out_skipped] == NULL)
-		abort();
-	r->n_out_skipped++;
+	if (r->out_skipped == NULL)
+		r->out_skipped = sbx_xcalloc(SBX_OUT_SKIPPED_MAX, sizeof(char *));
+	r->out_skipped[r->n_out_skipped++] = sbx_xstrdup(rel);
 }
 
 static bool late(struct copy *cp)
@@ -213,8 +208,7 @@ static int copy_dir(struct copy *cp, int src, int dst, const char *prefix, int d
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		cleanup_free char *rel = NULL;
-		if (asprintf(&rel, "%s%s%s", prefix, *prefix ? "/" : "", e->d_name) < 0)
-			abort();
+		rel = sbx_xasprintf("%s%s%s", prefix, *prefix ? "/" : "", e->d_name);
 		if (late(cp)) {
 			rc = STOP;
 			break;

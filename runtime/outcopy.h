@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/error.h"
 #include "result.h"
 
 /* Copy the regular files and directories of the sandbox's /out (an open

@@ -9,8 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
 #include "escape.h"
+#include "lib/cleanup.h"
+#include "lib/alloc.h"
 #include "result.h"
 #include "version.h"
 
@@ -140,8 +141,7 @@ char *sbx_report_json(const struct sbx_result *r)
 	json_object_set_new(o, "sbx_version", json_string(SBX_VERSION));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);
-	if (s == NULL)
-		abort();
+	sbx_check_alloc(s, "json_dumps");
 	return s;
 }
 
@@ -157,8 +157,7 @@ int sbx_report_write(const struct sbx_result *r, const char *path, struct sbx_er
 	/* Written beside the target and renamed, so a reader never sees half a
 	 * report.  O_NOFOLLOW|O_EXCL on the temporary name. */
 	cleanup_free char *tmp = NULL;
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		abort();
+	tmp = sbx_xasprintf("%s.tmp.%d", path, (int)getpid());
 	cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "writing report %s", path);
@@ -180,8 +179,7 @@ int sbx_report_check(const char *path, struct sbx_error **err)
 	if (strcmp(path, "-") == 0)
 		return 0;
 	cleanup_free char *tmp = NULL;
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		abort();
+	tmp = sbx_xasprintf("%s.tmp.%d", path, (int)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "--report %s", path);

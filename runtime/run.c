@@ -12,9 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cgroups/cgroup.h"
-#include "cleanup.h"
-#include "clock.h"
+#include "cgroup_request.h"
+#include "lib/cleanup.h"
+#include "lib/clock.h"
+#include "lib/alloc.h"
 #include "contain.h"
 #include "escape.h"
 #include "fault.h"
@@ -54,18 +55,16 @@ void sbx_run_collect_denials(const struct sbx_seccomp *filter, struct sbx_result
 	size_t n = filter ? sbx_seccomp_denials(filter, &names, &counts) : 0;
 	if (n == 0)
 		return;
-	r->denials = calloc(n, sizeof(*r->denials));
-	if (r->denials == NULL)
-		abort();
+	r->denials = sbx_xcalloc(n, sizeof(*r->denials));
 	for (size_t i = 0; i < n; i++)
-		r->denials[i] = (struct sbx_denial){ .syscall = strdup(names[i]), .count = counts[i] };
+		r->denials[i] = (struct sbx_denial){ .syscall = sbx_xstrdup(names[i]), .count = counts[i] };
 	r->n_denials = n;
 }
 
 static void set_error(struct sbx_result *r, struct sbx_error *err, const char *fallback)
 {
 	free(r->error);
-	r->error = strdup(err && err->msg ? err->msg : fallback);
+	r->error = sbx_xstrdup(err && err->msg ? err->msg : fallback);
 }
 
 /* Turn what the supervisor saw into the report's status and the exit code. */
@@ -74,7 +73,7 @@ void sbx_run_classify(const struct sbx_supervision *s, struct sbx_result *r)
 	if (s->setup_failed) {
 		r->status = SBX_STATUS_SETUP_ERROR;
 		r->exit_code = 125;
-		r->error = s->error ? strdup(s->error) : strdup("sandbox setup failed");
+		r->error = s->error ? sbx_xstrdup(s->error) : sbx_xstrdup("sandbox setup failed");
 		return;
 	}
 	if (s->timed_out) {
@@ -85,13 +84,13 @@ void sbx_run_classify(const struct sbx_supervision *s, struct sbx_result *r)
 		return;
 	}
 	if (s->exec_failed)
-		r->error = s->error ? strdup(s->error) : NULL;
+		r->error = s->error ? sbx_xstrdup(s->error) : NULL;
 	int st = s->got_exit ? s->wait_status : s->pid1_status;
 	if (!s->got_exit && !WIFSIGNALED(st)) {
 		/* pid 1 ended without reporting: it failed before the go. */
 		r->status = SBX_STATUS_SETUP_ERROR;
 		r->exit_code = 125;
-		r->error = strdup("the sandbox ended during setup without reporting an error");
+		r->error = sbx_xstrdup("the sandbox ended during setup without reporting an error");
 		return;
 	}
 	if (WIFEXITED(st)) {
@@ -148,7 +147,8 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 
 	/* 3. cgroup with its limits, before the child exists. */
 	t = sbx_now_ns();
-	if (SBX_FAULT("cgroup", &err) < 0 || sbx_cgroup_create(c, &cg, &err) < 0)
+	struct sbx_cgroup_request cg_req = sbx_config_cgroup_request(c);
+	if (SBX_FAULT("cgroup", &err) < 0 || sbx_cgroup_create(&cg_req, &cg, &err) < 0)
 		goto setup_failed;
 	SBX_FAULT_DIE("cgroup");
 	cgroup_fd = sbx_cgroup_clone_fd(cg);
@@ -161,7 +161,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 	r->limits_enforced = sbx_cgroup_limits_enforced(cg);
 	r->limits_rlimit = sbx_cgroup_version(cg) == 0;
 	if (*sbx_cgroup_path(cg))
-		r->cgroup_path = strdup(sbx_cgroup_path(cg));
+		r->cgroup_path = sbx_xstrdup(sbx_cgroup_path(cg));
 	uint64_t cgroup_us = us_since(t);
 
 	if (SBX_FAULT("channels", &err) < 0)
@@ -303,7 +303,7 @@ int sbx_run(const struct sbx_config *c, struct sbx_result *r)
 			cleanup_free char *msg = sbx_escape(err->msg); /* names from /out */
 			fprintf(stderr, "sbx: %s\n", msg);
 			if (r->error == NULL)
-				r->error = strdup(err->msg);
+				r->error = sbx_xstrdup(err->msg);
 			sbx_error_free(&err);
 		}
 		close(s.out_dirfd);

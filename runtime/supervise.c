@@ -13,10 +13,11 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup.h"
-#include "cleanup.h"
+#include "lib/cleanup.h"
 #include "seccomp/seccomp.h"
-#include "clock.h"
+#include "lib/clock.h"
 #include "sync.h"
+#include "lib/alloc.h"
 
 /* How long output may keep arriving after pid 1 is gone. */
 #define DRAIN_NS (2ull * 1000000000ull)
@@ -62,14 +63,14 @@ static void handle_msg(struct sbx_supervision *s)
 		if (!s->setup_failed) {
 			s->setup_failed = true;
 			free(s->error);
-			s->error = strdup(m.text);
+			s->error = sbx_xstrdup(m.text);
 		}
 		break;
 	case SBX_MSG_EXEC_ERROR:
 		s->exec_failed = true;
 		s->exec_errno = m.err;
 		free(s->error);
-		s->error = strdup(m.text);
+		s->error = sbx_xstrdup(m.text);
 		break;
 	case SBX_MSG_EXIT:
 		s->got_exit = true;

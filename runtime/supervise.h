@@ -7,6 +7,7 @@
 
 #include "relay.h"
 #include "result.h"
+#include "sync.h"
 
 struct sbx_seccomp;
 struct sbx_cgroup;
@@ -31,7 +32,7 @@ struct sbx_supervision {
 	bool timed_out;
 	int exec_errno;
 	char *error;
-	uint64_t inner_us[4]; /* mounts, net, exec_prep (see sync.h) */
+	uint64_t inner_us[SBX_INNER_PHASES]; /* mounts, net, exec_prep (sync.h) */
 	int pid1_status;      /* wait status of pid 1 */
 	struct rusage rusage;
 };

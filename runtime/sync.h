@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/error.h"
 
 enum sbx_msg_type {
 	SBX_MSG_GO = 1,      /* supervisor -> child: id maps written, cgroup joined */

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "caps.h"
-#include "clock.h"
+#include "lib/clock.h"
 #include "fault.h"
 #include "seccomp/seccomp.h"
 #include "sync.h"

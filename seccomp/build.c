@@ -17,7 +17,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
+#include "lib/alloc.h"
 
 #define MARKER SCMP_ACT_TRACE(0x5b5)
 #define MARKER_TEXT "TRACE(1461)"
@@ -110,9 +111,7 @@ static int export_to_buffer(scmp_filter_ctx ctx, bool pfc, char **buf, size_t *l
 	off_t size = lseek(fd, 0, SEEK_END);
 	if (size < 0)
 		return sbx_error_set(err, errno, "lseek memfd");
-	cleanup_free char *b = malloc((size_t)size + 1);
-	if (!b)
-		abort();
+	cleanup_free char *b = sbx_xmalloc((size_t)size + 1);
 	if (pread(fd, b, (size_t)size, 0) != size)
 		return sbx_error_set(err, errno, "reading back the exported filter");
 	b[size] = '\0';
@@ -147,9 +146,7 @@ int sbx_seccomp_build_plain(const struct sbx_seccomp_profile *p, struct sock_fil
 	if (n + extra > BPF_MAXINSNS)
 		return sbx_error_set(err, 0, "%s: the filter has %zu instructions, more than the kernel's %d",
 				     p->file, n + extra, BPF_MAXINSNS);
-	cleanup_free struct sock_filter *f = calloc(n + extra, sizeof(*f));
-	if (!f)
-		abort();
+	cleanup_free struct sock_filter *f = sbx_xcalloc(n + extra, sizeof(*f));
 	memcpy(f, raw, n * sizeof(*f));
 
 	size_t dispatch = n;

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
+#include "lib/alloc.h"
 
 #ifndef SECCOMP_RET_USER_NOTIF
 #define SECCOMP_RET_USER_NOTIF 0x7fc00000U
@@ -17,13 +18,9 @@
 int sbx_seccomp_from_plain(const struct sock_filter *plain, size_t len, bool spec_allow, bool report_denials,
 			   struct sbx_seccomp **out, struct sbx_error **err)
 {
-	struct sbx_seccomp *f = calloc(1, sizeof(*f));
-	if (!f)
-		abort();
-	f->plain = malloc(len * sizeof(*plain));
-	f->kernel = malloc(len * sizeof(*plain));
-	if (!f->plain || !f->kernel)
-		abort();
+	struct sbx_seccomp *f = sbx_xcalloc(1, sizeof(*f));
+	f->plain = sbx_xreallocarray(NULL, len, sizeof(*plain));
+	f->kernel = sbx_xreallocarray(NULL, len, sizeof(*plain));
 	memcpy(f->plain, plain, len * sizeof(*plain));
 	memcpy(f->kernel, plain, len * sizeof(*plain));
 	f->len = len;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "filter.h"
+#include "lib/alloc.h"
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -18,9 +19,7 @@ static char *slurp(const char *path, size_t *len)
 	for (;;) {
 		if (*len + 4096 > cap) {
 			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			if (!buf)
-				abort();
+			buf = sbx_xreallocarray(buf, cap, 1);
 		}
 		size_t n = fread(buf + *len, 1, cap - *len, f);
 		*len += n;

@@ -10,9 +10,10 @@ SECCOMP_GEN_C := $(BUILD)/gen/seccomp/default.c
 LIB_SRCS += $(SECCOMP_CORE) seccomp/compile.c seccomp/load.c seccomp/notify.c seccomp/cli.c \
 	$(SECCOMP_GEN_C)
 
-# The generator links only the core (not libsbx.a, which contains its output).
+# The generator links only the core and lib/ (not libsbx.a, which contains
+# its output).
 $(BUILD)/seccomp-gen: $(BUILD)/obj/seccomp/gen-default.o $(SECCOMP_CORE:%.c=$(BUILD)/obj/%.o) \
-		$(BUILD)/obj/runtime/error.o
+		$(BASE_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(SECCOMP_GEN_C): seccomp/profiles/default.yaml $(BUILD)/seccomp-gen

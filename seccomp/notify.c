@@ -16,6 +16,9 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include "lib/alloc.h"
+#include "lib/clock.h"
+
 #include "bpf.h"
 #include "filter.h"
 
@@ -33,13 +36,6 @@
 #define MAX_DISTINCT 64
 #define WINDOW_NS 100000000ull
 #define MAX_PER_WINDOW 1000
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 uint64_t sbx_seccomp_resume_ns(const struct sbx_seccomp *f)
 {
@@ -61,26 +57,20 @@ static void count(struct sbx_seccomp *f, uint32_t arch, int nr)
 		size_t last = f->n_denials - 1;
 		if (f->keys[last].nr != -1) {
 			free(f->names[last]);
-			f->names[last] = strdup("other");
-			if (!f->names[last])
-				abort();
+			f->names[last] = sbx_xstrdup("other");
 			f->keys[last] = (struct sbx_seccomp_denial){ .arch = 0, .nr = -1 };
 		}
 		f->counts[last]++;
 		return;
 	}
 	size_t n = f->n_denials + 1;
-	f->keys = realloc(f->keys, n * sizeof(*f->keys));
-	f->names = realloc(f->names, n * sizeof(*f->names));
-	f->counts = realloc(f->counts, n * sizeof(*f->counts));
-	if (!f->keys || !f->names || !f->counts)
-		abort();
+	f->keys = sbx_xreallocarray(f->keys, n, sizeof(*f->keys));
+	f->names = sbx_xreallocarray(f->names, n, sizeof(*f->names));
+	f->counts = sbx_xreallocarray(f->counts, n, sizeof(*f->counts));
 	char name[96];
 	sbx_seccomp_name(arch, nr, name, sizeof(name));
 	f->keys[n - 1] = (struct sbx_seccomp_denial){ .arch = arch, .nr = nr };
-	f->names[n - 1] = strdup(name);
-	if (!f->names[n - 1])
-		abort();
+	f->names[n - 1] = sbx_xstrdup(name);
 	f->counts[n - 1] = 1;
 	f->n_denials = n;
 }
@@ -88,7 +78,7 @@ static void count(struct sbx_seccomp *f, uint32_t arch, int nr)
 int sbx_seccomp_handle(struct sbx_seccomp *f, int listener_fd, struct sbx_error **err)
 {
 	int answered = 0;
-	uint64_t now = now_ns();
+	uint64_t now = sbx_now_ns();
 	if (now - f->window_start_ns >= WINDOW_NS) {
 		f->window_start_ns = now;
 		f->window_answers = 0;

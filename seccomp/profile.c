@@ -1,20 +1,19 @@
-/* YAML -> struct sbx_seccomp_profile, by walking libyaml's document tree.
- * Every error names the file and the line of the offending node. */
+/* YAML -> struct sbx_seccomp_profile, with the walker the config uses too
+ * (lib/yaml_walk.h): every error names the file and the line of the
+ * offending node; unknown and duplicate keys are errors. */
 #include "profile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #include "names.h"
-#include "runtime/cleanup.h"
+#include "lib/cleanup.h"
+#include "lib/alloc.h"
+#include "lib/yaml_walk.h"
 
 /* Expanded rules.  A kernel filter holds at most 4096 instructions, so more
  * rules than that cannot fit anyway (and would only be a YAML alias bomb). */
@@ -22,68 +21,30 @@
 #define MAX_PROFILE_BYTES (1 << 20)
 
 struct parse {
-	yaml_document_t *doc;
-	const char *file;
+	struct sbx_yaml *y;
 	struct sbx_seccomp_profile *p;
 	struct sbx_error **err;
 };
 
-static int line_of(const yaml_node_t *n)
-{
-	return (int)n->start_mark.line + 1;
-}
-
+/* The walker's calls, bound to this parse. */
 __attribute__((format(printf, 3, 4))) static int fail(struct parse *ps, const yaml_node_t *n,
 						      const char *fmt, ...)
 {
-	char *msg = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	cleanup_free char *msg = sbx_xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n)
-		sbx_error_set(ps->err, 0, "%s:%d: %s", ps->file, line_of(n), msg);
-	else
-		sbx_error_set(ps->err, 0, "%s: %s", ps->file, msg);
-	free(msg);
-	return -1;
+	return sbx_yaml_fail(ps->y, n, ps->err, "%s", msg);
 }
 
 static yaml_node_t *node(struct parse *ps, int id)
 {
-	return yaml_document_get_node(ps->doc, id);
+	return sbx_yaml_node(ps->y, id);
 }
 
-/* The scalar's text, or NULL (with the error set) when n is not a scalar. */
 static const char *scalar(struct parse *ps, yaml_node_t *n, const char *what)
 {
-	if (n->type != YAML_SCALAR_NODE) {
-		fail(ps, n, "%s must be a single value", what);
-		return NULL;
-	}
-	const char *s = (const char *)n->data.scalar.value;
-	if (strlen(s) != n->data.scalar.length) {
-		fail(ps, n, "%s contains a NUL byte", what);
-		return NULL;
-	}
-	return s;
-}
-
-static int parse_bool(struct parse *ps, yaml_node_t *n, const char *key, bool *out)
-{
-	const char *s = scalar(ps, n, key);
-	if (!s)
-		return -1;
-	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")) {
-		*out = true;
-		return 0;
-	}
-	if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")) {
-		*out = false;
-		return 0;
-	}
-	return fail(ps, n, "%s: \"%s\" is not true or false", key, s);
+	return sbx_yaml_scalar(ps->y, n, what, ps->err);
 }
 
 int sbx_seccomp_parse_action(const char *s, uint32_t *action)
@@ -227,6 +188,71 @@ static int parse_value(struct parse *ps, yaml_node_t *n, const char *key, uint64
 	return 0;
 }
 
+/* One condition being read. */
+struct cond {
+	struct parse *ps;
+	struct sbx_seccomp_cond *c;
+	uint64_t *values;
+	size_t *n_values, max_values;
+	bool has_index, has_op, has_mask;
+	yaml_node_t *value_node;
+};
+
+static int cond_key(void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, struct sbx_error **err)
+{
+	struct cond *cd = ctx;
+	struct parse *ps = cd->ps;
+	struct sbx_seccomp_cond *c = cd->c;
+	uint64_t *values = cd->values;
+	size_t *n_values = cd->n_values, max_values = cd->max_values;
+	if (!strcmp(key, "index")) {
+		const char *s = scalar(ps, v, "index");
+		if (!s)
+			return -1;
+		if (strlen(s) != 1 || s[0] < '0' || s[0] > '5')
+			return fail(ps, v, "index: \"%s\" is not an argument number 0..5", s);
+		c->index = (unsigned)(s[0] - '0');
+		cd->has_index = true;
+	} else if (!strcmp(key, "op")) {
+		const char *s = scalar(ps, v, "op");
+		if (!s)
+			return -1;
+		size_t i;
+		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+			if (!strcmp(s, ops[i].name))
+				break;
+		if (i == sizeof(ops) / sizeof(ops[0]))
+			return fail(ps, v, "op: unknown operator \"%s\" (eq, ne, lt, le, gt, ge, masked_eq)",
+				    s);
+		c->op = ops[i].op;
+		cd->has_op = true;
+	} else if (!strcmp(key, "value")) {
+		cd->value_node = v;
+		if (v->type == YAML_SEQUENCE_NODE) {
+			for (yaml_node_item_t *it = v->data.sequence.items.start;
+			     it < v->data.sequence.items.top; it++) {
+				if (*n_values == max_values)
+					return fail(ps, v, "value: too many values");
+				if (parse_value(ps, node(ps, *it), "value", &values[(*n_values)++]) < 0)
+					return -1;
+			}
+			if (*n_values == 0)
+				return fail(ps, v, "value: empty list");
+		} else {
+			if (parse_value(ps, v, "value", &values[0]) < 0)
+				return -1;
+			*n_values = 1;
+		}
+	} else if (!strcmp(key, "mask")) {
+		if (parse_value(ps, v, "mask", &c->mask) < 0)
+			return -1;
+		cd->has_mask = true;
+	} else {
+		return SBX_YAML_UNKNOWN;
+	}
+	return 0;
+}
+
 /* One condition.  Its `value` may be a list; *values/n_values receive it and
  * cond->value is left for the caller to fill from each. */
 static int parse_cond(struct parse *ps, yaml_node_t *n, struct sbx_seccomp_cond *c, uint64_t *values,
@@ -234,61 +260,13 @@ static int parse_cond(struct parse *ps, yaml_node_t *n, struct sbx_seccomp_cond 
 {
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(ps, n, "a condition must be a mapping {index, op, value[, mask]}");
-	bool has_index = false, has_op = false, has_mask = false;
-	yaml_node_t *value_node = NULL;
 	*n_values = 0;
 	memset(c, 0, sizeof(*c));
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(ps, pr->key), *v = node(ps, pr->value);
-		const char *key = scalar(ps, k, "key");
-		if (!key)
-			return -1;
-		if (!strcmp(key, "index")) {
-			const char *s = scalar(ps, v, "index");
-			if (!s)
-				return -1;
-			if (strlen(s) != 1 || s[0] < '0' || s[0] > '5')
-				return fail(ps, v, "index: \"%s\" is not an argument number 0..5", s);
-			c->index = (unsigned)(s[0] - '0');
-			has_index = true;
-		} else if (!strcmp(key, "op")) {
-			const char *s = scalar(ps, v, "op");
-			if (!s)
-				return -1;
-			size_t i;
-			for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-				if (!strcmp(s, ops[i].name))
-					break;
-			if (i == sizeof(ops) / sizeof(ops[0]))
-				return fail(ps, v, "op: unknown operator \"%s\" (eq, ne, lt, le, gt, ge, masked_eq)",
-					    s);
-			c->op = ops[i].op;
-			has_op = true;
-		} else if (!strcmp(key, "value")) {
-			value_node = v;
-			if (v->type == YAML_SEQUENCE_NODE) {
-				for (yaml_node_item_t *it = v->data.sequence.items.start;
-				     it < v->data.sequence.items.top; it++) {
-					if (*n_values == max_values)
-						return fail(ps, v, "value: too many values");
-					if (parse_value(ps, node(ps, *it), "value", &values[(*n_values)++]) < 0)
-						return -1;
-				}
-				if (*n_values == 0)
-					return fail(ps, v, "value: empty list");
-			} else {
-				if (parse_value(ps, v, "value", &values[0]) < 0)
-					return -1;
-				*n_values = 1;
-			}
-		} else if (!strcmp(key, "mask")) {
-			if (parse_value(ps, v, "mask", &c->mask) < 0)
-				return -1;
-			has_mask = true;
-		} else {
-			return fail(ps, k, "unknown condition key \"%s\" (index, op, value, mask)", key);
-		}
-	}
+	struct cond cd = {.ps = ps, .c = c, .values = values, .n_values = n_values, .max_values = max_values};
+	if (sbx_yaml_each_pair(ps->y, n, "condition", "index, op, value, mask", cond_key, &cd, ps->err) < 0)
+		return -1;
+	bool has_index = cd.has_index, has_op = cd.has_op, has_mask = cd.has_mask;
+	yaml_node_t *value_node = cd.value_node;
 	if (!has_index)
 		return fail(ps, n, "condition without index");
 	if (!has_op)
@@ -307,53 +285,58 @@ static int add_rule(struct parse *ps, yaml_node_t *at, const struct sbx_seccomp_
 	struct sbx_seccomp_profile *p = ps->p;
 	if (p->n_rules == MAX_RULES)
 		return fail(ps, at, "more than %d rules", MAX_RULES);
-	struct sbx_seccomp_rule *nr = realloc(p->rules, (p->n_rules + 1) * sizeof(*nr));
-	if (!nr)
-		abort();
+	struct sbx_seccomp_rule *nr = sbx_xreallocarray(p->rules, p->n_rules + 1, sizeof(*nr));
 	p->rules = nr;
 	nr[p->n_rules] = *r;
-	nr[p->n_rules].syscall = strdup(r->syscall);
-	if (!nr[p->n_rules].syscall)
-		abort();
+	nr[p->n_rules].syscall = sbx_xstrdup(r->syscall);
 	p->n_rules++;
 	return 0;
 }
 
 #define MAX_VALUES 256
 
+/* One syscalls entry being read. */
+struct entry {
+	struct parse *ps;
+	yaml_node_t *names, *args, *quiet_node;
+	struct sbx_seccomp_rule r;
+	bool has_action;
+};
+
+static int entry_key(void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, struct sbx_error **err)
+{
+	struct entry *e = ctx;
+	if (!strcmp(key, "names") || !strcmp(key, "name")) {
+		e->names = v;
+	} else if (!strcmp(key, "action")) {
+		if (parse_action(e->ps, v, "action", &e->r.action) < 0)
+			return -1;
+		e->has_action = true;
+	} else if (!strcmp(key, "args")) {
+		e->args = v;
+	} else if (!strcmp(key, "report")) {
+		bool report;
+		if (sbx_yaml_bool(e->ps->y, v, key, &report, err) < 0)
+			return -1;
+		e->r.quiet = !report;
+		e->quiet_node = v;
+	} else if (strcmp(key, "comment") != 0) {
+		return SBX_YAML_UNKNOWN;
+	}
+	return 0;
+}
+
 static int parse_entry(struct parse *ps, yaml_node_t *n)
 {
 	if (n->type != YAML_MAPPING_NODE)
 		return fail(ps, n, "a syscalls entry must be a mapping {names, action[, args]}");
-	yaml_node_t *names = NULL, *args = NULL, *quiet_node = NULL;
-	struct sbx_seccomp_rule r = { .line = line_of(n) };
-	bool has_action = false;
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(ps, pr->key), *v = node(ps, pr->value);
-		const char *key = scalar(ps, k, "key");
-		if (!key)
-			return -1;
-		if (!strcmp(key, "names") || !strcmp(key, "name")) {
-			names = v;
-		} else if (!strcmp(key, "action")) {
-			if (parse_action(ps, v, "action", &r.action) < 0)
-				return -1;
-			has_action = true;
-		} else if (!strcmp(key, "args")) {
-			args = v;
-		} else if (!strcmp(key, "report")) {
-			bool report;
-			if (parse_bool(ps, v, key, &report) < 0)
-				return -1;
-			r.quiet = !report;
-			quiet_node = v;
-		} else if (!strcmp(key, "comment")) {
-			continue;
-		} else {
-			return fail(ps, k, "unknown key \"%s\" in syscalls entry (names, action, args, report, comment)",
-				    key);
-		}
-	}
+	struct entry e = {.ps = ps, .r = {.line = sbx_yaml_line(n)}};
+	if (sbx_yaml_each_pair(ps->y, n, "syscalls entry", "names, action, args, report, comment", entry_key, &e,
+			       ps->err) < 0)
+		return -1;
+	yaml_node_t *names = e.names, *args = e.args, *quiet_node = e.quiet_node;
+	struct sbx_seccomp_rule r = e.r;
+	bool has_action = e.has_action;
 	if (!names)
 		return fail(ps, n, "syscalls entry without names");
 	if (!has_action)
@@ -407,9 +390,7 @@ static int parse_entry(struct parse *ps, yaml_node_t *n)
 		n_names = (size_t)(names->data.sequence.items.top - names->data.sequence.items.start);
 		if (n_names == 0)
 			return fail(ps, names, "names: empty list");
-		list = calloc(n_names, sizeof(*list));
-		if (!list)
-			abort();
+		list = sbx_xcalloc(n_names, sizeof(*list));
 		for (size_t i = 0; i < n_names; i++)
 			list[i] = node(ps, names->data.sequence.items.start[i]);
 		name_nodes = list;
@@ -420,7 +401,7 @@ static int parse_entry(struct parse *ps, yaml_node_t *n)
 		if (!name || check_syscall(ps, nn, name) < 0)
 			return -1;
 		r.syscall = (char *)name;
-		r.line = line_of(nn);
+		r.line = sbx_yaml_line(nn);
 		for (size_t v = 0; v < n_values; v++) {
 			if (list_cond >= 0)
 				r.conds[list_cond].value = values[v];
@@ -450,7 +431,7 @@ static int check_overrides(struct parse *ps)
 					     "%s:%d: rule for \"%s\" conflicts with the unconditional rule at "
 					     "line %d (an unconditional rule overrides every other rule of the "
 					     "syscall)",
-					     ps->file, o->line, o->syscall, u->line);
+					     ps->y->file, o->line, o->syscall, u->line);
 		}
 	}
 	return 0;
@@ -469,62 +450,69 @@ static bool allows_unconditionally(const struct sbx_seccomp_profile *p, const ch
 	return false;
 }
 
+/* The top level being read. */
+struct root {
+	struct parse *ps;
+	yaml_node_t *syscalls, *newer, *newest;
+	bool has_default;
+};
+
+static int root_key(void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, struct sbx_error **err)
+{
+	struct root *rt = ctx;
+	struct parse *ps = rt->ps;
+	struct sbx_seccomp_profile *p = ps->p;
+	int rc = 0;
+	if (!strcmp(key, "default_action")) {
+		rc = parse_action(ps, v, key, &p->default_action);
+		rt->has_default = true;
+	} else if (!strcmp(key, "newer_action")) {
+		rc = parse_action(ps, v, key, &p->newer_action);
+		rt->newer = v;
+	} else if (!strcmp(key, "newest_syscall")) {
+		const char *s = scalar(ps, v, key);
+		if (!s || check_syscall(ps, v, s) < 0)
+			return -1;
+		free(p->newest_syscall);
+		p->newest_syscall = sbx_xstrdup(s);
+		p->newest_line = sbx_yaml_line(v);
+		rt->newest = v;
+	} else if (!strcmp(key, "bad_arch_action")) {
+		rc = parse_action(ps, v, key, &p->bad_arch_action);
+	} else if (!strcmp(key, "architectures")) {
+		rc = parse_arches(ps, v);
+	} else if (!strcmp(key, "spec_allow")) {
+		rc = sbx_yaml_bool(ps->y, v, key, &p->spec_allow, ps->err);
+	} else if (!strcmp(key, "report_denials")) {
+		rc = sbx_yaml_bool(ps->y, v, key, &p->report_denials, ps->err);
+	} else if (!strcmp(key, "syscalls")) {
+		rt->syscalls = v;
+	} else if (!strcmp(key, "description") || !strcmp(key, "comment") || !strcmp(key, "version")) {
+		rc = scalar(ps, v, key) ? 0 : -1;
+	} else {
+		return SBX_YAML_UNKNOWN;
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static int syscalls_item(void *ctx, size_t i, yaml_node_t *n, struct sbx_error **err)
+{
+	return parse_entry(ctx, n);
+}
+
 static int parse_root(struct parse *ps, yaml_node_t *root)
 {
 	struct sbx_seccomp_profile *p = ps->p;
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(ps, root, "a profile must be a mapping");
-	yaml_node_t *syscalls = NULL, *newer = NULL, *newest = NULL;
-	bool has_default = false;
-	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node(ps, pr->key), *v = node(ps, pr->value);
-		const char *key = scalar(ps, k, "key");
-		if (!key)
-			return -1;
-		for (yaml_node_pair_t *q = root->data.mapping.pairs.start; q < pr; q++) {
-			yaml_node_t *qk = node(ps, q->key);
-			if (qk->type == YAML_SCALAR_NODE && !strcmp((const char *)qk->data.scalar.value, key))
-				return fail(ps, k, "duplicate key \"%s\"", key);
-		}
-		int rc = 0;
-		if (!strcmp(key, "default_action")) {
-			rc = parse_action(ps, v, key, &p->default_action);
-			has_default = true;
-		} else if (!strcmp(key, "newer_action")) {
-			rc = parse_action(ps, v, key, &p->newer_action);
-			newer = v;
-		} else if (!strcmp(key, "newest_syscall")) {
-			const char *s = scalar(ps, v, key);
-			if (!s || check_syscall(ps, v, s) < 0)
-				return -1;
-			free(p->newest_syscall);
-			p->newest_syscall = strdup(s);
-			if (!p->newest_syscall)
-				abort();
-			p->newest_line = line_of(v);
-			newest = v;
-		} else if (!strcmp(key, "bad_arch_action")) {
-			rc = parse_action(ps, v, key, &p->bad_arch_action);
-		} else if (!strcmp(key, "architectures")) {
-			rc = parse_arches(ps, v);
-		} else if (!strcmp(key, "spec_allow")) {
-			rc = parse_bool(ps, v, key, &p->spec_allow);
-		} else if (!strcmp(key, "report_denials")) {
-			rc = parse_bool(ps, v, key, &p->report_denials);
-		} else if (!strcmp(key, "syscalls")) {
-			syscalls = v;
-		} else if (!strcmp(key, "description") || !strcmp(key, "comment") || !strcmp(key, "version")) {
-			rc = scalar(ps, v, key) ? 0 : -1;
-		} else {
-			return fail(ps, k,
-				    "unknown key \"%s\" (default_action, newer_action, newest_syscall, "
-				    "bad_arch_action, architectures, spec_allow, report_denials, syscalls)",
-				    key);
-		}
-		if (rc < 0)
-			return -1;
-	}
-	if (!has_default)
+	struct root rt = {.ps = ps};
+	if (sbx_yaml_each_pair(ps->y, root, "",
+			       "default_action, newer_action, newest_syscall, bad_arch_action, architectures, "
+			       "spec_allow, report_denials, syscalls",
+			       root_key, &rt, ps->err) < 0)
+		return -1;
+	yaml_node_t *syscalls = rt.syscalls, *newer = rt.newer, *newest = rt.newest;
+	if (!rt.has_default)
 		return fail(ps, root, "default_action is required");
 	if ((newer != NULL) != (newest != NULL))
 		return fail(ps, newer ? newer : newest, "newer_action and newest_syscall go together");
@@ -532,10 +520,8 @@ static int parse_root(struct parse *ps, yaml_node_t *root)
 	if (syscalls) {
 		if (syscalls->type != YAML_SEQUENCE_NODE)
 			return fail(ps, syscalls, "syscalls must be a list");
-		for (yaml_node_item_t *it = syscalls->data.sequence.items.start;
-		     it < syscalls->data.sequence.items.top; it++)
-			if (parse_entry(ps, node(ps, *it)) < 0)
-				return -1;
+		if (sbx_yaml_each_item(ps->y, syscalls, "syscalls", syscalls_item, ps, ps->err) < 0)
+			return -1;
 	}
 	if (check_overrides(ps) < 0)
 		return -1;
@@ -559,60 +545,35 @@ static void init_defaults(struct sbx_seccomp_profile *p)
 	p->report_denials = true;
 }
 
+static int parse_doc(struct sbx_yaml *y, struct sbx_seccomp_profile *p, struct sbx_error **err)
+{
+	p->file = sbx_xstrdup(y->file);
+	struct parse ps = {.y = y, .p = p, .err = err};
+	yaml_node_t *root = sbx_yaml_root(y);
+	int rc = root ? parse_root(&ps, root) : fail(&ps, NULL, "empty profile");
+	sbx_yaml_free(y);
+	return rc;
+}
+
 int sbx_seccomp_profile_parse(const char *text, size_t len, const char *file,
 			      struct sbx_seccomp_profile *p, struct sbx_error **err)
 {
 	init_defaults(p);
-	p->file = strdup(file);
-	if (!p->file)
-		abort();
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	if (!yaml_parser_initialize(&parser))
-		abort();
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		sbx_error_set(err, 0, "%s:%zu:%zu: YAML: %s", file, parser.problem_mark.line + 1,
-			      parser.problem_mark.column + 1, parser.problem ? parser.problem : "syntax error");
-		yaml_parser_delete(&parser);
+	struct sbx_yaml y;
+	if (sbx_yaml_parse(&y, file, text, len, err) < 0) {
+		p->file = sbx_xstrdup(file);
 		return -1;
 	}
-	struct parse ps = { .doc = &doc, .file = file, .p = p, .err = err };
-	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	int rc = root ? parse_root(&ps, root) : fail(&ps, NULL, "empty profile");
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	return rc;
+	return parse_doc(&y, p, err);
 }
 
 int sbx_seccomp_profile_load(const char *path, struct sbx_seccomp_profile *p, struct sbx_error **err)
 {
 	init_defaults(p);
-	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sbx_error_set(err, errno, "open %s", path);
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return sbx_error_set(err, errno, "stat %s", path);
-	if (!S_ISREG(st.st_mode))
-		return sbx_error_set(err, 0, "%s: not a regular file", path);
-	if (st.st_size > MAX_PROFILE_BYTES)
-		return sbx_error_set(err, 0, "%s: larger than %d bytes", path, MAX_PROFILE_BYTES);
-	cleanup_free char *buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		abort();
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return sbx_error_set(err, errno, "read %s", path);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return sbx_seccomp_profile_parse(buf, got, path, p, err);
+	struct sbx_yaml y;
+	if (sbx_yaml_load(&y, path, MAX_PROFILE_BYTES, err) < 0)
+		return -1;
+	return parse_doc(&y, p, err);
 }
 
 void sbx_seccomp_profile_free(struct sbx_seccomp_profile *p)

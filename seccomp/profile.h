@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 #define SBX_SECCOMP_MAX_ARCHES 8
 #define SBX_SECCOMP_MAX_ARGS 6

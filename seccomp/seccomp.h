@@ -9,18 +9,19 @@
  *   supervisor: sbx_seccomp_handle() whenever the listener is readable,
  *               sbx_seccomp_denials() for the report, sbx_seccomp_free()
  *
- * Between sbx_seccomp_load() and execve the workload may only make calls the
- * profile allows without the supervisor: a denial before the supervisor holds
- * the listener would wait for an answer that cannot come.  Profiles that
- * report denials must therefore allow sendmsg, close and execve
- * unconditionally; sbx_seccomp_compile() refuses those that do not. */
+ * Between sbx_seccomp_load() and the moment the supervisor holds the
+ * listener, the workload makes one call: the sendmsg that hands the listener
+ * over.  A denial there would wait for an answer that cannot come, so a
+ * profile that reports denials must allow sendmsg unconditionally; parsing
+ * refuses one that does not (seccomp/profile.c).  The calls after it (close,
+ * execve) are answered by the supervisor like any other. */
 #ifndef SBX_SECCOMP_H
 #define SBX_SECCOMP_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 struct sbx_seccomp; /* a compiled filter plus what the supervisor needs to answer denials */
 
@@ -30,7 +31,9 @@ struct sbx_seccomp; /* a compiled filter plus what the supervisor needs to answe
 int sbx_seccomp_compile(const char *spec, struct sbx_seccomp **out, struct sbx_error **err);
 
 /* In the workload, after PR_SET_NO_NEW_PRIVS, last before execve.  Makes one
- * seccomp(2) call and allocates nothing unless it fails.  *listener_fd gets
+ * seccomp(2) call, or two on kernels before 5.19 (the first is refused for
+ * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, the second goes without it), and
+ * allocates nothing unless it fails.  *listener_fd gets
  * the user-notification listener when the filter reports denials, else -1. */
 int sbx_seccomp_load(const struct sbx_seccomp *f, int *listener_fd, struct sbx_error **err);
 

@@ -10,8 +10,11 @@ import unittest
 import _paths
 
 
-def run_bare(source, data=_paths.DATA_EU, via="file", env=None):
-    """Run the runner on `source`; returns (exit code, result, stderr)."""
+def run_bare(source, data=_paths.DATA_EU, via="file", env=None, args=(),
+             files=None):
+    """Run the runner on `source`; returns (exit code, result, stderr,
+    stdout).  files: a dict that receives the other files of the out
+    directory, by name."""
     tmp = tempfile.mkdtemp(prefix="sbx-runner-test-")
     try:
         out = os.path.join(tmp, "out")
@@ -22,7 +25,7 @@ def run_bare(source, data=_paths.DATA_EU, via="file", env=None):
         arg = "-" if via == "stdin" else (tmp if via == "dir" else src)
         with open(src, "rb") as stdin:
             p = subprocess.run([_paths.PYTHON, _paths.RUNNER, arg,
-                                "--data", data, "--out", out],
+                                "--data", data, "--out", out] + list(args),
                                stdin=stdin, capture_output=True,
                                env=env if env is not None else
                                {"PYTHONHASHSEED": "0", "LANG": "C.UTF-8"},
@@ -32,6 +35,11 @@ def run_bare(source, data=_paths.DATA_EU, via="file", env=None):
                 result = json.load(f)
         except FileNotFoundError:
             result = None
+        if files is not None:
+            for name in os.listdir(out):
+                if name != "result.json":
+                    with open(os.path.join(out, name)) as f:
+                        files[name] = f.read()
         return p.returncode, result, p.stderr.decode(), p.stdout.decode()
     finally:
         shutil.rmtree(tmp)
@@ -70,6 +78,73 @@ class Runner(unittest.TestCase):
         self.assertEqual(res["metrics"]["periods_per_year"], 260)
         self.assertEqual(res["metrics"]["fee_ratio"], 0.5)
         self.assertEqual(out, "sharpe True\n")
+
+    def test_equity_csv(self):
+        files = {}
+        rc, res, err, _ = run_bare("close = data.get('close')\n"
+                                   "sim(close > close.average(50))\n",
+                                   files=files)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(sorted(files), ["equity.csv"])  # no temp file left
+        lines = files["equity.csv"].splitlines()
+        self.assertEqual(lines[0], "date,equity,drawdown")
+        rows = [l.split(",") for l in lines[1:]]
+        self.assertEqual(len(rows), res["metrics"]["periods"] + 1)
+        self.assertEqual((rows[0][0], rows[-1][0]),
+                         (res["metrics"]["start"], res["metrics"]["end"]))
+        self.assertEqual(rows[0][1:], ["1.0", "0.0"])
+        self.assertEqual(float(rows[-1][1]), res["metrics"]["final_equity"])
+        dd = [float(r[2]) for r in rows]
+        self.assertTrue(all(d <= 0 for d in dd))
+        self.assertEqual(min(dd), res["metrics"]["max_drawdown"])
+        # none for a run without metrics, not even one the strategy wrote
+        files = {}
+        run_bare("x = 1\n", files=files)
+        self.assertEqual(files, {})
+        tmp = tempfile.mkdtemp(prefix="sbx-runner-test-")
+        try:
+            src = os.path.join(tmp, "s.py")
+            with open(src, "w") as f:
+                f.write("o = open\n"
+                        "with o(%r + '/equity.csv', 'w') as f:\n"
+                        "    f.write('date,equity,drawdown\\n"
+                        "1998-08-14,99.0,0.0\\n')\n"
+                        "raise ValueError('after a fake equity.csv')\n"
+                        % "/".join(tmp.split("/")))
+            p = subprocess.run([_paths.PYTHON, _paths.RUNNER, src, "--data",
+                                _paths.DATA_EU, "--out", tmp],
+                               capture_output=True, timeout=120)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertEqual(sorted(os.listdir(tmp)), ["result.json", "s.py"])
+            with open(os.path.join(tmp, "result.json")) as f:
+                self.assertIn("fake equity", json.load(f)["error"]["message"])
+        finally:
+            shutil.rmtree(tmp)
+
+    def test_audit_flag(self):
+        src = ("close = data.get('close')\n"
+               "position = close.pct_change().shift(-1) > 0\n")
+        rc, res, err, _ = run_bare(src)
+        self.assertEqual((rc, res["status"], res["error"]["type"]),
+                         (2, "rejected", "LookAhead"), err)
+        rc, res, err, _ = run_bare(src, args=["--no-audit"])
+        self.assertEqual((rc, res["status"]), (0, "ok"), err)
+        self.assertEqual(res["audit"], {"enabled": False, "cuts": []})
+        self.assertNotIn("audit", res["timing_ms"])
+
+    def test_sim_options_cannot_inflate(self):
+        for opt, kind in (("periods_per_year=100000", "PositionError"),
+                          ("prices=close * 1.5", "PricesError"),
+                          ("prices=close.shift(-5).iloc[:-5]",
+                           "PricesError")):
+            rc, res, err, _ = run_bare("close = data.get('close')\n"
+                                       "sim(close > 0, %s)\n" % opt)
+            self.assertEqual((rc, res["error"]["type"]), (1, kind), opt)
+        # prices by name, or a part of a table, unchanged: accepted
+        for opt in ("prices='close'", "prices=close.iloc[500:]"):
+            rc, res, err, _ = run_bare("close = data.get('close')\n"
+                                       "sim(close > 0, %s)\n" % opt)
+            self.assertEqual(rc, 0, opt + err)
 
     def test_rejected(self):
         rc, res, err, _ = run_bare("import os\nx = eval('1')\n")

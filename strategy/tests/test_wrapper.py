@@ -26,6 +26,13 @@ class Classify(unittest.TestCase):
                                  {"status": st}, 0)
             self.assertEqual(got, st)
 
+    def test_look_ahead_comes_through(self):
+        err = {"type": "LookAhead", "date": "1995-01-23", "symbol": "DAX",
+               "cut": "1995-01-23", "message": "..."}
+        st, got = sw.classify(report(exit_code=2),
+                              {"status": "rejected", "error": err}, 2)
+        self.assertEqual((st, got), ("rejected", err))
+
     def test_result_and_exit_code_disagree(self):
         st, err = sw.classify(report(exit_code=139), {"status": "ok"}, 139)
         self.assertEqual((st, err["type"]), ("error", "RunnerExit"))
@@ -135,6 +142,18 @@ class Config(unittest.TestCase):
         line = " ".join(w._command("/T", "/d", lim, "/T/src/strategy.py"))
         self.assertIn("--bind /T/src:/strategy:ro", line)
         self.assertTrue(line.endswith("run.py /strategy"))
+
+    def test_audit_switch(self):
+        lim = None
+        for audit, tail in ((None, "run.py -"), (True, "run.py -"),
+                            (False, "run.py - --no-audit")):
+            c = {"rootfs": "/r"}
+            if audit is not None:
+                c["audit"] = audit
+            w = sw.SandboxExecutionWrapper(c)
+            lim = w.config["limits"]
+            line = " ".join(w._command("/T", "/d", lim, "/T/s/strategy.py"))
+            self.assertTrue(line.endswith(tail), line)
 
     def test_caller_mistakes_raise(self):
         w = sw.SandboxExecutionWrapper({"rootfs": "r"})

@@ -66,6 +66,7 @@ DEFAULTS = {
     "work_dir": None,                   # parent of per-run temp dirs
     "tail_bytes": 8192,                 # stdout/stderr kept per stream
     "grace_seconds": 30,                # beyond timeout before sbx is killed
+    "audit": True,                      # the runner's look-ahead audit
 }
 
 LIMIT_FLAGS = {"memory": "--memory", "memory_swap": "--memory-swap",
@@ -290,6 +291,8 @@ class SandboxExecutionWrapper:
         cmd += [str(a) for a in c["extra_args"]]
         src = STRATEGY_MOUNT if c["strategy_via"] == "bind" else "-"
         cmd += ["--", c["python"], runner, src]
+        if not c["audit"]:
+            cmd += ["--no-audit"]
         return cmd
 
     @staticmethod

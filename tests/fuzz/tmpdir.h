@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootfs-builder/safefs.h"
+#include "lib/safefs.h"
 
 static char fuzz_tmp[256];
 

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "rootfs-builder/digest.h"
-#include "rootfs-builder/image_config.h"
+#include "lib/image_config.h"
 #include "rootfs-builder/import.h"
 #include "runtime/config.h"
 

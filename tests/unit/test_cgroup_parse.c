@@ -4,7 +4,8 @@
 
 #include "cgroups/cgroup.h"
 #include "cgroups/parse.h"
-#include "runtime/size.h"
+#include "lib/size.h"
+#include "runtime/cgroup_request.h"
 
 Test(cgroup_parse, self_hybrid)
 {
@@ -217,8 +218,10 @@ Test(cgroup_parse, v2_limit_writes_defaults)
 {
 	struct sbx_config c;
 	sbx_config_init(&c);
+	/* The config's defaults, as sbx run hands them to cgroups/. */
+	struct sbx_cgroup_request req = sbx_config_cgroup_request(&c);
 	struct sbx_cg_write w[SBX_CG_MAX_WRITES];
-	size_t n = sbx_cg2_limit_writes(&c.limits, w);
+	size_t n = sbx_cg2_limit_writes(&req.limits, w);
 	cr_expect_str_eq(find(w, n, "memory.max"), "1073741824");
 	cr_expect_str_eq(find(w, n, "memory.swap.max"), "0");
 	cr_expect_null(find(w, n, "memory.high"));

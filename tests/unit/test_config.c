@@ -9,7 +9,7 @@
 #include "runtime/cli.h"
 #include "runtime/config.h"
 #include "runtime/config_yaml.h"
-#include "runtime/size.h"
+#include "lib/size.h"
 
 static uint64_t size_ok(const char *s)
 {
@@ -244,15 +244,15 @@ static void expect_yaml_error(const char *text, const char *needle, unsigned lin
 
 Test(yaml, errors_name_file_line_and_key)
 {
-	expect_yaml_error("rootfs: x\nmemroy: 1G\n", "unknown key 'memroy'", 2);
+	expect_yaml_error("rootfs: x\nmemroy: 1G\n", "unknown key \"memroy\"", 2);
 	expect_yaml_error("limits:\n  memory: lots\n", "limits.memory", 2);
 	expect_yaml_error("limits:\n  pids: 0\n", "limits.pids", 2);
 	expect_yaml_error("limits:\n  timeout: -5\n", "limits.timeout", 2);
-	expect_yaml_error("limits:\n  swap: 1G\n", "unknown key 'swap' in limits", 2);
+	expect_yaml_error("limits:\n  swap: 1G\n", "unknown key \"swap\" in limits", 2);
 	expect_yaml_error("network: wifi\n", "wifi", 1);
 	expect_yaml_error("mounts:\n  - { source: a }\n", "source and target", 2);
 	expect_yaml_error("mounts:\n  - { source: a, target: rel }\n", "absolute", 2);
-	expect_yaml_error("mounts:\n  - { source: a, target: /b, mode: rw }\n", "unknown key 'mode'", 2);
+	expect_yaml_error("mounts:\n  - { source: a, target: /b, mode: rw }\n", "unknown key \"mode\"", 2);
 	expect_yaml_error("env: [ A=1 ]\n", "expected a mapping", 1);
 	expect_yaml_error("out: { size: 0 }\n", "out.size", 1);
 	expect_yaml_error("allow_no_cgroup: maybe\n", "true or false", 1);
@@ -260,6 +260,52 @@ Test(yaml, errors_name_file_line_and_key)
 	expect_yaml_error("userns_limits:\n  max_spoons: 1\n", "userns_limits.max_spoons", 2);
 	expect_yaml_error("userns_limits:\n  max_inotify_watches: many\n", "userns_limits.max_inotify_watches", 2);
 	expect_yaml_error("tmpfs_exec: sometimes\n", "true or false", 1);
+}
+
+/* The rules the config shares with seccomp profiles (lib/yaml_walk.c). */
+Test(yaml, shared_walker_rules)
+{
+	/* A key given twice was silently "last wins"; now named at its second place. */
+	expect_yaml_error("limits:\n  memory: 1G\n  pids: 9\n  memory: 2G\n", "duplicate key \"memory\"", 4);
+	expect_yaml_error("rootfs: a\nrootfs: b\n", "duplicate key \"rootfs\"", 2);
+	/* A NUL byte used to cut the value short ("/srv" instead of the path given). */
+	expect_yaml_error("rootfs: \"/srv\\0/evil\"\n", "rootfs contains a NUL byte", 1);
+	expect_yaml_error("env: { A: \"x\\0y\" }\n", "env.A contains a NUL byte", 1);
+	/* The unknown-key message lists what is known. */
+	expect_yaml_error("out: { dri: x }\n", "unknown key \"dri\" in out (dir, size)", 1);
+	expect_yaml_error("command: echo\n", "command: expected a list", 1);
+}
+
+Test(yaml, booleans_read_as_in_profiles)
+{
+	char *p = write_tmp("allow_no_cgroup: on\nno_image_config: yes\nbuild_caps: off\n");
+	struct sbx_config c;
+	struct sbx_error *err = NULL;
+	sbx_config_init(&c);
+	c.build_caps = true;
+	cr_assert_eq(sbx_config_load_yaml(&c, p, &err), 0, "%s", err ? err->msg : "");
+	cr_expect(c.allow_no_cgroup && c.no_image_config && !c.build_caps);
+	sbx_config_free(&c);
+	unlink(p);
+	free(p);
+}
+
+Test(yaml, oversized_config_is_refused)
+{
+	char *big = malloc((2u << 20) + 1);
+	memset(big, '#', 2u << 20);
+	big[2u << 20] = '\0';
+	char *p = write_tmp(big);
+	free(big);
+	struct sbx_config c;
+	struct sbx_error *err = NULL;
+	sbx_config_init(&c);
+	cr_expect_lt(sbx_config_load_yaml(&c, p, &err), 0);
+	cr_expect(err && strstr(err->msg, "larger than 1048576 bytes"), "%s", err ? err->msg : "");
+	sbx_error_free(&err);
+	sbx_config_free(&c);
+	unlink(p);
+	free(p);
 }
 
 Test(yaml, missing_file_names_it)

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rootfs-builder/image_config.h"
-#include "rootfs-builder/safefs.h"
+#include "lib/image_config.h"
+#include "lib/safefs.h"
 
 /* ---- image_config: the image user resolved from the image's passwd/group ---- */
 

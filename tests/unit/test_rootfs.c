@@ -10,7 +10,7 @@
 
 #include "rootfs-builder/digest.h"
 #include "rootfs-builder/image.h"
-#include "rootfs-builder/image_config.h"
+#include "lib/image_config.h"
 #include "rootfs-builder/import.h"
 #include "rootfs-builder/layer.h"
 #include "rootfs-builder/pathset.h"

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "rootfs-builder/build.h"
-#include "rootfs-builder/image_config.h"
+#include "lib/image_config.h"
 #include "rootfs-builder/import.h"
 
 static char tmp[64], ctx[128], out[128];

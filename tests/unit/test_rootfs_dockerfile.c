@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rootfs-builder/dockerfile.h"
+#include "lib/strv.h"
 
 static struct df_file parse_ok(const char *text)
 {
@@ -95,10 +96,10 @@ Test(rootfs_dockerfile, env_pairs)
 	cr_assert_str_eq(v[2], "C=x y");
 	cr_assert_str_eq(v[3], "D=");
 	cr_assert_null(v[4]);
-	df_strv_free(v);
+	sbx_strv_free(v);
 	cr_assert_eq(df_split_pairs("PATH /usr/bin:/bin extra", 1, &v, &err), 0);
 	cr_assert_str_eq(v[0], "PATH=/usr/bin:/bin extra");
-	df_strv_free(v);
+	sbx_strv_free(v);
 	cr_assert_lt(df_split_pairs("A 1", 0, &v, &err), 0);
 	sbx_error_free(&err);
 	cr_assert_lt(df_split_pairs("A=1 =2", 1, &v, &err), 0);
@@ -143,5 +144,5 @@ Test(rootfs_dockerfile, words)
 	cr_assert_str_eq(v[1], "b c");
 	cr_assert_str_eq(v[2], "d\"e");
 	cr_assert_str_eq(v[3], "f g");
-	df_strv_free(v);
+	sbx_strv_free(v);
 }

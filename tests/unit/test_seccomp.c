@@ -252,7 +252,14 @@ Test(seccomp_profile, error_unknown_keys)
 		     "comment)");
 	expect_error(HEAD "  - names: [socket]\n    action: allow\n    args:\n"
 			  "      - { index: 0, op: eq, value: 1, arg: 2 }\n",
-		     "bad.yaml:8: unknown condition key \"arg\" (index, op, value, mask)");
+		     "bad.yaml:8: unknown key \"arg\" in condition (index, op, value, mask)");
+}
+
+Test(seccomp_profile, error_duplicate_key_in_an_entry)
+{
+	/* Was "last wins": the second action silently replaced the first. */
+	expect_error(HEAD "  - names: [read]\n    action: allow\n    action: errno EPERM\n",
+		     "bad.yaml:7: duplicate key \"action\"");
 }
 
 Test(seccomp_profile, error_structure)

@@ -36,7 +36,17 @@ class PositionError(ValueError):
     pass
 
 
-def _weights(position, prices):
+def align(position, prices):
+    """The position as the backtest holds it: a float64 frame on exactly the
+    price dates, one column per symbol of the position, and its kind
+    ("bool": hold the non-zero symbols; "float": weights).
+
+    Each row of the position is first made flat where it is NaN (or
+    infinite), then carried forward to the price dates; dates before its
+    first row are flat.  Every later step works row by row, so this gives
+    the same weights as computing them on the position's own rows and
+    carrying those forward.  The scorer receives positions in this form
+    (sbx_runner.handover), and the audit compares them in it."""
     if isinstance(position, pd.Series):
         position = position.to_frame(position.name if position.name
                                      is not None else prices.columns[0])
@@ -50,30 +60,41 @@ def _weights(position, prices):
     if position.columns.duplicated().any():
         raise PositionError("position has duplicate symbols")
     if len(position.index) and not position.index.is_monotonic_increasing:
-        position = position.sort_index()
+        try:
+            position = position.sort_index()
+        except TypeError as e:
+            raise PositionError("position index cannot be sorted: %s"
+                                % e) from None
     if position.index.has_duplicates:
         raise PositionError("position has duplicate dates")
 
-    if all(pd.api.types.is_bool_dtype(t) for t in position.dtypes):
-        held = position.fillna(False).astype("float64")
-        count = held.sum(axis=1)
-        w = held.div(count.where(count > 0), axis=0).fillna(0.0)
-    else:
-        try:
-            w = position.astype("float64")
-        except (TypeError, ValueError) as e:
-            raise PositionError("position values must be booleans or "
-                                "numbers: %s" % e) from None
-        w = w.replace([np.inf, -np.inf], np.nan).fillna(0.0)
-        gross = w.abs().sum(axis=1)
-        w = w.div(gross.where(gross > 1.0, 1.0), axis=0)
-
+    kind = "bool" if all(pd.api.types.is_bool_dtype(t)
+                         for t in position.dtypes) else "float"
     try:
-        w = w.reindex(w.index.union(prices.index)).ffill() \
+        v = (position.fillna(False) if kind == "bool" else position) \
+            .astype("float64")
+    except (TypeError, ValueError) as e:
+        raise PositionError("position values must be booleans or "
+                            "numbers: %s" % e) from None
+    v = v.replace([np.inf, -np.inf], np.nan).fillna(0.0)
+    try:
+        v = v.reindex(v.index.union(prices.index)).ffill() \
              .reindex(prices.index)
     except TypeError as e:
         raise PositionError("position index does not match the price dates:"
                             " %s" % e) from None
+    return v.fillna(0.0), kind
+
+
+def _weights(position, prices):
+    v, kind = align(position, prices)
+    if kind == "bool":
+        held = (v != 0.0).astype("float64")
+        count = held.sum(axis=1)
+        w = held.div(count.where(count > 0), axis=0).fillna(0.0)
+    else:
+        gross = v.abs().sum(axis=1)
+        w = v.div(gross.where(gross > 1.0, 1.0), axis=0)
     return w.reindex(columns=prices.columns).fillna(0.0)
 
 
@@ -89,6 +110,12 @@ def _date(x):
 def sim(position, prices, fee_ratio=0.0, periods_per_year=252):
     """Backtest `position` on `prices` (close, one column per symbol) and
     return the metrics as a dict of plain Python values."""
+    return run(position, prices, fee_ratio, periods_per_year)[0]
+
+
+def run(position, prices, fee_ratio=0.0, periods_per_year=252):
+    """(metrics, curve): sim's metrics and the equity curve, a list of
+    (date, equity, drawdown) per price date (equity 1 on the first)."""
     if not isinstance(prices, pd.DataFrame) or len(prices.index) < 2:
         raise PositionError("need prices on at least two dates")
     if fee_ratio < 0 or periods_per_year <= 0:
@@ -124,6 +151,11 @@ def sim(position, prices, fee_ratio=0.0, periods_per_year=252):
     entries = (wd != 0) & ((pd_ == 0) | (np.sign(wd) != np.sign(pd_)))
     turnover_total = float(traded.iloc[decided].sum())
 
+    dates = prices.index.strftime("%Y-%m-%d") \
+        if isinstance(prices.index, pd.DatetimeIndex) else prices.index
+    peak = np.maximum.accumulate(curve)
+    curve_rows = list(zip(map(str, dates), curve.tolist(),
+                          (curve / peak - 1.0).tolist()))
     return {
         "annual_return": _num(annual),
         "sharpe": _num(sharpe) if sharpe is not None else None,
@@ -140,4 +172,4 @@ def sim(position, prices, fee_ratio=0.0, periods_per_year=252):
         "start": _date(prices.index[0]),
         "end": _date(prices.index[-1]),
         "symbols": [str(c) for c in prices.columns],
-    }
+    }, curve_rows

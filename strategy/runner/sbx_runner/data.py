@@ -99,6 +99,33 @@ class Data:
                        if n.lower().endswith(".csv")]
         self._cache = {}
 
+    def load_all(self):
+        """Read every file and build every name now.  The scorer calls it
+        before any strategy runs, so that it never reads a file after
+        strategy code could have touched the filesystem."""
+        for name in self.names():
+            self.get(name)
+        return self
+
+    def until(self, last):
+        """A Data that sees only the rows dated up to `last` (the look-ahead
+        audit's cut); every table is cut the same way."""
+        self.load_all()
+        cut = Data.__new__(Data)
+        cut.data_dir = self.data_dir
+        cut._files = self._files
+        cut._cache = {k: v.loc[:last] for k, v in self._cache.items()}
+        return cut
+
+    def dates(self):
+        """The dates the audit cuts at: those of "close", else of the
+        first table."""
+        names = self.names()
+        if not names:
+            return pd.DatetimeIndex([])
+        key = "close" if "close" in names else names[0]
+        return self.get(key).index
+
     def names(self):
         """Every name `get` accepts: the fields, then the file stems."""
         fields = sorted({f for x in self._files for f in x.fields},

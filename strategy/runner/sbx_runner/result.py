@@ -4,17 +4,21 @@
      "metrics": {...} | null,          # backtest.sim's dict when ok
      "findings": [{"line", "col", "rule", "message"}],   # when rejected
      "error": {"type", "message", "traceback"} | null,   # when error
-     "timing_ms": {"check", "import", "strategy", "total"},
-     "runner_version": 1}
+     "audit": {"enabled": bool, "cuts": ["YYYY-MM-DD", ...]} | null,
+     "timing_ms": {"check", "import", "strategy", "audit", "score",
+                   "total"},
+     "runner_version": 2}
 """
 
 import json
 import linecache
 import math
 import os
+import shutil
+import tempfile
 import traceback
 
-RUNNER_VERSION = 1
+RUNNER_VERSION = 2
 STRATEGY_FILENAME = "<strategy>"
 MAX_MESSAGE = 2000
 MAX_FRAMES = 12
@@ -28,7 +32,7 @@ EXIT_RUNNER = 3
 
 def new_result():
     return {"status": None, "metrics": None, "findings": [], "error": None,
-            "timing_ms": {}, "runner_version": RUNNER_VERSION}
+            "audit": None, "timing_ms": {}, "runner_version": RUNNER_VERSION}
 
 
 def register_source(source):
@@ -75,13 +79,52 @@ def _clean(x):
     return x
 
 
+def remove(out_dir, name):
+    """Remove out_dir/name, whatever it is (file, link, directory)."""
+    path = os.path.join(out_dir, name)
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def _replace(out_dir, name, write_body):
+    """Write out_dir/name through a fresh temp file and a rename, so that a
+    reader never sees half a file.  Whatever is at that name already (a
+    file, a link, a directory a strategy made there) is removed first: the
+    scorer's file must be the one that stays."""
+    path = os.path.join(out_dir, name)
+    if os.path.isdir(path) and not os.path.islink(path):
+        remove(out_dir, name)
+    fd, tmp = tempfile.mkstemp(prefix="." + name + ".", dir=out_dir)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            write_body(f)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
 def write(result, out_dir):
-    """Write result.json atomically (a reader never sees half a file)."""
-    path = os.path.join(out_dir, "result.json")
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
+    """Write result.json atomically."""
+    def body(f):
         json.dump(_clean(result), f, allow_nan=False, sort_keys=True,
                   default=str)
         f.write("\n")
-    os.replace(tmp, path)
-    return path
+    return _replace(out_dir, "result.json", body)
+
+
+def write_equity(curve, out_dir):
+    """equity.csv: date,equity,drawdown per price date of the scored
+    position (backtest.run's curve; drawdown a fraction <= 0)."""
+    def body(f):
+        f.write("date,equity,drawdown\n")
+        for date, equity, drawdown in curve:
+            f.write("%s,%r,%r\n" % (date, equity, drawdown))
+    return _replace(out_dir, "equity.csv", body)

@@ -5,6 +5,7 @@
 
 #include "rootfs-builder/dockerfile.h"
 #include "tests/fuzz/common.h"
+#include "lib/strv.h"
 
 static const char *lookup(const char *name, void *data)
 {
@@ -40,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (df_split_pairs(rest, in->kind == DF_ENV, &pairs, &err) == 0) {
 			for (char **p = pairs; *p; p++)
 				assert(strchr(*p, '=') != NULL || in->kind == DF_ARG);
-			df_strv_free(pairs);
+			sbx_strv_free(pairs);
 		}
 		sbx_error_free(&err);
 		char *x = df_expand(rest, lookup, NULL);
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char **w = NULL;
 			size_t n = 0;
 			if (df_words(x, &w, &n, &err) == 0)
-				df_strv_free(w);
+				sbx_strv_free(w);
 			sbx_error_free(&err);
 			free(x);
 		}

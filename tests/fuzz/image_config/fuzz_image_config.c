@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <sys/stat.h>
 
-#include "rootfs-builder/image_config.h"
+#include "lib/image_config.h"
 #include "tests/fuzz/common.h"
 #include "tests/fuzz/tmpdir.h"
 

@@ -17,7 +17,7 @@
 #include "rootfs-builder/blob.h"
 #include "rootfs-builder/digest.h"
 #include "rootfs-builder/image.h"
-#include "rootfs-builder/image_config.h"
+#include "lib/image_config.h"
 #include "tests/fuzz/common.h"
 #include "tests/fuzz/tmpdir.h"
 

@@ -9,7 +9,7 @@
 #include "rootfs-builder/digest.h"
 #include "rootfs-builder/image.h"
 #include "runtime/config.h"
-#include "runtime/size.h"
+#include "lib/size.h"
 #include "tests/fuzz/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

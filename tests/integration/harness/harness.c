@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroups/cgroup.h"
+
 static char *abs_path(const char *p)
 {
 	char *r = realpath(p, NULL);
@@ -271,6 +273,26 @@ static int cg_visit(const char *p, const struct stat *st, int flag, struct FTW *
 			cg_count++;
 	}
 	return 0;
+}
+
+bool h_pids_peak_known(char *why, size_t len)
+{
+	/* sbx run's defaults; only the counter's presence matters. */
+	struct sbx_cgroup_request req = {.limits = {.memory = 1ull << 30, .memory_swap = 0, .pids = 256}};
+	struct sbx_cgroup *cg = NULL;
+	struct sbx_error *err = NULL;
+	if (sbx_cgroup_create(&req, &cg, &err) < 0) {
+		snprintf(why, len, "no cgroup to look for pids.peak in: %s", err->msg);
+		sbx_error_free(&err);
+		return false;
+	}
+	struct sbx_cgroup_stats st = {0};
+	bool known = sbx_cgroup_stats(cg, &st, NULL) == 0 && st.pids_peak_known;
+	int version = sbx_cgroup_version(cg);
+	sbx_cgroup_destroy(cg, NULL);
+	snprintf(why, len, "the cgroup v%d pids controller here has no pids.peak (Linux 6.1+): the report's "
+		 "pids_peak is 0 whatever ran", version);
+	return known;
 }
 
 int h_count_cgroups(pid_t pid)

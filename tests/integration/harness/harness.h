@@ -50,6 +50,11 @@ int h_count_procs(const char *needle);
 /* Count directories named sbx-* under /sys/fs/cgroup created by `pid`
  * (0 = any). */
 int h_count_cgroups(pid_t pid);
+/* Whether the cgroup sbx run would get here has a pids.peak counter (Linux
+ * 6.1+), found by making such a cgroup with the library and removing it.
+ * When not, `why` says so; a test then skips the check instead of passing
+ * on a report that can only say 0. */
+bool h_pids_peak_known(char *why, size_t len);
 
 /* Report accessors (abort the test when the key is missing). */
 const char *h_rs(json_t *report, const char *key);

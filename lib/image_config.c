@@ -1,4 +1,4 @@
-#include "rootfs-builder/image_config.h"
+#include "lib/image_config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,8 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootfs-builder/safefs.h"
-#include "runtime/cleanup.h"
+#include "lib/safefs.h"
+#include "lib/cleanup.h"
+#include "lib/alloc.h"
+#include "lib/strv.h"
 
 char *sbx_image_config_path(const char *rootfs)
 {
@@ -27,18 +29,11 @@ void sbx_image_config_init(struct sbx_image_config *c)
 	c->uid = c->gid = -1;
 }
 
-static void free_strv(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 void sbx_image_config_free(struct sbx_image_config *c)
 {
-	free_strv(c->env);
-	free_strv(c->entrypoint);
-	free_strv(c->cmd);
+	sbx_strv_free(c->env);
+	sbx_strv_free(c->entrypoint);
+	sbx_strv_free(c->cmd);
 	free(c->workdir);
 	free(c->user);
 	if (c->labels)
@@ -67,7 +62,7 @@ static int strv_from_json(json_t *a, char ***out, const char *what, struct sbx_e
 	json_array_foreach(a, i, s)
 	{
 		if (!json_is_string(s) || (v[i] = strdup(json_string_value(s))) == NULL) {
-			free_strv(v);
+			sbx_strv_free(v);
 			return sbx_error_set(err, 0, "%s: not an array of strings", what);
 		}
 	}
@@ -88,7 +83,7 @@ static json_t *strv_to_json(char **v)
 static int str_from_json(json_t *j, char **out)
 {
 	const char *s = json_string_value(j);
-	*out = (s && *s) ? strdup(s) : NULL;
+	*out = (s && *s) ? sbx_xstrdup(s) : NULL;
 	return 0;
 }
 

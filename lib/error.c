@@ -1,36 +1,24 @@
-#include "error.h"
+#include "lib/error.h"
+#include "lib/alloc.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char *vformat(const char *fmt, va_list ap)
-{
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		return NULL;
-	return s;
-}
-
 int sbx_error_set(struct sbx_error **err, int errno_, const char *fmt, ...)
 {
 	if (err == NULL)
 		return -1;
 	sbx_error_free(err);
-	struct sbx_error *e = calloc(1, sizeof(*e));
-	if (e == NULL)
-		abort();
+	struct sbx_error *e = sbx_xcalloc(1, sizeof(*e));
 	va_list ap;
 	va_start(ap, fmt);
-	char *m = vformat(fmt, ap);
+	char *m = sbx_xvasprintf(fmt, ap);
 	va_end(ap);
-	if (m == NULL)
-		abort();
 	if (errno_ != 0) {
 		char *full = NULL;
-		if (asprintf(&full, "%s: %s", m, strerror(errno_)) < 0)
-			abort();
+		full = sbx_xasprintf("%s: %s", m, strerror(errno_));
 		free(m);
 		m = full;
 	}
@@ -46,11 +34,9 @@ int sbx_error_wrap(struct sbx_error **err, const char *fmt, ...)
 		return -1;
 	va_list ap;
 	va_start(ap, fmt);
-	char *ctx = vformat(fmt, ap);
+	char *ctx = sbx_xvasprintf(fmt, ap);
 	va_end(ap);
-	char *full = NULL;
-	if (ctx == NULL || asprintf(&full, "%s: %s", ctx, (*err)->msg) < 0)
-		abort();
+	char *full = sbx_xasprintf("%s: %s", ctx, (*err)->msg);
 	free(ctx);
 	free((*err)->msg);
 	(*err)->msg = full;

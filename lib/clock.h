@@ -13,4 +13,15 @@ static inline uint64_t sbx_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static inline uint64_t sbx_now_ms(void)
+{
+	return sbx_now_ns() / 1000000ull;
+}
+
+/* Seconds, for progress messages. */
+static inline double sbx_now_s(void)
+{
+	return (double)sbx_now_ns() / 1e9;
+}
+
 #endif

@@ -1,4 +1,4 @@
-#include "rootfs-builder/safefs.h"
+#include "lib/safefs.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "error.h"
+#include "lib/error.h"
 
 /* Parse "512M", "1G", "64k", "1048576", "0" (binary units: K=1024).
  * Suffixes K/M/G/T, optionally followed by "i"/"iB"/"B", any case.

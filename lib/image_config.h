@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "runtime/error.h"
+#include "lib/error.h"
 
 #define SBX_IMAGE_CONFIG_SUFFIX ".image-config.json"
 #define SBX_IMAGE_CONFIG_VERSION 1
