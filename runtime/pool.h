@@ -18,7 +18,7 @@
 #include <sys/types.h>
 
 #include "config.h"
-#include "error.h"
+#include "lib/error.h"
 
 #define SBX_POOL_MAX_SIZE 64
 #define SBX_POOL_MAGIC "SBXPOOL1"

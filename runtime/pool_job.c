@@ -20,8 +20,9 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup.h"
-#include "cleanup.h"
-#include "clock.h"
+#include "lib/cleanup.h"
+#include "lib/clock.h"
+#include "cgroup_request.h"
 #include "escape.h"
 #include "init.h"
 #include "outcopy.h"
@@ -250,7 +251,8 @@ static int run_job(const struct sbx_zygote *z, const struct sbx_config *c, const
 	}
 	r->phases_us[SBX_P_SECCOMP_COMPILE] = us_since(t);
 	t = sbx_now_ns();
-	if (sbx_cgroup_create(c, &cg, &err) < 0)
+	struct sbx_cgroup_request cg_req = sbx_config_cgroup_request(c);
+	if (sbx_cgroup_create(&cg_req, &cg, &err) < 0)
 		goto setup_failed;
 	if (sbx_cgroup_version(cg) == 0) {
 		/* The rlimit fallback is set in a fresh sandbox's pid 1; a forked

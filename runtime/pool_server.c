@@ -18,9 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "clock.h"
+#include "lib/clock.h"
 #include "pool.h"
-#include "size.h"
+#include "lib/size.h"
 
 const char sbx_pool_usage[] =
 	"Usage: sbx pool --socket PATH --rootfs DIR [--size N] [--preload MODULE[,MODULE...]]\n"

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "clock.h"
+#include "lib/clock.h"
 #include "result.h"
 #include "run.h"
 
