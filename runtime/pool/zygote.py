@@ -267,6 +267,16 @@ def finish(code):
     os._exit(code)
 
 
+def reseed():
+    """Generators seeded when the zygote imported them would give every job
+    the same numbers; a fresh interpreter seeds them from the kernel."""
+    if "random" in sys.modules:
+        sys.modules["random"].seed()
+    np_random = sys.modules.get("numpy.random")
+    if np_random is not None:
+        np_random.seed()
+
+
 def workload(job, sync, stdio):
     """W, pid 2 of the job: the last steps before job code, in the order of
     runtime/workload.c, seccomp last."""
@@ -289,6 +299,7 @@ def workload(job, sync, stdio):
     fresh_stdio()
     os.environ.clear()
     os.environ.update(dict(kv.split("=", 1) for kv in job["env"]))
+    reseed()
     load_seccomp(job, sync)
     sync.close()
     finish(run_script(job["argv"]))
@@ -389,25 +400,25 @@ def serve():
     except OSError:
         return  # the pool went away while we were importing
     while True:
-        fds = []
+        # The request is read by the forked child, never here: the job's
+        # argv, environment and paths never enter the zygote's memory, which
+        # every later job starts from (and could read).
         try:
-            msg, anc, flags, _ = ctl.recvmsg(65536, socket.CMSG_SPACE(253 * 4))
+            select.select([ctl], [], [])
+            if not ctl.recv(1, socket.MSG_PEEK):
+                return  # the pool closed its end: drain done
         except InterruptedError:
             continue
         except OSError:
             return
-        for level, typ, data in anc:
-            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-                fds += struct.unpack("%di" % (len(data) // 4), data[:len(data) - len(data) % 4])
-        if not msg:
-            return  # the pool closed its end: drain done
-        job = json.loads(msg)
+        taken_r, taken_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            ctl.detach()
-            job_main(job, fds)
-        for fd in fds:
-            os.close(fd)
+            os.close(taken_r)
+            take_job(ctl, taken_w)
+        os.close(taken_w)
+        os.read(taken_r, 1)  # b"" too if the child died before reading
+        os.close(taken_r)
         while True:
             try:
                 p, _ = os.waitpid(-1, os.WNOHANG)
@@ -415,6 +426,28 @@ def serve():
                 break
             if p == 0:
                 break
+
+
+def take_job(ctl, taken):
+    """J: the request, then nothing of the zygote's descriptors but it."""
+    try:
+        msg, anc, flags, _ = ctl.recvmsg(1 << 20, socket.CMSG_SPACE(253 * 4))
+    finally:
+        os.write(taken, b"1")
+    fds = []
+    for level, typ, data in anc:
+        if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+            fds += struct.unpack("%di" % (len(data) // 4), data[:len(data) - len(data) % 4])
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        if fd not in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    ctl.detach()
+    if not fds or flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
+        os._exit(125)
+    job_main(json.loads(msg), fds)
 
 
 serve()

@@ -471,3 +471,61 @@ Test(pool, per_job_binds_and_output_cap)
 	pool_note_keepers(&p);
 	pool_stop(&p);
 }
+
+/* What the zygote read for a job would be in the memory of every later job
+ * (a fork copies it): the request is read by the forked child only.  The
+ * second job scans its own memory for the first job's environment value,
+ * given to it XORed so that it never holds the value itself. */
+static const char scan_py[] =
+	"import random, sys, numpy\n"
+	"key = bytes.fromhex(open('/srv/key').read())\n"
+	"prefix = b'SBXLEAK='\n"
+	"hits = 0\n"
+	"mem = open('/proc/self/mem', 'rb', buffering=0)\n"
+	"for l in open('/proc/self/maps'):\n"
+	"    f = l.split()\n"
+	"    if f[1][0] != 'r' or (len(f) > 5 and f[5].startswith('[v')):\n"
+	"        continue\n"
+	"    a, b = (int(x, 16) for x in f[0].split('-'))\n"
+	"    try:\n"
+	"        mem.seek(a); region = mem.read(b - a)\n"
+	"    except OSError:\n"
+	"        continue\n"
+	"    i = region.find(prefix)\n"
+	"    while i >= 0:\n"
+	"        if bytes(c ^ 0x55 for c in region[i + 8:i + 8 + len(key)]) == key: hits += 1\n"
+	"        i = region.find(prefix, i + 1)\n"
+	"print('hits', hits)\n"
+	"print('numpy.random', numpy.random.random())\n";
+
+Test(pool, later_jobs_hold_no_request_data_and_draw_other_random_numbers)
+{
+	struct pool p;
+	pool_start(&p, 1, NULL);
+	write_file(p.dir, "scan.py", scan_py);
+	write_file(p.dir, "ok.py", ok_py);
+	char secret[32], env[64], key[80];
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	snprintf(secret, sizeof(secret), "%08x%04x", rand(), rand() & 0xffff);
+	snprintf(env, sizeof(env), "SBXLEAK=%s", secret);
+	for (size_t i = 0; secret[i]; i++)
+		sprintf(key + 2 * i, "%02x", (unsigned char)secret[i] ^ 0x55);
+	write_file(p.dir, "key", key);
+	struct sbx_out o;
+	for (int i = 0; i < 2; i++) {
+		job(&o, &p, "ok.py", (const char *const[]){ "--env", env, NULL });
+		cr_assert_eq(o.status, 0, "%s", o.err);
+		h_free(&o);
+	}
+	job(&o, &p, "scan.py", NULL);
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	cr_expect_str_eq(line(o.out, "hits "), "hits 0");
+	char *r1 = line(o.out, "numpy.random ");
+	h_free(&o);
+	job(&o, &p, "scan.py", NULL);
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	cr_expect_str_neq(line(o.out, "numpy.random "), r1, "two jobs drew the same numbers from numpy.random");
+	h_free(&o);
+	pool_note_keepers(&p);
+	pool_stop(&p);
+}
