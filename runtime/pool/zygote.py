@@ -29,6 +29,13 @@ import sys
 _preload = [m for m in sys.argv[1:] if m]
 for _m in _preload:
     __import__(_m)
+# Started by name with no PATH in its environment, the interpreter could not
+# tell where it is: look where sbx's exec found it.
+if not sys.executable:
+    for _d in "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".split(":"):
+        if os.access(_d + "/python3", os.X_OK):
+            sys.executable = _d + "/python3"
+            break
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -201,6 +208,9 @@ def run_script(argv):
     import types
     script = argv[1]
     sys.argv = argv[1:]
+    sys.orig_argv = list(argv)
+    if "/" in argv[0]:
+        sys.executable = argv[0]
     sys.path[0] = os.path.dirname(os.path.realpath(script))
     main = types.ModuleType("__main__")
     main.__dict__.update({"__file__": script, "__cached__": None, "__builtins__": __builtins__})
