@@ -33,7 +33,7 @@ def run_checked(argv, env, timeout):
     if p.returncode == 0:
         return None
     lines = [ln for ln in p.stderr.decode(errors="replace").splitlines()
-             if ln.strip() and "WARNING" not in ln]
+             if ln.strip() and "sbx: warning:" not in ln]
     return "exit %d: %s" % (p.returncode, lines[-1][:200] if lines else "(no message)")
 
 
@@ -149,7 +149,7 @@ def failure_summary(log, limit=3):
     (sbx's warning about running without a cgroup is expected, not one)."""
     try:
         with open(log, errors="replace") as f:
-            lines = [ln.strip() for ln in f if ln.strip() and "WARNING" not in ln]
+            lines = [ln.strip() for ln in f if ln.strip() and "sbx: warning:" not in ln]
     except OSError:
         return []
     out = []

@@ -143,6 +143,7 @@ static struct sbx_cgroup *cg_new(void)
 static void cg_free(struct sbx_cgroup *cg)
 {
 	free(cg->path);
+	free(cg->warning);
 	free(cg->dir);
 	free(cg->leaf);
 	free(cg->leaf_parent);
@@ -181,14 +182,6 @@ int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sb
 	return 0;
 }
 
-static void warn_no_limits(const char *why)
-{
-	fprintf(stderr,
-		"sbx: WARNING: running WITHOUT a cgroup (--allow-no-cgroup): no CPU limit; processes, "
-		"memory and file size bounded by rlimits only (RLIMIT_NPROC, RLIMIT_DATA per process, "
-		"RLIMIT_FSIZE): %s\n",
-		why);
-}
 
 int sbx_cgroup_create(const struct sbx_cgroup_request *req, struct sbx_cgroup **out,
 		      struct sbx_error **err)
@@ -209,9 +202,12 @@ int sbx_cgroup_create(const struct sbx_cgroup_request *req, struct sbx_cgroup **
 	if (r == 0)
 		return 0;
 	if (req->allow_no_cgroup) {
-		warn_no_limits(e->msg);
 		struct sbx_cgroup *cg = cg_new();
 		cg->path = sbx_xstrdup("");
+		cg->warning = sbx_xasprintf("running WITHOUT a cgroup (--allow-no-cgroup): no CPU limit; processes, "
+					    "memory and file size bounded by rlimits only (RLIMIT_NPROC, RLIMIT_DATA "
+					    "per process, RLIMIT_FSIZE): %s",
+					    e->msg);
 		*out = cg;
 		return 0;
 	}
@@ -233,6 +229,8 @@ const char *sbx_cgroup_path(const struct sbx_cgroup *cg)
 {
 	return cg && cg->path ? cg->path : "";
 }
+const char *sbx_cgroup_warning(const struct sbx_cgroup *cg) { return cg ? cg->warning : NULL; }
+
 bool sbx_cgroup_limits_enforced(const struct sbx_cgroup *cg)
 {
 	return cg && cg->limits_enforced;

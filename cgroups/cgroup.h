@@ -36,14 +36,17 @@ struct sbx_cgroup_request {
 /* Supervisor, before clone: choose the parent, remove stale sbx cgroups
  * (creator pid dead), create one cgroup "sbx-<pid>-<random>" and write the
  * limits of req->limits.  Without a usable cgroup: with req->allow_no_cgroup
- * a warning on stderr and a version-0 object (limits_enforced false), else
- * an error naming the missing controller(s) and how to delegate them. */
+ * a version-0 object (limits_enforced false) whose sbx_cgroup_warning says
+ * why, else an error naming the missing controller(s) and how to delegate
+ * them.  Nothing here prints. */
 int sbx_cgroup_create(const struct sbx_cgroup_request *req, struct sbx_cgroup **out,
 		      struct sbx_error **err);
 int sbx_cgroup_version(const struct sbx_cgroup *cg); /* 2, 1, or 0 = none */
 /* Filesystem path of the run's cgroup (v1: the memory hierarchy's), "" if none. */
 const char *sbx_cgroup_path(const struct sbx_cgroup *cg);
 bool sbx_cgroup_limits_enforced(const struct sbx_cgroup *cg);
+/* Why there is no cgroup (version 0 under allow_no_cgroup); NULL otherwise. */
+const char *sbx_cgroup_warning(const struct sbx_cgroup *cg);
 /* v2: O_DIRECTORY fd of the run's cgroup for clone3 CLONE_INTO_CGROUP; -1 otherwise. */
 int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg);
 /* v1 (no CLONE_INTO_CGROUP): move the just-cloned, still waiting child into

@@ -10,6 +10,7 @@ struct sbx_cgroup {
 	int version; /* 2, 1, 0 */
 	bool limits_enforced;
 	char *path; /* reported: the run's cgroup directory ("" for none) */
+	char *warning; /* version 0 under allow_no_cgroup: why there is none */
 	/* v2 */
 	char *dir;
 	int fd; /* O_DIRECTORY for CLONE_INTO_CGROUP, -1 otherwise */

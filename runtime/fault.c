@@ -26,6 +26,14 @@ int sbx_fault_hit(const char *point)
 		kill(getpid(), SIGKILL);
 	return 1;
 }
+void sbx_fault_hang(const char *point)
+{
+	char hang[80];
+	snprintf(hang, sizeof(hang), "hang:%s", point);
+	if (sbx_fault_hit(hang))
+		for (;;)
+			pause();
+}
 #else
 /* Keeps the translation unit non-empty in production builds. */
 typedef int sbx_fault_unused;

@@ -28,16 +28,26 @@ static const char usage[] = "Usage: sbx COMMAND [OPTIONS]\n"
 			    "\n"
 			    "See 'sbx run --help' and sbx(1).\n";
 
+/* What the library collected, shown: warnings, the error, the report. */
 static int finish(struct sbx_result *r, const char *report)
 {
+	/* Warnings and errors can carry names from the sandbox: never raw
+	 * bytes to the caller's terminal. */
+	for (size_t i = 0; i < r->n_warnings; i++) {
+		char *msg = sbx_escape(r->warnings[i]);
+		fprintf(stderr, "sbx: warning: %s\n", msg);
+		free(msg);
+	}
 	if (r->error) {
-		/* The error can carry names from the sandbox: never raw bytes
-		 * to the caller's terminal. */
 		char *msg = sbx_escape(r->error);
 		fprintf(stderr, "sbx: %s\n", msg);
 		free(msg);
 	}
-	if (report) {
+	if (report && strcmp(report, "-") == 0) {
+		char *json = sbx_report_json(r);
+		fprintf(stderr, "%s\n", json);
+		free(json);
+	} else if (report) {
 		struct sbx_error *err = NULL;
 		if (sbx_report_write(r, report, &err) < 0) {
 			fprintf(stderr, "sbx: %s\n", err->msg);

@@ -349,8 +349,10 @@ static int setup_proc(int rootfd, bool create, struct sbx_error **err)
 	static const char *const masked_files[] = { "kcore", "keys", "timer_list", "sched_debug", "latency_stats" };
 	for (size_t i = 0; i < sizeof(masked_files) / sizeof(*masked_files); i++) {
 		cleanup_close int t = openat(proc, masked_files[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (t < 0 && errno == ENOENT)
+			continue; /* not in this kernel: nothing to hide */
 		if (t < 0)
-			continue; /* not in this kernel */
+			return sbx_error_set(err, errno, "masking /proc/%s", masked_files[i]);
 		cleanup_close int null = clone_tree(AT_FDCWD, "/dev/null", MOUNT_ATTR_RDONLY, NULL, err);
 		if (null < 0 || attach(null, t, masked_files[i], err) < 0)
 			return sbx_error_wrap(err, "masking /proc/%s", masked_files[i]);
@@ -358,8 +360,10 @@ static int setup_proc(int rootfd, bool create, struct sbx_error **err)
 	static const char *const masked_dirs[] = { "acpi", "scsi" };
 	for (size_t i = 0; i < sizeof(masked_dirs) / sizeof(*masked_dirs); i++) {
 		cleanup_close int t = openat(proc, masked_dirs[i], O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-		if (t < 0)
+		if (t < 0 && errno == ENOENT)
 			continue;
+		if (t < 0)
+			return sbx_error_set(err, errno, "masking /proc/%s", masked_dirs[i]);
 		const char *opts[] = { "size", "0", "nr_inodes", "1", NULL };
 		cleanup_close int m = new_fs("tmpfs", opts, MOUNT_ATTR_RDONLY, err);
 		if (m < 0 || attach(m, t, masked_dirs[i], err) < 0)
@@ -368,8 +372,10 @@ static int setup_proc(int rootfd, bool create, struct sbx_error **err)
 	static const char *const readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
 	for (size_t i = 0; i < sizeof(readonly) / sizeof(*readonly); i++) {
 		cleanup_close int t = openat(proc, readonly[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (t < 0)
+		if (t < 0 && errno == ENOENT)
 			continue;
+		if (t < 0)
+			return sbx_error_set(err, errno, "making /proc/%s read-only", readonly[i]);
 		cleanup_close int m = clone_tree(proc, readonly[i], MOUNT_ATTR_RDONLY, NULL, err);
 		if (m < 0 || attach(m, t, readonly[i], err) < 0)
 			return sbx_error_wrap(err, "making /proc/%s read-only", readonly[i]);

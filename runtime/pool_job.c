@@ -28,7 +28,7 @@
 #include "outcopy.h"
 #include "pool.h"
 #include "result.h"
-#include "run.h"
+#include "sandbox.h"
 #include "seccomp/seccomp.h"
 #include "supervise.h"
 #include "sync.h"
@@ -211,222 +211,111 @@ static int wait_started(int sock, int conn, int *pidfd, struct sbx_error **err)
 	}
 }
 
-static int run_job(const struct sbx_zygote *z, const struct sbx_config *c, const int io[3], int conn,
-		   struct sbx_result *r)
+/* sbx_sandbox_launch's counterpart (runtime/sandbox.h: a front end may
+ * replace launch): instead of clone3, the job goes to a zygote, which forks
+ * it; its pid 1 hands back its pidfd.  Fills sb->s as launch does. */
+static int pool_launch(struct sbx_sandbox *sb, const struct sbx_zygote *z, const int io[3], int conn)
 {
-	struct sbx_error *err = NULL;
-	struct sbx_seccomp *filter = NULL;
-	struct sbx_cgroup *cg = NULL;
-	int join_fds[SBX_CGROUP_MAX_HIERARCHIES];
-	int n_join = 0, n_bind = 0;
+	const struct sbx_config *c = sb->c;
+	struct sbx_error **err = &sb->err;
+	if (sbx_cgroup_version(sb->cg) != 1)
+		/* v2: the job would join its cgroup from inside the zygote's
+		 * cgroup namespace, which does not contain it; none: the rlimit
+		 * fallback is set in a fresh pid 1, and every job would inherit
+		 * it from the zygote. */
+		return sbx_error_set(err, ENOTSUP, "pool jobs need a cgroup v1 hierarchy here (this host: %s)",
+				     sbx_cgroup_version(sb->cg) == 2 ? "cgroup v2, not implemented yet"
+								     : "no cgroup; --allow-no-cgroup is for sbx run");
+	uint64_t t = sbx_now_ns();
 	int bind_fds[MAX_FDS];
-	int sock[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	int out_dst = io[1], err_dst = io[2];
-	bool own_out = false, own_err = false;
-	int pidfd = -1;
-	uint64_t t;
-
-	if (c->out_dir && sbx_out_check(c->out_dir, &err) < 0)
-		goto setup_failed;
-	if (c->stdout_file) {
-		out_dst = open(c->stdout_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (out_dst < 0) {
-			sbx_error_set(&err, errno, "--stdout %s", c->stdout_file);
-			goto setup_failed;
-		}
-		own_out = true;
-	}
-	if (c->stderr_file) {
-		err_dst = open(c->stderr_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (err_dst < 0) {
-			sbx_error_set(&err, errno, "--stderr %s", c->stderr_file);
-			goto setup_failed;
-		}
-		own_err = true;
-	}
-	t = sbx_now_ns();
-	if (sbx_seccomp_compile(c->seccomp, &filter, &err) < 0) {
-		sbx_error_wrap(&err, "seccomp profile %s", c->seccomp);
-		goto setup_failed;
-	}
-	r->phases_us[SBX_P_SECCOMP_COMPILE] = us_since(t);
-	t = sbx_now_ns();
-	struct sbx_cgroup_request cg_req = sbx_config_cgroup_request(c);
-	if (sbx_cgroup_create(&cg_req, &cg, &err) < 0)
-		goto setup_failed;
-	if (sbx_cgroup_version(cg) == 0) {
-		/* The rlimit fallback is set in a fresh sandbox's pid 1; a forked
-		 * job would need it in the zygote, which every job inherits. */
-		sbx_error_set(&err, ENOTSUP, "pool jobs need a cgroup (the rlimit fallback is for sbx run)");
-		goto setup_failed;
-	}
-	if (sbx_cgroup_version(cg) == 2) {
-		sbx_error_set(&err, ENOTSUP, "pool jobs on cgroup v2: not implemented yet (this host: v1 fallback)");
-		goto setup_failed;
-	}
-	n_join = sbx_cgroup_self_attach_fds(cg, join_fds, SBX_CGROUP_MAX_HIERARCHIES, &err);
-	if (n_join < 0) {
-		n_join = 0;
-		goto setup_failed;
-	}
-	r->cgroup_version = sbx_cgroup_version(cg);
-	r->limits_enforced = sbx_cgroup_limits_enforced(cg);
-	if (*sbx_cgroup_path(cg))
-		r->cgroup_path = strdup(sbx_cgroup_path(cg));
-	uint64_t cgroup_us = us_since(t);
-	t = sbx_now_ns();
-	if (c->n_binds > MAX_FDS - 4 - SBX_CGROUP_MAX_HIERARCHIES) {
-		sbx_error_set(&err, E2BIG, "%zu binds: a pool job takes at most %d", c->n_binds,
-			      MAX_FDS - 4 - SBX_CGROUP_MAX_HIERARCHIES);
-		goto setup_failed;
-	}
+	size_t n_bind = 0;
+	if (c->n_binds > MAX_FDS - 4 - SBX_CGROUP_MAX_HIERARCHIES)
+		return sbx_error_set(err, E2BIG, "%zu binds: a pool job takes at most %d", c->n_binds,
+				     MAX_FDS - 4 - SBX_CGROUP_MAX_HIERARCHIES);
 	for (size_t i = 0; i < c->n_binds; i++) {
-		int fd = bind_source(&c->binds[i], &err);
-		if (fd < 0)
-			goto setup_failed;
+		int fd = bind_source(&c->binds[i], err);
+		if (fd < 0) {
+			for (size_t j = 0; j < n_bind; j++)
+				close(bind_fds[j]);
+			return -1;
+		}
 		bind_fds[n_bind++] = fd;
 	}
-	uint64_t binds_us = us_since(t);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-	    pipe2(errp, O_CLOEXEC) < 0) {
-		sbx_error_set(&err, errno, "creating the job's channels");
-		goto setup_failed;
-	}
+	sb->r->phases_us[SBX_P_MOUNTS] = us_since(t);
+
+	/* As launch: SIGINT/SIGTERM/SIGHUP go through the supervisor's
+	 * signalfd; the caller's mask comes back at teardown. */
 	sigset_t fwd;
 	sigemptyset(&fwd);
 	sigaddset(&fwd, SIGINT);
 	sigaddset(&fwd, SIGTERM);
 	sigaddset(&fwd, SIGHUP);
-	sigprocmask(SIG_BLOCK, &fwd, NULL);
+	sigprocmask(SIG_BLOCK, &fwd, &sb->caller_mask);
+	sb->mask_saved = true;
 
-	/* The request: the zygote forks, the fork takes these descriptors. */
-	t = sbx_now_ns();
-	uint64_t start = t;
-	{
-		cleanup_free char *req = request_json(c, filter, (size_t)n_join);
-		int fds[MAX_FDS];
-		size_t n = 0;
-		fds[n++] = sock[1];
-		fds[n++] = io[0];
-		fds[n++] = out[1];
-		fds[n++] = errp[1];
-		for (int i = 0; i < n_join; i++)
-			fds[n++] = join_fds[i];
-		for (int i = 0; i < n_bind; i++)
-			fds[n++] = bind_fds[i];
-		if (send_fds(z->ctl, req, strlen(req), fds, n) < 0) {
-			sbx_error_set(&err, errno, "handing the job to zygote %d", z->index);
-			goto setup_failed;
-		}
-	}
-	for (int i = 0; i < n_join; i++)
-		close(join_fds[i]);
-	for (int i = 0; i < n_bind; i++)
+	t = sb->start_ns = sbx_now_ns();
+	cleanup_free char *req = request_json(c, sb->filter, (size_t)sb->n_join);
+	int fds[MAX_FDS];
+	size_t n = 0;
+	fds[n++] = sb->sock[1];
+	fds[n++] = io[0];
+	fds[n++] = sb->out[1];
+	fds[n++] = sb->errp[1];
+	for (int i = 0; i < sb->n_join; i++)
+		fds[n++] = sb->join_fds[i];
+	for (size_t i = 0; i < n_bind; i++)
+		fds[n++] = bind_fds[i];
+	int sent = send_fds(z->ctl, req, strlen(req), fds, n);
+	int e = errno;
+	for (size_t i = 0; i < n_bind; i++)
 		close(bind_fds[i]);
-	n_join = n_bind = 0;
-	close(sock[1]);
-	close(out[1]);
-	close(errp[1]);
-	sock[1] = out[1] = errp[1] = -1;
-	if (wait_started(sock[0], conn, &pidfd, &err) < 0) {
-		/* Whatever the zygote started is in the job's cgroup. */
-		sbx_cgroup_kill(cg, NULL);
-		goto setup_failed;
-	}
-	r->pool_acquire_ms = (double)(sbx_now_ns() - t) / 1e6;
-	r->phases_us[SBX_P_CLONE] = us_since(t);
+	if (sent < 0)
+		return sbx_error_set(err, e, "handing the job to zygote %d", z->index);
+	for (int i = 0; i < sb->n_join; i++)
+		close(sb->join_fds[i]);
+	sb->n_join = 0;
+	close(sb->sock[1]);
+	close(sb->out[1]);
+	close(sb->errp[1]);
+	sb->sock[1] = sb->out[1] = sb->errp[1] = -1;
+	int pidfd = -1;
+	/* A failure here may leave a half-made job: it is in the job's
+	 * cgroup, which teardown kills and removes. */
+	if (wait_started(sb->sock[0], conn, &pidfd, err) < 0)
+		return -1;
+	sb->r->pool_acquire_ms = (double)(sbx_now_ns() - t) / 1e6;
+	sb->r->phases_us[SBX_P_CLONE] = us_since(t);
+	sb->launched = true;
+	struct sbx_supervision *s = &sb->s;
+	s->pid = 0; /* not our child: the zygote's */
+	s->pidfd = pidfd;
+	s->sock = sb->sock[0];
+	sb->sock[0] = -1;
+	s->timeout = c->limits.timeout;
+	s->cgroup = sb->cg;
+	s->filter = sb->filter;
+	s->expect_out = c->out_dir != NULL;
+	s->cancel_fd = conn;
+	sbx_relay_init(&s->out, sb->out[0], sb->out_dst, sb->own_out, c->limits.output);
+	sbx_relay_init(&s->err, sb->errp[0], sb->err_dst, sb->own_err, c->limits.output);
+	sb->out[0] = sb->errp[0] = -1;
+	sb->own_out = sb->own_err = false;
+	s->setup_deadline = sbx_now_ns() + sbx_setup_deadline_ns();
+	return 0;
+}
 
-	struct sbx_supervision s = {
-		.pid = -1, .pidfd = pidfd, .sock = sock[0], .timeout = c->limits.timeout, .cgroup = cg,
-		.filter = filter, .listener = -1, .out_dirfd = -1, .cancel_fd = conn,
-	};
-	sbx_relay_init(&s.out, out[0], out_dst, own_out, c->limits.output);
-	sbx_relay_init(&s.err, errp[0], err_dst, own_err, c->limits.output);
-	if (sbx_supervise(&s, &err) < 0) {
-		sbx_supervise_kill(&s);
-		free(r->error);
-		r->error = strdup(err->msg);
-		sbx_error_free(&err);
-	}
-	uint64_t end = sbx_now_ns();
-	r->wall_ms = (double)(end - start) / 1e6;
-	r->phases_us[SBX_P_MOUNTS] = binds_us;
-	struct sbx_cgroup_stats st;
-	if (sbx_cgroup_stats(cg, &st, &err) == 0) {
-		r->cpu_user_ms = st.cpu_user_ms;
-		r->cpu_system_ms = st.cpu_system_ms;
-		r->memory_peak_bytes = st.memory_peak_bytes;
-		r->pids_peak = st.pids_peak;
-		r->oom_killed = st.oom_killed;
-	} else {
-		fprintf(stderr, "sbx: warning: %s\n", err->msg);
-		sbx_error_free(&err);
-	}
-	sbx_run_classify(&s, r);
-	sbx_run_collect_denials(filter, r);
-	r->stdout_bytes = s.out.total;
-	r->stderr_bytes = s.err.total;
-	r->stdout_truncated = s.out.truncated;
-	r->stderr_truncated = s.err.truncated;
-	sbx_relay_close(&s.out);
-	sbx_relay_close(&s.err);
-	if (s.listener >= 0)
-		close(s.listener);
-	free(s.error);
-	if (s.sock >= 0)
-		close(s.sock);
-	close(pidfd);
-	t = sbx_now_ns();
-	if (sbx_cgroup_destroy(cg, &err) < 0) {
-		fprintf(stderr, "sbx: warning: %s\n", err->msg);
-		sbx_error_free(&err);
-	}
-	uint64_t removal_us = us_since(t);
-	r->phases_us[SBX_P_CGROUP] = cgroup_us + removal_us;
-	/* As in run.c: copy-out last, once the cgroup (and every job process) is gone. */
-	if (s.out_dirfd >= 0) {
-		if (sbx_out_copy(s.out_dirfd, c->out_dir, c->out_size, r, &err) < 0) {
-			cleanup_free char *msg = sbx_escape(err->msg);
-			fprintf(stderr, "sbx: %s\n", msg);
-			if (r->error == NULL)
-				r->error = strdup(err->msg);
-			sbx_error_free(&err);
-		}
-		close(s.out_dirfd);
-	}
-	sbx_seccomp_free(filter);
-	r->phases_us[SBX_P_TEARDOWN] = us_since(end) - removal_us;
-	return r->exit_code;
-
-setup_failed:
-	for (int i = 0; i < n_join; i++)
-		close(join_fds[i]);
-	for (int i = 0; i < n_bind; i++)
-		close(bind_fds[i]);
-	for (int i = 0; i < 2; i++) {
-		if (sock[i] >= 0)
-			close(sock[i]);
-		if (out[i] >= 0)
-			close(out[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-	}
-	if (own_out)
-		close(out_dst);
-	if (own_err)
-		close(err_dst);
-	sbx_seccomp_free(filter);
-	struct sbx_error *cg_err = NULL;
-	if (sbx_cgroup_destroy(cg, &cg_err) < 0) {
-		fprintf(stderr, "sbx: warning: %s\n", cg_err->msg);
-		sbx_error_free(&cg_err);
-	}
-	r->status = SBX_STATUS_SETUP_ERROR;
-	r->exit_code = 125;
-	free(r->error);
-	r->error = strdup(err && err->msg ? err->msg : "pool job setup failed");
-	sbx_error_free(&err);
-	return 125;
+/* One job, in the order of sbx_run (runtime/run.c) with launch replaced. */
+static void run_job(const struct sbx_zygote *z, const struct sbx_config *c, const int io[3], int conn,
+		    struct sbx_result *r)
+{
+	struct sbx_sandbox sb;
+	sbx_sandbox_init(&sb, c, r);
+	sb.out_dst = io[1];
+	sb.err_dst = io[2];
+	if (sbx_sandbox_prepare(&sb) == 0 && pool_launch(&sb, z, io, conn) == 0)
+		sbx_sandbox_supervise(&sb);
+	sbx_sandbox_collect(&sb);
+	sbx_sandbox_teardown(&sb);
 }
 
 static void reply_result(int conn, const struct sbx_result *r)

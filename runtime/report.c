@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "escape.h"
 #include "lib/cleanup.h"
 #include "lib/alloc.h"
+#include "lib/strv.h"
 #include "result.h"
 #include "version.h"
 
@@ -36,7 +38,20 @@ void sbx_result_free(struct sbx_result *r)
 	free(r->out_skipped);
 	free(r->cgroup_path);
 	free(r->error);
+	sbx_strv_free(r->warnings);
 	memset(r, 0, sizeof(*r));
+}
+
+void sbx_result_warn(struct sbx_result *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *w = NULL;
+	if (vasprintf(&w, fmt, ap) < 0)
+		w = NULL;
+	va_end(ap);
+	sbx_check_alloc(w, "a warning");
+	sbx_strv_push(&r->warnings, &r->n_warnings, w);
 }
 
 const char *sbx_status_name(enum sbx_status s)
@@ -130,6 +145,10 @@ char *sbx_report_json(const struct sbx_result *r)
 	json_object_set_new(out, "deadline_hit", json_boolean(r->out_deadline_hit));
 	json_object_set_new(o, "out", out);
 	json_object_set_new(o, "error", str_or_null(r->error));
+	json_t *w = json_array();
+	for (size_t i = 0; i < r->n_warnings; i++)
+		json_array_append_new(w, text(r->warnings[i], (size_t)-1));
+	json_object_set_new(o, "warnings", w);
 	if (r->pool) {
 		json_t *p = json_object();
 		json_object_set_new(p, "wait_ms", json_real(r->pool_wait_ms));
@@ -149,11 +168,6 @@ int sbx_report_write(const struct sbx_result *r, const char *path, struct sbx_er
 {
 	cleanup_free char *s = sbx_report_json(r);
 	size_t len = strlen(s);
-	if (strcmp(path, "-") == 0) {
-		fprintf(stderr, "%s\n", s);
-		fflush(stderr);
-		return 0;
-	}
 	/* Written beside the target and renamed, so a reader never sees half a
 	 * report.  O_NOFOLLOW|O_EXCL on the temporary name. */
 	cleanup_free char *tmp = NULL;

@@ -53,6 +53,8 @@ struct sbx_result {
 	bool limits_enforced; /* by the cgroup */
 	bool limits_rlimit;   /* no cgroup: by rlimits only (report: "rlimit") */
 	char *error; /* setup error chain, or an exec failure */
+	char **warnings; /* what did not stop the run; NULL-terminated (sbx_result_warn) */
+	size_t n_warnings;
 	/* /out copy-out (runtime/outcopy.c) */
 	uint64_t out_files, out_bytes; /* bytes: apparent sizes, charged against the cap */
 	uint64_t out_limit_bytes;      /* the cap: the /out size */
@@ -75,9 +77,12 @@ struct sbx_result {
 void sbx_result_init(struct sbx_result *r);
 void sbx_result_free(struct sbx_result *r);
 const char *sbx_status_name(enum sbx_status s);
+/* Add a warning: the library never prints; front ends show r->warnings. */
+void sbx_result_warn(struct sbx_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *sbx_phase_name(enum sbx_phase p);
 
-/* Write the report as one JSON object to `path` ("-" = stderr). */
+/* Write the report as one JSON object to the file `path` (the caller
+ * handles "-": sbx_report_json gives the text). */
 int sbx_report_write(const struct sbx_result *r, const char *path, struct sbx_error **err);
 /* Check that a report can be written at `path` (creates and removes a
  * temporary file beside it). */

@@ -19,6 +19,18 @@
 #include "sync.h"
 #include "lib/alloc.h"
 
+uint64_t sbx_setup_deadline_ns(void)
+{
+	uint64_t ns = (uint64_t)SBX_SETUP_DEADLINE_S * 1000000000ull;
+#ifdef SBX_FAULT_INJECTION
+	/* Test seam: a hung setup is found in seconds, not a minute. */
+	const char *ms = getenv("SBX_FAULT_SETUP_DEADLINE_MS");
+	if (ms != NULL && atoi(ms) > 0)
+		ns = (uint64_t)atoi(ms) * 1000000ull;
+#endif
+	return ns;
+}
+
 /* How long output may keep arriving after pid 1 is gone. */
 #define DRAIN_NS (2ull * 1000000000ull)
 
@@ -40,12 +52,22 @@ static int sbx_supervise_seccomp(struct sbx_supervision *s)
 {
 	struct sbx_error *err = NULL;
 	if (s->filter == NULL || sbx_seccomp_handle(s->filter, s->listener, &err) < 0) {
-		if (err)
-			fprintf(stderr, "sbx: warning: seccomp notifications: %s\n", err->msg);
+		if (err && s->warning == NULL)
+			s->warning = sbx_xasprintf("seccomp notifications: %s", err->msg);
 		sbx_error_free(&err);
 		return -1;
 	}
 	return 0;
+}
+
+static void setup_failure(struct sbx_supervision *s, const char *what)
+{
+	if (!s->setup_failed) {
+		s->setup_failed = true;
+		free(s->error);
+		s->error = sbx_xstrdup(what);
+	}
+	sbx_supervise_kill(s);
 }
 
 static void handle_msg(struct sbx_supervision *s)
@@ -77,12 +99,20 @@ static void handle_msg(struct sbx_supervision *s)
 		s->wait_status = m.status;
 		break;
 	case SBX_MSG_PHASES:
+	case SBX_MSG_READY:
 		for (int i = 0; i < SBX_INNER_PHASES; i++)
 			if (m.phase_us[i])
 				s->inner_us[i] = m.phase_us[i];
+		if (m.type == SBX_MSG_PHASES)
+			break;
+		s->ready = true;
 		if (fd >= 0 && s->out_dirfd < 0) {
 			s->out_dirfd = fd;
 			fd = -1;
+		} else if (s->expect_out && s->out_dirfd < 0) {
+			/* Results would be lost without a word: fail the run. */
+			setup_failure(s, "handing /out to the supervisor: the sandbox's ready message carried no "
+					 "descriptor");
 		}
 		break;
 	case SBX_MSG_SECCOMP_FD:
@@ -141,6 +171,18 @@ int sbx_supervise(struct sbx_supervision *s, struct sbx_error **err)
 			[P_CANCEL] = { .fd = pid1_done ? -1 : s->cancel_fd, .events = POLLIN },
 		};
 		int wait_ms = -1;
+		if (!s->ready && !pid1_done && s->setup_deadline) {
+			uint64_t now = sbx_now_ns();
+			if (now >= s->setup_deadline) {
+				char what[96];
+				snprintf(what, sizeof(what), "the sandbox's setup did not finish within %.0f s",
+					 (double)sbx_setup_deadline_ns() / 1e9);
+				setup_failure(s, what);
+				s->setup_deadline = 0;
+			} else {
+				wait_ms = (int)((s->setup_deadline - now) / 1000000) + 1;
+			}
+		}
 		if (pid1_done) {
 			uint64_t now = sbx_now_ns();
 			wait_ms = now >= drain_deadline ? 0 : (int)((drain_deadline - now) / 1000000) + 1;
@@ -206,7 +248,7 @@ int sbx_supervise(struct sbx_supervision *s, struct sbx_error **err)
 			break;
 		handle_msg(s);
 	}
-	if (s->pid <= 0) {
+	if (s->pid == 0) {
 		s->pid1_status = SIGKILL; /* not our child: ended without its report = killed */
 		return 0;
 	}

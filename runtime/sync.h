@@ -14,9 +14,10 @@ enum sbx_msg_type {
 	SBX_MSG_SETUP_ERROR, /* child: a setup step failed; text = error chain */
 	SBX_MSG_EXEC_ERROR,  /* workload: execve failed; err = errno */
 	SBX_MSG_EXIT,        /* pid 1: the workload's wait status */
-	SBX_MSG_PHASES,      /* child: phase durations measured inside */
+	SBX_MSG_PHASES,      /* workload: its phase duration */
 	SBX_MSG_SECCOMP_FD,  /* workload: the seccomp listener (SCM_RIGHTS) */
-	SBX_MSG_POOL_STARTED, /* warm-pool job's pid 1: its own pidfd (SCM_RIGHTS) */
+	SBX_MSG_READY,       /* pid 1: built; phases, and /out (SCM_RIGHTS) when asked for */
+	SBX_MSG_POOL_STARTED, /* warm-pool job's pid 1, before READY: its own pidfd (SCM_RIGHTS) */
 };
 
 enum sbx_inner_phase { SBX_PHASE_MOUNTS, SBX_PHASE_NET, SBX_PHASE_EXEC_PREP, SBX_INNER_PHASES };
@@ -31,7 +32,9 @@ struct sbx_msg {
 };
 
 int sbx_msg_send(int sock, const struct sbx_msg *m, int fd_to_pass);
-/* Returns 1 with a message, 0 at end-of-file, -1 with errno. */
+/* Returns 1 with a message, 0 at end-of-file, -1 with errno.  A descriptor
+ * the kernel had to drop (MSG_CTRUNC: no room in our table) leaves
+ * *fd_received at -1, as if none had been sent: the caller checks. */
 int sbx_msg_recv(int sock, struct sbx_msg *m, int *fd_received);
 /* Child side: report a setup error chain and never return. */
 __attribute__((noreturn)) void sbx_msg_fail(int sock, int type, struct sbx_error *err, int exit_code);

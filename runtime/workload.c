@@ -12,18 +12,12 @@
 
 #include "caps.h"
 #include "lib/clock.h"
-#include "fault.h"
 #include "seccomp/seccomp.h"
 #include "sync.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 int sbx_exec_failure_code(int e) { return e == ENOENT || e == ENOTDIR ? 127 : 126; }
-
-static __attribute__((noreturn)) void fail(int sock, struct sbx_error *err)
-{
-	sbx_msg_fail(sock, SBX_MSG_SETUP_ERROR, err, 125);
-}
 
 /* execvpe() searches the supervisor's PATH; the workload's PATH comes from
  * its configured environment (or the usual default when it sets none). */
@@ -63,7 +57,7 @@ static int load_seccomp(const struct sbx_seccomp *filter, int sock, struct sbx_e
 	if (filter == NULL)
 		return 0;
 	int listener = -1;
-	if (SBX_FAULT("seccomp_load", err) < 0 || sbx_seccomp_load(filter, &listener, err) < 0)
+	if (sbx_seccomp_load(filter, &listener, err) < 0)
 		return sbx_error_wrap(err, "loading the seccomp filter");
 	if (listener >= 0) {
 		struct sbx_msg m = { .type = SBX_MSG_SECCOMP_FD };
@@ -76,69 +70,96 @@ static int load_seccomp(const struct sbx_seccomp *filter, int sock, struct sbx_e
 	return 0;
 }
 
-void sbx_workload_exec(const struct sbx_config *c, const struct sbx_seccomp *filter, int sock, uint64_t start_ns)
+int sbx_wstep_signals(struct sbx_workload *w, struct sbx_error **err)
 {
-	struct sbx_error *err = NULL;
+	/* pid 1 blocked everything before the fork; the program gets a clean mask. */
 	sigset_t none;
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		return sbx_error_set(err, errno, "unblocking signals");
+	return 0;
+}
 
-	/* A new session has no controlling terminal: the workload cannot push
-	 * input into the caller's terminal with TIOCSTI (CVE-2017-5226). */
-	if (SBX_FAULT("setsid", &err) < 0)
-		fail(sock, err);
-	if (setsid() < 0) {
-		sbx_error_set(&err, errno, "setsid");
-		fail(sock, err);
-	}
-	/* Supplementary groups come from the host; drop them while we may
-	 * (a rootless run has setgroups denied and keeps the caller's). */
-	if (!c->rootless && setgroups(0, NULL) < 0) {
-		sbx_error_set(&err, errno, "setgroups");
-		fail(sock, err);
-	}
-	if (SBX_FAULT("user", &err) < 0)
-		fail(sock, err);
-	if (setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0) {
-		sbx_error_set(&err, errno, "switching to user %u:%u", c->uid, c->gid);
-		fail(sock, err);
-	}
-	/* After the uid change (which needs CAP_SETUID/SETGID) nothing is kept. */
-	if (!c->keep_caps && (SBX_FAULT("caps", &err) < 0 || sbx_caps_clear(false, c->build_caps && c->uid == 0, &err) < 0))
-		fail(sock, err);
-	const char *dir = c->workdir ? c->workdir : "/";
-	if (SBX_FAULT("workdir", &err) < 0)
-		fail(sock, err);
-	if (chdir(dir) < 0) {
-		sbx_error_set(&err, errno, "workdir %s", dir);
-		fail(sock, err);
-	}
-	/* Every descriptor but stdio is closed at execve (the sync socket must
-	 * live until then to report an exec failure). */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-		sbx_error_set(&err, errno, "close_range");
-		fail(sock, err);
-	}
-	/* no_new_privs before seccomp: the kernel requires it for an
-	 * unprivileged filter, and it stops setuid files regaining privilege. */
-	if (SBX_FAULT("no_new_privs", &err) < 0)
-		fail(sock, err);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		sbx_error_set(&err, errno, "PR_SET_NO_NEW_PRIVS");
-		fail(sock, err);
-	}
+/* A new session has no controlling terminal: the workload cannot push input
+ * into the caller's terminal with TIOCSTI (CVE-2017-5226). */
+int sbx_wstep_setsid(struct sbx_workload *w, struct sbx_error **err)
+{
+	if (setsid() < 0)
+		return sbx_error_set(err, errno, "setsid");
+	return 0;
+}
+
+/* Supplementary groups come from the host; drop them while we may (a
+ * rootless run has setgroups denied and keeps the caller's). */
+int sbx_wstep_groups(struct sbx_workload *w, struct sbx_error **err)
+{
+	if (!w->c->rootless && setgroups(0, NULL) < 0)
+		return sbx_error_set(err, errno, "setgroups");
+	return 0;
+}
+
+int sbx_wstep_user(struct sbx_workload *w, struct sbx_error **err)
+{
+	const struct sbx_config *c = w->c;
+	if (setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0)
+		return sbx_error_set(err, errno, "switching to user %u:%u", c->uid, c->gid);
+	return 0;
+}
+
+/* After the uid change (which needs CAP_SETUID/SETGID) nothing is kept. */
+int sbx_wstep_caps(struct sbx_workload *w, struct sbx_error **err)
+{
+	if (w->c->keep_caps) /* warm-pool zygote: see sbx_step_drop_bounding */
+		return 0;
+	return sbx_caps_clear(false, w->c->build_caps && w->c->uid == 0, err);
+}
+
+int sbx_wstep_workdir(struct sbx_workload *w, struct sbx_error **err)
+{
+	const char *dir = w->c->workdir ? w->c->workdir : "/";
+	if (chdir(dir) < 0)
+		return sbx_error_set(err, errno, "workdir %s", dir);
+	return 0;
+}
+
+/* Every descriptor but stdio is closed at execve (the sync socket must live
+ * until then to report an exec failure). */
+int sbx_wstep_close_fds(struct sbx_workload *w, struct sbx_error **err)
+{
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return sbx_error_set(err, errno, "close_range");
+	return 0;
+}
+
+/* no_new_privs before seccomp: the kernel requires it for an unprivileged
+ * filter, and it stops setuid files regaining privilege. */
+int sbx_wstep_no_new_privs(struct sbx_workload *w, struct sbx_error **err)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return sbx_error_set(err, errno, "PR_SET_NO_NEW_PRIVS");
+	return 0;
+}
+
+int sbx_wstep_report_phase(struct sbx_workload *w, struct sbx_error **err)
+{
 	struct sbx_msg m = { .type = SBX_MSG_PHASES };
-	m.phase_us[SBX_PHASE_EXEC_PREP] = (sbx_now_ns() - start_ns) / 1000;
-	sbx_msg_send(sock, &m, -1);
+	m.phase_us[SBX_PHASE_EXEC_PREP] = (sbx_now_ns() - w->start_ns) / 1000;
+	if (sbx_msg_send(w->sock, &m, -1) < 0)
+		return sbx_error_set(err, errno, "reporting the workload's phase");
+	return 0;
+}
 
-	/* seccomp last: everything above needs syscalls the filter denies. */
-	if (load_seccomp(filter, sock, &err) < 0)
-		fail(sock, err);
+/* seccomp last: everything before it needs syscalls the filter denies. */
+int sbx_wstep_seccomp(struct sbx_workload *w, struct sbx_error **err) { return load_seccomp(w->filter, w->sock, err); }
+
+void sbx_wstep_exec(struct sbx_workload *w)
+{
+	const struct sbx_config *c = w->c;
 	exec_search(c);
 	int e = errno;
 	struct sbx_msg em = { .type = SBX_MSG_EXEC_ERROR, .err = e };
 	snprintf(em.text, sizeof(em.text), "%s: %s: %s", c->argv[0],
 		 e == ENOENT ? "command not found in the sandbox" : "cannot execute", strerror(e));
-	sbx_msg_send(sock, &em, -1);
+	sbx_msg_send(w->sock, &em, -1);
 	_exit(sbx_exec_failure_code(e));
 }

@@ -54,7 +54,8 @@ PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 4, 24, 28
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 # NOROOT, NO_SETUID_FIXUP, KEEP_CAPS_LOCKED, NO_CAP_AMBIENT_RAISE, all locked
 SECUREBITS = 0x01 | 0x02 | 0x04 | 0x08 | 0x20 | 0x40 | 0x80
-MSG_SETUP_ERROR, MSG_EXIT, MSG_PHASES, MSG_SECCOMP_FD, MSG_POOL_STARTED = 2, 4, 5, 6, 7
+# runtime/sync.h: enum sbx_msg_type
+MSG_SETUP_ERROR, MSG_EXIT, MSG_SECCOMP_FD, MSG_READY, MSG_POOL_STARTED = 2, 4, 6, 7, 8
 MSG = struct.Struct("=IiiI3Q1024s")
 
 
@@ -324,8 +325,10 @@ def pid1(job, sync, stdio):
     me = os.pidfd_open(1)
     send(sync, MSG_POOL_STARTED, fds=[me])
     os.close(me)
+    # Built: the supervisor expects this (with /out when it asked for one)
+    # before its setup deadline.
+    send(sync, MSG_READY, fds=[out] if out is not None else [])
     if out is not None:
-        send(sync, MSG_PHASES, fds=[out])
         os.close(out)
     rd, wr = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wr)

@@ -9,6 +9,10 @@ RUNNER_DIR = os.path.join(REPO, "strategy", "runner")
 RUNNER = os.path.join(RUNNER_DIR, "run.py")
 WRAPPER_DIR = os.path.join(REPO, "strategy", "wrapper")
 EXAMPLES = os.path.join(REPO, "strategy", "examples")
+# The example strategies; autonomous_loop.py beside them is the research
+# loop (host side), not a strategy.
+EXAMPLE_STRATEGIES = sorted(n for n in os.listdir(EXAMPLES)
+                            if n.endswith(".py") and n != "autonomous_loop.py")
 DATA_EU = os.path.join(REPO, "strategy", "data", "eu")
 DATA_XTS = os.path.join(REPO, "strategy", "data", "xts")
 CONFIG_EXAMPLE = os.path.join(REPO, "config", "learning_system.example.yaml")

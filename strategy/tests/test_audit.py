@@ -108,7 +108,7 @@ class Audit(unittest.TestCase):
                 self.assertGreater(r.metrics["trades"], 0)
 
     def test_examples_pass(self):
-        for name in sorted(os.listdir(_paths.EXAMPLES)):
+        for name in _paths.EXAMPLE_STRATEGIES:
             with self.subTest(name):
                 with open(os.path.join(_paths.EXAMPLES, name)) as f:
                     r = self.wrapper.run(f.read())

@@ -200,7 +200,7 @@ class Loop(unittest.TestCase):
                         seen["net_dns"])
 
     def test_examples_match_bare_runner(self):
-        names = sorted(os.listdir(_paths.EXAMPLES))
+        names = _paths.EXAMPLE_STRATEGIES
         got = {}
 
         def one(name):

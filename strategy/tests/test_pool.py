@@ -40,7 +40,7 @@ class PoolWrapperTest(unittest.TestCase):
     def test_results_identical_to_cold_runs(self):
         cold = sb.wrapper(self.work)
         with sb.wrapper(self.work, pool=POOL) as pooled:
-            for name in sorted(os.listdir(_paths.EXAMPLES)):
+            for name in _paths.EXAMPLE_STRATEGIES:
                 code = example(name)
                 c = cold.run(code)
                 p = pooled.run(code)

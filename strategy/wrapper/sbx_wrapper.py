@@ -9,6 +9,14 @@ config file):
     if r.status == "ok": use(r.metrics)
     else: feed_back(r.status, r.findings or r.error)
 
+    results = w.run_many(sources, workers=4)   # in input order; any
+                                               # concurrent.futures executor
+
+From a shell (several at a time, a leaderboard, an HTML report):
+
+    sbx_wrapper.py --config C [--workers N] [--jsonl FILE]
+                   [--report-dir DIR] STRATEGY...
+
 `run` never raises for anything the strategy did: every outcome is an
 ExecutionResult whose status is one of
 
@@ -41,6 +49,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
+
+import sbx_equity  # beside this file, as are the batch modules
 
 STATUSES = ("ok", "rejected", "error", "timeout", "oom", "killed",
             "sandbox_error")
@@ -100,10 +110,34 @@ class ExecutionResult:
     stderr_tail: str = ""
     wall_time: float = 0.0                      # seconds, as the loop saw it
     command: List[str] = field(default_factory=list)
+    # The run's equity curve from out/equity.csv ({"date", "equity",
+    # "drawdown"} lists), when the runner wrote a well-formed one;
+    # equity_error says why a file that was there was refused.
+    equity: Optional[Dict[str, List[Any]]] = None
+    equity_error: Optional[str] = None
 
     @property
     def ok(self):
         return self.status == "ok"
+
+    @property
+    def seccomp_denials(self):
+        """[{"syscall", "count"}] from sbx's report: what the seccomp
+        filter refused during the run."""
+        out = []
+        for d in (self.report or {}).get("seccomp_denials") or []:
+            if isinstance(d, dict) and isinstance(d.get("syscall"), str):
+                out.append({"syscall": d["syscall"],
+                            "count": int(d.get("count") or 0)})
+        return out
+
+    def summary(self, strategy):
+        """The JSON line of the CLI and the batch (DESIGN.md's contract;
+        seccomp_denials added)."""
+        return {"strategy": strategy, "status": self.status,
+                "metrics": self.metrics, "findings": self.findings,
+                "error": self.error, "wall_time": round(self.wall_time, 3),
+                "seccomp_denials": self.seccomp_denials}
 
     def to_dict(self):
         return asdict(self)
@@ -411,6 +445,22 @@ class SandboxExecutionWrapper:
                 continue
         return proc.wait()
 
+    # -- many runs -----------------------------------------------------
+
+    def run_many(self, sources, workers=None, executor=None, progress=None,
+                 data_dir=None, **limits):
+        """run() for each source text, `workers` at a time (default: the
+        number of CPUs), on `executor` if given (any
+        concurrent.futures.Executor: a dask Client.get_executor() spreads
+        them over a cluster).  Returns the ExecutionResults in input
+        order; a run its executor lost is a sandbox_error.  progress:
+        see sbx_batch.run_many and sbx_progress.Progress."""
+        import sbx_batch
+        return sbx_batch.run_many(self.run, ExecutionResult, sources,
+                                  workers=workers, executor=executor,
+                                  progress=progress, data_dir=data_dir,
+                                  **limits)
+
     # -- one run -------------------------------------------------------
 
     def run(self, code, data_dir=None, **limits):
@@ -507,6 +557,8 @@ class SandboxExecutionWrapper:
         res.stderr_tail = _tail(err_path, c["tail_bytes"])
         res.report = _read_json(os.path.join(tmp, "report.json"))
         res.result = _read_json(os.path.join(tmp, "out", "result.json"))
+        res.equity, res.equity_error = sbx_equity.read(
+            os.path.join(tmp, "out", "equity.csv"))
         if hung:
             res.status = "sandbox_error"
             res.error = {"type": "SandboxError", "message":
@@ -521,32 +573,120 @@ class SandboxExecutionWrapper:
             res.findings = res.result.get("findings") or []
 
 
+class _Ordered:
+    """The batch's progress callback that also writes each JSON line as
+    soon as it and every line before it are done: input order, and a
+    long batch's results are not all lost to a crash or a Ctrl-C."""
+
+    def __init__(self, progress, out, names, full):
+        self.progress, self.out, self.names = progress, out, names
+        self.full, self.ready, self.next = full, {}, 0
+        # a bar on the same terminal is wiped before a line is printed
+        self.wipe = progress.tty and out.isatty()
+
+    def start(self, total):
+        self.progress.start(total)
+
+    def finish(self):
+        self.progress.finish()
+
+    def __call__(self, index, result):
+        self.ready[index] = result
+        while self.next in self.ready:
+            r = self.ready.pop(self.next)
+            doc = r.summary(self.names[self.next])
+            if self.full:
+                doc = dict(r.to_dict(), strategy=self.names[self.next])
+            if self.wipe:
+                self.progress.stream.write("\r\x1b[K")
+            self.out.write(json.dumps(doc, sort_keys=True) + "\n")
+            self.out.flush()
+            self.next += 1
+        self.progress(index, result)
+
+
+def _positive(text):
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def main(argv=None):
-    """Run strategy files through the wrapper; one JSON object per line."""
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    """Run strategy files through the wrapper, several at a time: one JSON
+    line per strategy in input order, then the leaderboard."""
+    import sbx_batch
+    import sbx_leaderboard
+    import sbx_progress
+    p = argparse.ArgumentParser(
+        description="Run strategy files in sbx sandboxes, several at a "
+        "time; print one JSON line per strategy (input order), then a "
+        "leaderboard.",
+        epilog="The JSON lines go to stdout, or to --jsonl FILE; the "
+        "leaderboard to stderr, or to stdout when the JSON lines go to a "
+        "file.  Progress goes to stderr: a bar on a terminal, plain lines "
+        "otherwise.  Exit status: 0 when every strategy ran (status ok), "
+        "1 when one did not, 2 for a usage or configuration error.")
     p.add_argument("--config", required=True,
                    help="YAML file with a sandbox: section")
     p.add_argument("--data", help="data directory (default: the config's)")
-    p.add_argument("--timeout", type=float)
+    p.add_argument("--timeout", type=float, help="seconds, per strategy")
+    p.add_argument("--workers", type=_positive,
+                   default=sbx_batch.default_workers(),
+                   help="strategies at a time (default: the CPUs, %(default)s)")
+    p.add_argument("--jsonl", metavar="FILE",
+                   help="write the JSON lines to FILE instead of stdout")
+    p.add_argument("--report-dir", metavar="DIR",
+                   help="write index.html, one chart per strategy and a "
+                   "comparison chart there (needs python3-matplotlib)")
     p.add_argument("--full", action="store_true",
                    help="print the whole result, not a summary")
-    p.add_argument("strategies", nargs="+")
+    p.add_argument("strategies", nargs="+", metavar="STRATEGY")
     a = p.parse_args(argv)
-    w = SandboxExecutionWrapper.from_yaml(a.config)
-    limits = {"timeout": a.timeout} if a.timeout else {}
-    worst = 0
-    with w:  # a configured pool lives as long as this loop
-        for path in a.strategies:
+    try:
+        w = SandboxExecutionWrapper.from_yaml(a.config)
+    except (OSError, ConfigError) as e:
+        p.error("--config: %s" % e)
+    sources = []
+    for path in a.strategies:
+        try:
             with open(path, encoding="utf-8") as f:
-                r = w.run(f.read(), a.data, **limits)
-            doc = r.to_dict() if a.full else {
-                "strategy": path, "status": r.status, "metrics": r.metrics,
-                "findings": r.findings, "error": r.error,
-                "wall_time": round(r.wall_time, 3)}
-            print(json.dumps(doc, sort_keys=True), flush=True)
-            worst = max(worst, 0 if r.ok else 1)
-    return worst
+                sources.append(f.read())
+        except (OSError, UnicodeDecodeError) as e:
+            p.error("reading strategy %s: %s" % (path, e))
+    limits = {"timeout": a.timeout} if a.timeout else {}
+    out = open(a.jsonl, "w", encoding="utf-8") if a.jsonl else sys.stdout
+    try:
+        prog = _Ordered(sbx_progress.Progress(sys.stderr, a.strategies),
+                        out, a.strategies, a.full)
+        results = w.run_many(sources, workers=a.workers, progress=prog,
+                             data_dir=a.data, **limits)
+    except KeyboardInterrupt:
+        # nothing new was started; the runs under way ended at their
+        # timeout at the latest, and sbx removed their cgroups
+        sys.stderr.write("\nsbx_wrapper: interrupted\n")
+        return 130
+    finally:
+        w.close()  # a configured pool (sandbox.pool) lives as long as the batch
+        if a.jsonl:
+            out.close()
+    board = sys.stdout if a.jsonl else sys.stderr
+    board.write("\n" + sbx_leaderboard.format_text(a.strategies, results))
+    if a.jsonl:
+        board.write("JSON lines: %s\n" % a.jsonl)
+    if a.report_dir:
+        import sbx_report
+        index, warnings = sbx_report.write(a.report_dir, a.strategies,
+                                           results)
+        for msg in warnings:
+            sys.stderr.write("sbx_wrapper: %s\n" % msg)
+        board.write("report: %s\n" % index)
+    board.flush()
+    return 0 if all(r.ok for r in results) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Through the importable module, not __main__: an executor that sends
+    # the wrapper to other processes (dask) must find its class by name.
+    import sbx_wrapper
+    sys.exit(sbx_wrapper.main())

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness/harness.h"
@@ -31,9 +32,16 @@ static void setup(void)
 TestSuite(faults, .init = setup, .timeout = 180);
 
 /* Steps in the supervisor, pid 1 and the workload, in run order. */
-static const char *const points[] = { "seccomp_compile", "cgroup", "channels", "clone", "idmap", "mounts",
-				      "hostname", "net", "bounding", "setsid", "user", "caps", "workdir",
-				      "no_new_privs", "seccomp_load" };
+static const char *const points[] = {
+	/* the supervisor */
+	"seccomp_compile", "cgroup", "channels", "clone", "idmap",
+	/* pid 1 (runtime/steps.c) */
+	"cgroup_join", "output", "go", "fds", "sources", "memfd_noexec", "root", "deathsig", "scrub", "mounts",
+	"hostname", "net", "userns_limits", "rlimits", "ready", "bounding", "fork", "confine",
+	/* the workload */
+	"signals", "setsid", "groups", "user", "caps", "workdir", "close_fds", "no_new_privs", "phase",
+	"seccomp_load"
+};
 
 Test(faults, every_setup_step_fails_cleanly)
 {
@@ -162,4 +170,50 @@ Test(faults, dev_shm_exists_for_multiprocessing_whatever_the_rootfs_has)
 	cr_expect_eq(o.status, 0, "%s", o.err);
 	cr_expect_str_eq(o.out, "42 True\n", "stderr: %s", o.err);
 	h_free(&o);
+}
+
+/* Every message between supervisor and sandbox is checked: a lost go or a
+ * lost /out descriptor fails the run with 125 naming what was lost, within
+ * seconds, and leaves nothing; results are never dropped without a word. */
+static void expect_lost(const char *fault, const char *says, bool with_out, const char *secs)
+{
+	char needle[64];
+	snprintf(needle, sizeof(needle), "sbx-probe sleep %s", secs);
+	setenv("SBX_FAULT", fault, 1);
+	char *dir = h_tmpdir();
+	char out[4096];
+	snprintf(out, sizeof(out), "%s/out", dir);
+	const char *const a[] = { "--rootfs", h_rootfs(), "--out", out, "--", PROBE, "sleep", secs, NULL };
+	const char *const b[] = { "--rootfs", h_rootfs(), "--", PROBE, "sleep", secs, NULL };
+	struct sbx_out o;
+	time_t t0 = time(NULL);
+	cr_assert_eq(h_run_report(&o, 0, 60, with_out ? a : b), 0);
+	cr_expect_lt(time(NULL) - t0, 30, "%s: took %lld s", fault, (long long)(time(NULL) - t0));
+	cr_expect_eq(o.status, 125, "%s: status %d (%s)", fault, o.status, o.err);
+	cr_expect(strstr(o.err, says) != NULL, "%s: stderr does not say '%s': %s", fault, says, o.err);
+	cr_assert(o.report != NULL);
+	cr_expect_str_eq(h_rs(o.report, "status"), "setup_error");
+	cr_expect(strstr(h_rs(o.report, "error"), says) != NULL, "%s: %s", fault, h_rs(o.report, "error"));
+	cr_expect_eq(h_count_procs(needle), 0, "%s: the workload ran or was left", fault);
+	cr_expect_eq(h_count_cgroups(o.pid), 0, "%s: a cgroup was left behind", fault);
+	h_free(&o);
+	h_rmtree(dir);
+	free(dir);
+	unsetenv("SBX_FAULT");
+}
+
+Test(faults, a_lost_go_fails_the_run_and_names_it) { expect_lost("lose:go", "sending the go to the sandbox", false, "273"); }
+
+Test(faults, a_lost_out_descriptor_fails_the_run_and_names_it)
+{
+	expect_lost("lose:out_fd", "handing /out to the supervisor", true, "274");
+}
+
+/* A setup step that never returns (no --timeout given) ends at the setup
+ * deadline instead of hanging sbx for ever. */
+Test(faults, a_hung_setup_ends_at_the_setup_deadline)
+{
+	setenv("SBX_FAULT_SETUP_DEADLINE_MS", "1500", 1);
+	expect_lost("hang:mounts", "setup did not finish within 2 s", false, "275");
+	unsetenv("SBX_FAULT_SETUP_DEADLINE_MS");
 }
