@@ -179,13 +179,19 @@ static char *request_json(const struct sbx_config *c, const struct sbx_seccomp *
 }
 
 /* Until the job's pid 1 reports (its pidfd) or the start fails. */
-static int wait_started(int sock, int conn, int *pidfd, struct sbx_error **err)
+#define ZYGOTE_GONE 1
+
+/* Until the job's pid 1 reports (its pidfd) or the start fails.  Returns
+ * ZYGOTE_GONE when the zygote died before anything of the job reported:
+ * the request may be handed to another zygote. */
+static int wait_started(int sock, int conn, int ctl, int *pidfd, struct sbx_error **err)
 {
 	uint64_t deadline = sbx_now_ns() + START_TIMEOUT_MS * 1000000ull;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = conn, .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = sock, .events = POLLIN }, { .fd = conn, .events = POLLIN },
+				       { .fd = ctl, .events = 0 } };
 		int64_t left = (int64_t)(deadline - sbx_now_ns()) / 1000000;
-		int n = poll(p, 2, left > 0 ? (int)left : 0);
+		int n = poll(p, 3, left > 0 ? (int)left : 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
@@ -193,9 +199,13 @@ static int wait_started(int sock, int conn, int *pidfd, struct sbx_error **err)
 					     START_TIMEOUT_MS / 1000);
 		if (p[1].revents)
 			return sbx_error_set(err, ECONNRESET, "the client went away before the job started");
+		if (!p[0].revents && p[2].revents)
+			return ZYGOTE_GONE;
 		struct sbx_msg m;
 		int fd = -1;
 		int r = sbx_msg_recv(sock, &m, &fd);
+		if (r == 0 && p[2].revents)
+			return ZYGOTE_GONE;
 		if (r <= 0)
 			return sbx_error_set(err, r < 0 ? errno : EPIPE, "the zygote ended the job before it started");
 		if (m.type == SBX_MSG_POOL_STARTED && fd >= 0) {
@@ -214,7 +224,13 @@ static int wait_started(int sock, int conn, int *pidfd, struct sbx_error **err)
 /* sbx_sandbox_launch's counterpart (runtime/sandbox.h: a front end may
  * replace launch): instead of clone3, the job goes to a zygote, which forks
  * it; its pid 1 hands back its pidfd.  Fills sb->s as launch does. */
-static int pool_launch(struct sbx_sandbox *sb, const struct sbx_zygote *z, const int io[3], int conn)
+struct zygote_ctl {
+	int index;
+	int fd;
+};
+
+static int pool_launch(struct sbx_sandbox *sb, const struct zygote_ctl *ctl, size_t n_ctl, const int io[3],
+		       int conn)
 {
 	const struct sbx_config *c = sb->c;
 	struct sbx_error **err = &sb->err;
@@ -255,33 +271,58 @@ static int pool_launch(struct sbx_sandbox *sb, const struct sbx_zygote *z, const
 
 	t = sb->start_ns = sbx_now_ns();
 	cleanup_free char *req = request_json(c, sb->filter, (size_t)sb->n_join);
-	int fds[MAX_FDS];
-	size_t n = 0;
-	fds[n++] = sb->sock[1];
-	fds[n++] = io[0];
-	fds[n++] = sb->out[1];
-	fds[n++] = sb->errp[1];
-	for (int i = 0; i < sb->n_join; i++)
-		fds[n++] = sb->join_fds[i];
-	for (size_t i = 0; i < n_bind; i++)
-		fds[n++] = bind_fds[i];
-	int sent = send_fds(z->ctl, req, strlen(req), fds, n);
-	int e = errno;
+	int pidfd = -1, r = ZYGOTE_GONE;
+	/* Our zygote first, then the others that were ready: a zygote that
+	 * dies with the request unread (its exit closes its socket only after
+	 * it has unmapped its memory, so a send may still succeed) loses no
+	 * job.  Each attempt has channels of its own, so that a half-started
+	 * job of a dead zygote finds its supervisor gone and ends. */
+	for (size_t a = 0; a < n_ctl && r == ZYGOTE_GONE; a++) {
+		if (a > 0 && (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->sock) < 0 ||
+			      pipe2(sb->out, O_CLOEXEC) < 0 || pipe2(sb->errp, O_CLOEXEC) < 0)) {
+			r = sbx_error_set(err, errno, "creating the job's channels");
+			break;
+		}
+		int fds[MAX_FDS];
+		size_t n = 0;
+		fds[n++] = sb->sock[1];
+		fds[n++] = io[0];
+		fds[n++] = sb->out[1];
+		fds[n++] = sb->errp[1];
+		for (int i = 0; i < sb->n_join; i++)
+			fds[n++] = sb->join_fds[i];
+		for (size_t i = 0; i < n_bind; i++)
+			fds[n++] = bind_fds[i];
+		int sent = send_fds(ctl[a].fd, req, strlen(req), fds, n);
+		int e = errno;
+		close(sb->sock[1]);
+		close(sb->out[1]);
+		close(sb->errp[1]);
+		sb->sock[1] = sb->out[1] = sb->errp[1] = -1;
+		if (sent == 0) {
+			r = wait_started(sb->sock[0], conn, ctl[a].fd, &pidfd, err);
+			if (r == 0)
+				sb->r->pool_zygote = ctl[a].index;
+		} else if (e != EPIPE && e != ECONNREFUSED && e != ENOTCONN && e != ECONNRESET) {
+			r = sbx_error_set(err, e, "handing the job to zygote %d", ctl[a].index);
+		}
+		if (r != 0) {
+			close(sb->sock[0]);
+			close(sb->out[0]);
+			close(sb->errp[0]);
+			sb->sock[0] = sb->out[0] = sb->errp[0] = -1;
+		}
+	}
 	for (size_t i = 0; i < n_bind; i++)
 		close(bind_fds[i]);
-	if (sent < 0)
-		return sbx_error_set(err, e, "handing the job to zygote %d", z->index);
 	for (int i = 0; i < sb->n_join; i++)
 		close(sb->join_fds[i]);
 	sb->n_join = 0;
-	close(sb->sock[1]);
-	close(sb->out[1]);
-	close(sb->errp[1]);
-	sb->sock[1] = sb->out[1] = sb->errp[1] = -1;
-	int pidfd = -1;
+	if (r == ZYGOTE_GONE)
+		r = sbx_error_set(err, EPIPE, "every zygote ended before it took the job; the pool is replacing them");
 	/* A failure here may leave a half-made job: it is in the job's
 	 * cgroup, which teardown kills and removes. */
-	if (wait_started(sb->sock[0], conn, &pidfd, err) < 0)
+	if (r < 0)
 		return -1;
 	sb->r->pool_acquire_ms = (double)(sbx_now_ns() - t) / 1e6;
 	sb->r->phases_us[SBX_P_CLONE] = us_since(t);
@@ -305,14 +346,14 @@ static int pool_launch(struct sbx_sandbox *sb, const struct sbx_zygote *z, const
 }
 
 /* One job, in the order of sbx_run (runtime/run.c) with launch replaced. */
-static void run_job(const struct sbx_zygote *z, const struct sbx_config *c, const int io[3], int conn,
-		    struct sbx_result *r)
+static void run_job(const struct zygote_ctl *ctl, size_t n_ctl, const struct sbx_config *c, const int io[3],
+		    int conn, struct sbx_result *r)
 {
 	struct sbx_sandbox sb;
 	sbx_sandbox_init(&sb, c, r);
 	sb.out_dst = io[1];
 	sb.err_dst = io[2];
-	if (sbx_sandbox_prepare(&sb) == 0 && pool_launch(&sb, z, io, conn) == 0)
+	if (sbx_sandbox_prepare(&sb) == 0 && pool_launch(&sb, ctl, n_ctl, io, conn) == 0)
 		sbx_sandbox_supervise(&sb);
 	sbx_sandbox_collect(&sb);
 	sbx_sandbox_teardown(&sb);
@@ -337,9 +378,18 @@ int sbx_pool_job(const struct sbx_pool *p, const struct sbx_zygote *z, int conn,
 	setpgid(0, 0);
 	signal(SIGPIPE, SIG_IGN);
 	struct sbx_error *err = NULL;
-	/* Only the client and our zygote: another zygote's control socket or
-	 * another client's connection kept here would outlive their owners. */
-	if (sbx_close_all_except((const int[]){ 0, 1, 2, conn, z->ctl }, 5, &err) < 0) {
+	/* Only the client and the ready zygotes (ours first): another
+	 * client's connection kept here would outlive its owner. */
+	struct zygote_ctl ctl[8];
+	size_t n_ctl = 0;
+	int keep[5 + 8] = { 0, 1, 2, conn, z->ctl };
+	ctl[n_ctl++] = (struct zygote_ctl){ z->index, z->ctl };
+	for (unsigned i = 0; i < p->size && n_ctl < 8; i++)
+		if (&p->zygotes[i] != z && p->zygotes[i].ready && p->zygotes[i].ctl >= 0) {
+			ctl[n_ctl] = (struct zygote_ctl){ p->zygotes[i].index, p->zygotes[i].ctl };
+			keep[4 + n_ctl++] = p->zygotes[i].ctl;
+		}
+	if (sbx_close_all_except(keep, 4 + n_ctl, &err) < 0) {
 		fprintf(stderr, "sbx pool: %s\n", err->msg);
 		return 125;
 	}
@@ -388,7 +438,7 @@ int sbx_pool_job(const struct sbx_pool *p, const struct sbx_zygote *z, int conn,
 		sbx_error_free(&err);
 	} else {
 		r.phases_us[SBX_P_CONFIG] = (sbx_now_ns() - t0) / 1000;
-		run_job(z, &c, fds, conn, &r);
+		run_job(ctl, n_ctl, &c, fds, conn, &r);
 	}
 	reply_result(conn, &r);
 	sbx_result_free(&r);

@@ -166,6 +166,12 @@ static int pick(struct sbx_pool *p, unsigned *rr)
 {
 	for (unsigned i = 0; i < p->size; i++) {
 		unsigned k = (*rr + i) % p->size;
+		struct pollfd hup = { .fd = p->zygotes[k].ctl, .events = 0 };
+		if (p->zygotes[k].ready && poll(&hup, 1, 0) == 1) {
+			p->zygotes[k].ready = false; /* died since the last poll */
+			close(p->zygotes[k].ctl);
+			p->zygotes[k].ctl = -1;
+		}
 		if (p->zygotes[k].ready) {
 			*rr = k + 1;
 			return (int)k;
@@ -256,7 +262,8 @@ int sbx_pool_main(int argc, char **argv)
 					   .events = POLLIN };
 		for (unsigned i = 0; i < p.size; i++) {
 			struct sbx_zygote *z = &p.zygotes[i];
-			pf[n++] = (struct pollfd){ .fd = z->ready ? -1 : z->ctl, .events = POLLIN };
+			/* A ready zygote is watched for hang-up only (its death). */
+			pf[n++] = (struct pollfd){ .fd = z->ctl, .events = z->ready ? 0 : POLLIN };
 			pf[n++] = (struct pollfd){ .fd = z->keeper > 0 ? z->pidfd : -1, .events = POLLIN };
 		}
 		if (poll(pf, n, -1) < 0 && errno != EINTR) {
@@ -312,6 +319,13 @@ int sbx_pool_main(int argc, char **argv)
 		}
 		for (unsigned i = 0; i < p.size; i++) {
 			struct sbx_zygote *z = &p.zygotes[i];
+			if (z->ready && (pf[2 + 2 * i].revents & (POLLHUP | POLLERR))) {
+				/* Dead: no more jobs for it; its keeper's exit replaces it. */
+				z->ready = false;
+				close(z->ctl);
+				z->ctl = -1;
+				continue;
+			}
 			if (pf[2 + 2 * i].revents && !z->ready && z->ctl >= 0 && sbx_zygote_read_ready(z, &err) < 0) {
 				fprintf(stderr, "sbx pool: %s\n", err->msg);
 				sbx_error_free(&err);

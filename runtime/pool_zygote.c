@@ -20,7 +20,7 @@
 #include "cli.h"
 #include "lib/clock.h"
 #include "result.h"
-#include "run.h"
+#include "sandbox.h"
 
 /* runtime/pool/zygote.py, NUL-terminated (runtime/module.mk makes this
  * object depend on it). */
@@ -151,7 +151,22 @@ static __attribute__((noreturn)) void keeper(const struct sbx_pool *p, int ctl)
 		_exit(125);
 	struct sbx_result r;
 	sbx_result_init(&r);
-	sbx_run(&c, &r);
+	/* sbx_run's steps, with one more between launch and supervise: the
+	 * keeper lets go of the control socket the zygote inherited, so that
+	 * the zygote's death closes it at once and the server stops sending
+	 * it jobs before the keeper has even reaped it. */
+	struct sbx_sandbox sb;
+	sbx_sandbox_init(&sb, &c, &r);
+	if (sbx_sandbox_prepare(&sb) == 0 && sbx_sandbox_launch(&sb) == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0 && null != STDIN_FILENO) {
+			dup2(null, STDIN_FILENO);
+			close(null);
+		}
+		sbx_sandbox_supervise(&sb);
+	}
+	sbx_sandbox_collect(&sb);
+	sbx_sandbox_teardown(&sb);
 	if (r.error)
 		fprintf(stderr, "sbx pool: zygote: %s\n", r.error);
 	_exit(r.exit_code);
@@ -176,6 +191,7 @@ int sbx_zygote_start(const struct sbx_pool *p, struct sbx_zygote *z, struct sbx_
 	z->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	z->ctl = sp[0];
 	z->ready = false;
+	z->jobs = 0;
 	z->started_ns = sbx_now_ns();
 	if (z->pidfd < 0)
 		return sbx_error_set(err, errno, "zygote %d: pidfd_open", z->index);

@@ -4,6 +4,7 @@
  * kill, timeout and OOM of one job while the pool lives on; SIGKILL of the
  * pool; concurrent clients; what the pool refuses. */
 #include <criterion/criterion.h>
+#include <linux/close_range.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +24,24 @@ static void setup(void)
 	h_need_fixture();
 	h_need_root();
 }
-TestSuite(pool, .init = setup, .timeout = 180);
+
+/* The pool a failed assertion left running (its process group: server,
+ * keepers, job supervisors): killed, so it can hold nothing of the test
+ * runner's and leaves nothing behind. */
+static pid_t running_pool;
+static char *running_dir;
+static void teardown(void)
+{
+	if (running_pool > 0) {
+		kill(-running_pool, SIGKILL);
+		waitpid(running_pool, NULL, 0);
+	}
+	if (running_dir) {
+		h_rmtree(running_dir);
+		running_dir = NULL;
+	}
+}
+TestSuite(pool, .init = setup, .fini = teardown, .timeout = 180);
 
 /* Text of the zygote's source: how its processes are found on the host. */
 #define ZYGOTE_MARK "sbx pool zygote"
@@ -50,7 +68,7 @@ static void write_file(const char *dir, const char *name, const char *text)
 static void pool_start(struct pool *p, int size, const char *const *extra)
 {
 	memset(p, 0, sizeof(*p));
-	p->dir = h_tmpdir();
+	p->dir = running_dir = h_tmpdir();
 	snprintf(p->sock, sizeof(p->sock), "%s/pool.sock", p->dir);
 	char srv[1024], sz[16];
 	snprintf(srv, sizeof(srv), "%s:/srv", p->dir);
@@ -68,10 +86,13 @@ static void pool_start(struct pool *p, int size, const char *const *extra)
 		dup2(null, 0);
 		dup2(null, 1);
 		setpgid(0, 0);
+		close_range(3, ~0U, 0); /* nothing of the test runner's */
 		execv(argv[0], (char **)argv);
 		_exit(98);
 	}
 	cr_assert(p->pid > 0);
+	setpgid(p->pid, p->pid);
+	running_pool = p->pid;
 	for (int i = 0; i < 100 && access(p->sock, F_OK) < 0; i++)
 		usleep(50000);
 	cr_assert(access(p->sock, F_OK) == 0, "the pool did not create its socket");
@@ -124,11 +145,13 @@ static void pool_stop(struct pool *p)
 {
 	kill(p->pid, SIGTERM);
 	int st = wait_exit(p->pid, 30);
+	running_pool = 0;
 	cr_expect(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "pool ended with status %#x", st);
 	cr_expect(access(p->sock, F_OK) < 0, "the socket is left behind");
 	expect_nothing_left(p);
 	h_rmtree(p->dir);
 	free(p->dir);
+	running_dir = NULL;
 }
 
 /* One job: `sbx run --pool SOCK [opts] -- python3 /srv/SCRIPT`. */
@@ -354,9 +377,11 @@ Test(pool, sigkill_of_the_pool_leaves_no_process_and_no_cgroup)
 		cr_assert_gt(h_count_cgroups(p.keepers[i]), 0, "no zygote cgroup to watch");
 	kill(p.pid, SIGKILL);
 	waitpid(p.pid, NULL, 0);
+	running_pool = 0;
 	expect_nothing_left(&p);
 	h_rmtree(p.dir);
 	free(p.dir);
+	running_dir = NULL;
 }
 
 Test(pool, sigterm_drains_running_jobs)
@@ -526,6 +551,103 @@ Test(pool, later_jobs_hold_no_request_data_and_draw_other_random_numbers)
 	cr_assert_eq(o.status, 0, "%s", o.err);
 	cr_expect_str_neq(line(o.out, "numpy.random "), r1, "two jobs drew the same numbers from numpy.random");
 	h_free(&o);
+	pool_note_keepers(&p);
+	pool_stop(&p);
+}
+
+/* A zygote that dies is replaced, and no job is lost to it: jobs sent
+ * right after the death go to the other zygote, then the replacement
+ * serves (its job count starts again at 0). */
+Test(pool, a_dead_zygote_is_replaced_and_loses_no_job)
+{
+	struct pool p;
+	pool_start(&p, 2, NULL);
+	write_file(p.dir, "ok.py", ok_py);
+	struct sbx_out o;
+	/* Until each zygote has served a job: from then on, only a new one
+	 * reports zygote_jobs 0. */
+	bool served[2] = { false, false };
+	for (int i = 0; i < 50 && !(served[0] && served[1]); i++) {
+		job(&o, &p, "ok.py", NULL);
+		cr_assert_eq(o.status, 0, "%s", o.err);
+		long long z = json_integer_value(json_object_get(pool_obj(&o), "zygote"));
+		cr_assert(z == 0 || z == 1);
+		served[z] = true;
+		h_free(&o);
+	}
+	cr_assert(served[0] && served[1], "one zygote never served");
+	pool_note_keepers(&p);
+	FILE *ps = popen("pgrep -f '^python3 -c # sbx pool zygote'", "r");
+	cr_assert(ps);
+	int zpid = 0, n = 0, pid;
+	while (fscanf(ps, "%d", &pid) == 1) {
+		zpid = pid;
+		n++;
+	}
+	pclose(ps);
+	cr_assert_eq(n, 2, "%d zygotes", n);
+	kill(zpid, SIGKILL);
+	bool replaced = false;
+	for (int i = 0; i < 40 && !replaced; i++) {
+		job(&o, &p, "ok.py", NULL);
+		cr_expect_eq(o.status, 0, "job %d after the zygote's death: %s", i, o.err);
+		cr_expect_str_eq(o.out, "3\n");
+		replaced = json_integer_value(json_object_get(pool_obj(&o), "zygote_jobs")) == 0;
+		h_free(&o);
+		if (!replaced)
+			usleep(100000);
+	}
+	cr_expect(replaced, "no job came from a new zygote");
+	pool_note_keepers(&p); /* the replacement's keeper too */
+	pool_stop(&p);
+}
+
+/* The client is the job's supervisor's only reason to run: killed, its job
+ * ends and the job's cgroup goes; SIGTERM to a client reaches the job. */
+Test(pool, killed_client_ends_its_job_and_sigterm_reaches_it)
+{
+	struct pool p;
+	pool_start(&p, 1, NULL);
+	write_file(p.dir, "sleep.py", sleep_py);
+	write_file(p.dir, "term.py",
+		   "import signal, sys, time\n"
+		   "signal.signal(signal.SIGTERM, lambda *a: (print('got TERM', flush=True), sys.exit(7)))\n"
+		   "print('start', flush=True)\ntime.sleep(60)\n");
+	for (int round = 0; round < 2; round++) {
+		int po[2];
+		cr_assert(pipe(po) == 0);
+		pid_t c = fork();
+		if (c == 0) {
+			dup2(po[1], 1);
+			close(po[0]);
+			setpgid(0, 0);
+			execl(h_sbx(), "sbx", "run", "--pool", p.sock, "--", "python3",
+			      round == 0 ? "/srv/sleep.py" : "/srv/term.py", "60", (char *)NULL);
+			_exit(98);
+		}
+		close(po[1]);
+		char buf[256] = { 0 };
+		ssize_t k = read(po[0], buf, sizeof(buf) - 1); /* "start": the job runs */
+		cr_assert(k > 0 && strncmp(buf, "start", 5) == 0, "got '%s'", buf);
+		if (round == 0) {
+			kill(c, SIGKILL);
+			waitpid(c, NULL, 0);
+			int left = 1;
+			for (int i = 0; i < 100 && (left = h_count_procs("/srv/sleep.py")) > 0; i++)
+				usleep(100000);
+			cr_expect_eq(left, 0, "the job outlived its client");
+		} else {
+			kill(c, SIGTERM);
+			int st;
+			waitpid(c, &st, 0);
+			size_t got = (size_t)k;
+			while (got < sizeof(buf) - 1 && (k = read(po[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+				got += (size_t)k;
+			cr_expect(strstr(buf, "got TERM") != NULL, "output: %s", buf);
+			cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 7, "status %#x", st);
+		}
+		close(po[0]);
+	}
 	pool_note_keepers(&p);
 	pool_stop(&p);
 }
