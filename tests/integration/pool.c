@@ -651,3 +651,34 @@ Test(pool, killed_client_ends_its_job_and_sigterm_reaches_it)
 	pool_note_keepers(&p);
 	pool_stop(&p);
 }
+
+/* --pids and --cpus are the job's own: its cgroup's limits. */
+Test(pool, pids_and_cpus_limit_the_job)
+{
+	struct pool p;
+	pool_start(&p, 1, NULL);
+	write_file(p.dir, "forks.py",
+		   "import os, time\nkids = []\n"
+		   "for i in range(64):\n"
+		   "    try:\n        pid = os.fork()\n    except OSError as e:\n        print('forks', i, e.errno); break\n"
+		   "    if pid == 0:\n        time.sleep(5); os._exit(0)\n"
+		   "    kids.append(pid)\nelse:\n    print('forks', 64, 0)\n");
+	write_file(p.dir, "burn.py",
+		   "import os, time\nt = time.monotonic()\nwhile time.monotonic() - t < 1.5:\n    pass\n"
+		   "c = os.times()\nprint('cpu %.2f' % (c.user + c.system))\n");
+	struct sbx_out o;
+	job(&o, &p, "forks.py", (const char *const[]){ "--pids", "10", NULL });
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	int forks = -1, e = -1;
+	cr_assert_eq(sscanf(o.out, "forks %d %d", &forks, &e), 2, "%s", o.out);
+	cr_expect(forks < 10 && e == 11, "%d forks under --pids 10, errno %d", forks, e); /* EAGAIN */
+	h_free(&o);
+	job(&o, &p, "burn.py", (const char *const[]){ "--cpus", "0.2", NULL });
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	double cpu = -1;
+	cr_assert_eq(sscanf(o.out, "cpu %lf", &cpu), 1, "%s", o.out);
+	cr_expect(cpu < 0.75, "%.2f s of CPU in 1.5 s under --cpus 0.2", cpu);
+	h_free(&o);
+	pool_note_keepers(&p);
+	pool_stop(&p);
+}
