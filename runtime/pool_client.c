@@ -58,14 +58,20 @@ static int finish(int code, const char *error, const char *json, const char *rep
 	}
 	if (report == NULL)
 		return code;
-	FILE *f = strcmp(report, "-") == 0 ? stderr : fopen(report, "we");
-	if (f == NULL) {
-		fprintf(stderr, "sbx: --report %s: %s\n", report, strerror(errno));
-		return code == 0 ? 125 : code;
+	if (strcmp(report, "-") == 0) {
+		fprintf(stderr, "%s\n", json);
+		return code;
 	}
-	fprintf(f, "%s\n", json);
-	if (f != stderr && fclose(f) != 0) {
-		fprintf(stderr, "sbx: --report %s: %s\n", report, strerror(errno));
+	/* As sbx_report_write: beside the target, then renamed, so a reader
+	 * never sees half a report. */
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", report, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	size_t len = strlen(json);
+	if (fd < 0 || write(fd, json, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || close(fd) < 0 ||
+	    rename(tmp, report) < 0) {
+		fprintf(stderr, "sbx: writing report %s: %s\n", report, strerror(errno));
+		unlink(tmp);
 		return code == 0 ? 125 : code;
 	}
 	return code;
