@@ -53,6 +53,27 @@ class PoolWrapperTest(unittest.TestCase):
                 self.assertEqual(comparable(pooled.run(code)),
                                  comparable(cold.run(code)), code)
 
+    def test_run_many_through_the_pool(self):
+        codes = [example(n) for n in _paths.EXAMPLE_STRATEGIES] * 2
+        cold = sb.wrapper(self.work).run_many(codes, workers=2)
+        with sb.wrapper(self.work, pool=POOL) as pooled:
+            warm = pooled.run_many(codes, workers=2)
+        self.assertEqual([comparable(r) for r in warm],
+                         [comparable(r) for r in cold])
+        self.assertTrue(all("pool" in r.report for r in warm))
+
+    def test_copies_in_other_processes_use_the_same_pool(self):
+        from concurrent.futures import ProcessPoolExecutor
+        code = example("ma_trend.py")
+        with sb.wrapper(self.work, pool=POOL) as pooled, \
+                ProcessPoolExecutor(2) as ex:
+            rs = pooled.run_many([code] * 3, executor=ex)
+            sock = pooled._pool[1]
+        self.assertEqual([r.status for r in rs], ["ok"] * 3)
+        for r in rs:
+            self.assertIn("--pool", r.command)
+            self.assertEqual(r.command[r.command.index("--pool") + 1], sock)
+
     def test_pool_is_stopped_and_leaves_nothing(self):
         w = sb.wrapper(self.work, pool=POOL)
         r = w.run(example("ma_trend.py"))

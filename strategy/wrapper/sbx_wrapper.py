@@ -298,6 +298,7 @@ class SandboxExecutionWrapper:
                 raise ConfigError("pool.preload must be a list of modules")
         self._pool = None       # (process, socket path, its directory)
         self._pool_lock = threading.Lock()
+        self._borrowed_pool = None  # a pickled copy's: the original's socket
 
     @classmethod
     def from_yaml(cls, path, section="sandbox"):
@@ -311,6 +312,8 @@ class SandboxExecutionWrapper:
         c = self.config
         if c["pool"] is None:
             return None
+        if self._borrowed_pool is not None:
+            return self._borrowed_pool
         with self._pool_lock:
             if self._pool is not None and self._pool[0].poll() is None:
                 return self._pool[1]
@@ -370,6 +373,20 @@ class SandboxExecutionWrapper:
 
     close = stop_pool
 
+    def __getstate__(self):
+        """A copy sent to another process (a process pool, dask) uses the
+        original's pool, which only the original stops."""
+        state = dict(self.__dict__)
+        state.pop("_pool_lock", None)
+        if self._pool is not None:
+            state["_borrowed_pool"] = self._pool[1]
+        state["_pool"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._pool_lock = threading.Lock()
+
     def __enter__(self):
         self.start_pool()
         return self
@@ -392,8 +409,9 @@ class SandboxExecutionWrapper:
         if os.sep in sbx:
             sbx = os.path.abspath(sbx)
         cmd = [sbx, "run"]
-        if self._pool is not None:
-            cmd += ["--pool", self._pool[1]]
+        sock = self._pool[1] if self._pool is not None else self._borrowed_pool
+        if sock is not None:
+            cmd += ["--pool", sock]
         cmd += ["--rootfs", os.path.abspath(c["rootfs"]),
                "--out", "%s:%s" % (os.path.join(tmp, "out"), limits["out"]),
                "--report", os.path.join(tmp, "report.json"),
@@ -456,6 +474,10 @@ class SandboxExecutionWrapper:
         order; a run its executor lost is a sandbox_error.  progress:
         see sbx_batch.run_many and sbx_progress.Progress."""
         import sbx_batch
+        try:
+            self.start_pool()  # before copies of self go to other processes
+        except Exception:  # noqa: B902 - each run() reports it
+            pass
         return sbx_batch.run_many(self.run, ExecutionResult, sources,
                                   workers=workers, executor=executor,
                                   progress=progress, data_dir=data_dir,
