@@ -98,6 +98,14 @@ static int fail(struct sbx_error *err)
 	return 1;
 }
 
+/* An option of the other command is an error, not silently ignored. */
+static int wrong_verb(const char *verb, const char *flag)
+{
+	fprintf(stderr, "sbx-rootfs %s: %s is an option of '%s' only (see sbx-rootfs --help)\n", verb, flag,
+		strcmp(verb, "import") == 0 ? "build" : "import");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -127,6 +135,8 @@ int main(int argc, char **argv)
 			io.platform = bo.platform = optarg;
 			break;
 		case OPT_REF:
+			if (is_build)
+				return wrong_verb(verb, "--ref");
 			io.ref = optarg;
 			break;
 		case OPT_MAX:
@@ -167,23 +177,35 @@ int main(int argc, char **argv)
 			quiet = 1;
 			break;
 		case 'f':
+			if (is_import)
+				return wrong_verb(verb, "-f/--file");
 			bo.file = optarg;
 			break;
 		case OPT_BASE:
+			if (is_import)
+				return wrong_verb(verb, "--base");
 			if (rfs_build_add_base(&bo, optarg, &err) < 0)
 				return fail(err);
 			break;
 		case OPT_ARG:
+			if (is_import)
+				return wrong_verb(verb, "--build-arg");
 			if (rfs_build_add_arg(&bo, optarg, &err) < 0)
 				return fail(err);
 			break;
 		case OPT_SBX:
+			if (is_import)
+				return wrong_verb(verb, "--sbx");
 			bo.sbx = optarg;
 			break;
 		case OPT_MIRROR:
+			if (is_import)
+				return wrong_verb(verb, "--mirror");
 			bo.mirror = optarg;
 			break;
 		case OPT_NETWORK:
+			if (is_import)
+				return wrong_verb(verb, "--network");
 			if (strcmp(optarg, "loopback") != 0 && strcmp(optarg, "none") != 0 &&
 			    strcmp(optarg, "host") != 0) {
 				fprintf(stderr,

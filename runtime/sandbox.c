@@ -219,6 +219,7 @@ void sbx_sandbox_supervise(struct sbx_sandbox *sb)
 		sb->r->error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);
 	}
+	sb->launched = false; /* pid 1 is reaped */
 	sb->end_ns = sbx_now_ns();
 }
 
@@ -242,10 +243,12 @@ static void classify(const struct sbx_supervision *s, struct sbx_result *r)
 		r->error = s->error ? sbx_xstrdup(s->error) : NULL;
 	int st = s->got_exit ? s->wait_status : s->pid1_status;
 	if (!s->got_exit && !WIFSIGNALED(st)) {
-		/* pid 1 ended without reporting: it failed before the go. */
+		/* pid 1 ended without reporting: before it was ready, setup
+		 * failed without a word; after, the workload's status was lost. */
 		r->status = SBX_STATUS_SETUP_ERROR;
 		r->exit_code = 125;
-		r->error = sbx_xstrdup("the sandbox ended during setup without reporting an error");
+		r->error = sbx_xstrdup(s->ready ? "the sandbox's pid 1 ended without reporting the workload's exit status"
+						: "the sandbox ended during setup without reporting an error");
 		return;
 	}
 	if (WIFEXITED(st)) {

@@ -306,3 +306,26 @@ Test(rootfs_build, rootless_copy_and_run_leave_no_setid)
 	}
 	free(log);
 }
+
+/* An option of the other command is refused, naming it, not ignored. */
+Test(rootfs_build, options_of_the_other_command_are_refused)
+{
+	static const char *const cases[][2] = {
+		{ "import --network host x.tar --out /nonexistent/o", "--network is an option of 'build' only" },
+		{ "import --mirror http://x x.tar --out /nonexistent/o", "--mirror is an option of 'build' only" },
+		{ "import -f Dockerfile x.tar --out /nonexistent/o", "-f/--file is an option of 'build' only" },
+		{ "build --ref latest --out /nonexistent/o", "--ref is an option of 'import' only" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char cmd[1024];
+		snprintf(cmd, sizeof(cmd), "%s/sbx-rootfs %s 2>&1", abs_build, cases[i][0]);
+		FILE *p = popen(cmd, "r");
+		cr_assert_not_null(p);
+		char out[1024] = "";
+		size_t n = fread(out, 1, sizeof(out) - 1, p);
+		out[n] = '\0';
+		int st = pclose(p);
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "%s: status %d", cases[i][0], st);
+		cr_expect(strstr(out, cases[i][1]) != NULL, "%s: %s", cases[i][0], out);
+	}
+}
