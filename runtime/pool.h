@@ -51,12 +51,12 @@ struct sbx_zygote {
 struct sbx_pool {
 	const char *socket_path;
 	unsigned size;
-	const char *preload;     /* "pandas,numpy" or NULL */
-	char **defaults;         /* `sbx run` options every job starts from */
+	const char *preload; /* "pandas,numpy" or NULL */
+	char **defaults;     /* `sbx run` options every job starts from */
 	size_t n_defaults;
-	char **mount_points;     /* targets the zygotes' root must offer */
+	char **mount_points; /* targets the zygotes' root must offer */
 	size_t n_mount_points;
-	struct sbx_config base;  /* defaults parsed: what the zygotes run with */
+	struct sbx_config base; /* defaults parsed: what the zygotes run with */
 	struct sbx_zygote zygotes[SBX_POOL_MAX_SIZE];
 };
 
@@ -73,8 +73,8 @@ int sbx_zygote_read_ready(struct sbx_zygote *z, struct sbx_error **err);
 /* A job's config: the pool's defaults (relative paths taken from the
  * pool's directory), then `extra` (relative to client_cwd when >= 0), then
  * the image's defaults. */
-int sbx_pool_parse(const struct sbx_pool *p, char **extra, size_t n_extra, int client_cwd, struct sbx_config *c,
-		   struct sbx_error **err);
+int sbx_pool_parse(const struct sbx_pool *p, char **extra, size_t n_extra, int client_cwd,
+		   struct sbx_config *c, struct sbx_error **err);
 
 /* pool_job.c: serve one client on `conn` with zygote `z`; the exit status
  * of the job supervisor process. */

@@ -36,8 +36,9 @@ static int recv_reply(int sock, struct sbx_pool_reply_msg *m, int *fd)
 		char b[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
 	*fd = -1;
 	ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
@@ -148,7 +149,7 @@ int sbx_pool_client_main(int argc, char **argv)
 		off += l;
 	}
 	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(a.sun_path))
 		return fail(report, "--pool %s: %s", path, ENAMETOOLONG);
 	strcpy(a.sun_path, path);
@@ -157,14 +158,15 @@ int sbx_pool_client_main(int argc, char **argv)
 	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0)
 		return fail(report, "%s%s", "opening the working directory: ", errno);
-	int fds[4] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, cwd };
+	int fds[4] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, cwd};
 	union {
 		char b[CMSG_SPACE(sizeof(fds))];
 		struct cmsghdr align;
 	} u;
 	memset(&u, 0, sizeof(u));
-	struct iovec iov = { .iov_base = req, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+	struct iovec iov = {.iov_base = req, .iov_len = len};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -185,7 +187,7 @@ int sbx_pool_client_main(int argc, char **argv)
 	int sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	int sup = -1;
 	for (;;) {
-		struct pollfd pf[2] = { { .fd = s, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		struct pollfd pf[2] = {{.fd = s, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
 		if (poll(pf, 2, -1) < 0 && errno != EINTR)
 			return fail(report, "%s%s", "poll: ", errno);
 		if (pf[1].revents) {

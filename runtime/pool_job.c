@@ -37,16 +37,19 @@
 /* How long a zygote may take to start a job before the job fails. */
 #define START_TIMEOUT_MS 30000
 
-static uint64_t us_since(uint64_t t0) { return (sbx_now_ns() - t0) / 1000; }
+static uint64_t us_since(uint64_t t0)
+{
+	return (sbx_now_ns() - t0) / 1000;
+}
 
 static int send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n)
 {
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	union {
 		char b[CMSG_SPACE(sizeof(int) * MAX_FDS)];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	if (n > 0) {
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.b;
@@ -69,7 +72,8 @@ static int send_fds(int sock, const void *buf, size_t len, const int *fds, size_
  * asking for others would not behave as the same command run cold. */
 static bool startup_var(const char *kv)
 {
-	static const char *const prefixes[] = { "PYTHON", "LANG=", "LC_", "OPENBLAS_", "OMP_", "MKL_", "GOTO", "NUMEXPR_" };
+	static const char *const prefixes[] = {"PYTHON", "LANG=", "LC_",  "OPENBLAS_",
+					       "OMP_",	 "MKL_",  "GOTO", "NUMEXPR_"};
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
 		if (strncmp(kv, prefixes[i], strlen(prefixes[i])) == 0)
 			return true;
@@ -101,17 +105,22 @@ static int can_serve(const struct sbx_pool *p, const struct sbx_zygote *z, const
 		return sbx_error_set(err, EINVAL, "--rootfs %s: the pool's zygotes run in %s", c->rootfs,
 				     p->base.rootfs);
 	if (c->network == SBX_NET_HOST)
-		return sbx_error_set(err, EINVAL, "--network host: pool jobs always get their own network namespace");
+		return sbx_error_set(err, EINVAL,
+				     "--network host: pool jobs always get their own network namespace");
 	if (c->writable_rootfs || c->build_caps)
 		return sbx_error_set(err, EINVAL, "--writable-rootfs and --build-caps are not for pool jobs");
 	for (size_t i = 0; c->env && c->env[i]; i++)
 		if (startup_var(c->env[i]) && !env_has(p->base.env, c->env[i]))
-			return sbx_error_set(err, EINVAL, "--env %s: the pool's interpreters started without it (a "
-							  "start-up variable must equal the pool's)", c->env[i]);
+			return sbx_error_set(err, EINVAL,
+					     "--env %s: the pool's interpreters started without it (a "
+					     "start-up variable must equal the pool's)",
+					     c->env[i]);
 	for (size_t i = 0; p->base.env && p->base.env[i]; i++)
 		if (startup_var(p->base.env[i]) && !env_has(c->env, p->base.env[i]))
-			return sbx_error_set(err, EINVAL, "the pool's interpreters started with %s, which this job "
-							  "does not set", p->base.env[i]);
+			return sbx_error_set(err, EINVAL,
+					     "the pool's interpreters started with %s, which this job "
+					     "does not set",
+					     p->base.env[i]);
 	return 0;
 }
 
@@ -124,7 +133,8 @@ static int bind_source(const struct sbx_bind *b, struct sbx_error **err)
 			      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
 	if (fd < 0)
 		return sbx_error_set(err, errno, "bind %s:%s: open_tree", b->source, b->target);
-	struct mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (b->rw ? 0 : MOUNT_ATTR_RDONLY) };
+	struct mount_attr a = {.attr_set =
+				   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (b->rw ? 0 : MOUNT_ATTR_RDONLY)};
 	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
 		int e = errno;
 		close(fd);
@@ -153,8 +163,9 @@ static char *request_json(const struct sbx_config *c, const struct sbx_seccomp *
 	json_object_set_new(o, "n_cgroup", json_integer((json_int_t)n_cgroup));
 	json_object_set_new(o, "tmpfs", a = json_array());
 	for (size_t i = 0; i < c->n_tmpfs; i++)
-		json_array_append_new(a, json_pack("{s:s,s:I}", "target", c->tmpfs[i].target, "size",
-						   (json_int_t)(c->tmpfs[i].size ? c->tmpfs[i].size : c->limits.tmp)));
+		json_array_append_new(
+		    a, json_pack("{s:s,s:I}", "target", c->tmpfs[i].target, "size",
+				 (json_int_t)(c->tmpfs[i].size ? c->tmpfs[i].size : c->limits.tmp)));
 	json_object_set_new(o, "binds", a = json_array());
 	for (size_t i = 0; i < c->n_binds; i++)
 		json_array_append_new(a, json_pack("{s:s}", "target", c->binds[i].target));
@@ -168,7 +179,8 @@ static char *request_json(const struct sbx_config *c, const struct sbx_seccomp *
 			abort();
 		for (size_t i = 0; i < len * 8; i++)
 			sprintf(hex + 2 * i, "%02x", ((const unsigned char *)code)[i]);
-		json_object_set_new(o, "seccomp", json_pack("{s:I,s:s}", "flags", (json_int_t)flags, "bpf", hex));
+		json_object_set_new(o, "seccomp",
+				    json_pack("{s:I,s:s}", "flags", (json_int_t)flags, "bpf", hex));
 		free(hex);
 	} else {
 		json_object_set_new(o, "seccomp", json_null());
@@ -188,8 +200,8 @@ static int wait_started(int sock, int conn, int ctl, int *pidfd, struct sbx_erro
 {
 	uint64_t deadline = sbx_now_ns() + START_TIMEOUT_MS * 1000000ull;
 	for (;;) {
-		struct pollfd p[3] = { { .fd = sock, .events = POLLIN }, { .fd = conn, .events = POLLIN },
-				       { .fd = ctl, .events = 0 } };
+		struct pollfd p[3] = {
+		    {.fd = sock, .events = POLLIN}, {.fd = conn, .events = POLLIN}, {.fd = ctl, .events = 0}};
 		int64_t left = (int64_t)(deadline - sbx_now_ns()) / 1000000;
 		int n = poll(p, 3, left > 0 ? (int)left : 0);
 		if (n < 0 && errno == EINTR)
@@ -207,7 +219,8 @@ static int wait_started(int sock, int conn, int ctl, int *pidfd, struct sbx_erro
 		if (r == 0 && p[2].revents)
 			return ZYGOTE_GONE;
 		if (r <= 0)
-			return sbx_error_set(err, r < 0 ? errno : EPIPE, "the zygote ended the job before it started");
+			return sbx_error_set(err, r < 0 ? errno : EPIPE,
+					     "the zygote ended the job before it started");
 		if (m.type == SBX_MSG_POOL_STARTED && fd >= 0) {
 			*pidfd = fd;
 			return 0;
@@ -239,9 +252,10 @@ static int pool_launch(struct sbx_sandbox *sb, const struct zygote_ctl *ctl, siz
 		 * cgroup namespace, which does not contain it; none: the rlimit
 		 * fallback is set in a fresh pid 1, and every job would inherit
 		 * it from the zygote. */
-		return sbx_error_set(err, ENOTSUP, "pool jobs need a cgroup v1 hierarchy here (this host: %s)",
-				     sbx_cgroup_version(sb->cg) == 2 ? "cgroup v2, not implemented yet"
-								     : "no cgroup; --allow-no-cgroup is for sbx run");
+		return sbx_error_set(
+		    err, ENOTSUP, "pool jobs need a cgroup v1 hierarchy here (this host: %s)",
+		    sbx_cgroup_version(sb->cg) == 2 ? "cgroup v2, not implemented yet"
+						    : "no cgroup; --allow-no-cgroup is for sbx run");
 	uint64_t t = sbx_now_ns();
 	int bind_fds[MAX_FDS];
 	size_t n_bind = 0;
@@ -319,7 +333,8 @@ static int pool_launch(struct sbx_sandbox *sb, const struct zygote_ctl *ctl, siz
 		close(sb->join_fds[i]);
 	sb->n_join = 0;
 	if (r == ZYGOTE_GONE)
-		r = sbx_error_set(err, EPIPE, "every zygote ended before it took the job; the pool is replacing them");
+		r = sbx_error_set(err, EPIPE,
+				  "every zygote ended before it took the job; the pool is replacing them");
 	/* A failure here may leave a half-made job: it is in the job's
 	 * cgroup, which teardown kills and removes. */
 	if (r < 0)
@@ -366,7 +381,7 @@ static void reply_result(int conn, const struct sbx_result *r)
 	int mfd = memfd_create("sbx-pool-result", MFD_CLOEXEC);
 	if (mfd < 0 || write(mfd, e, strlen(e) + 1) < 0 || write(mfd, json, strlen(json)) < 0)
 		perror("sbx pool: result");
-	struct sbx_pool_reply_msg m = { .type = SBX_POOL_RESULT, .exit_code = r->exit_code };
+	struct sbx_pool_reply_msg m = {.type = SBX_POOL_RESULT, .exit_code = r->exit_code};
 	send_fds(conn, &m, sizeof(m), &mfd, mfd >= 0 ? 1 : 0);
 	if (mfd >= 0)
 		close(mfd);
@@ -382,11 +397,11 @@ int sbx_pool_job(const struct sbx_pool *p, const struct sbx_zygote *z, int conn,
 	 * client's connection kept here would outlive its owner. */
 	struct zygote_ctl ctl[8];
 	size_t n_ctl = 0;
-	int keep[5 + 8] = { 0, 1, 2, conn, z->ctl };
-	ctl[n_ctl++] = (struct zygote_ctl){ z->index, z->ctl };
+	int keep[5 + 8] = {0, 1, 2, conn, z->ctl};
+	ctl[n_ctl++] = (struct zygote_ctl){z->index, z->ctl};
 	for (unsigned i = 0; i < p->size && n_ctl < 8; i++)
 		if (&p->zygotes[i] != z && p->zygotes[i].ready && p->zygotes[i].ctl >= 0) {
-			ctl[n_ctl] = (struct zygote_ctl){ p->zygotes[i].index, p->zygotes[i].ctl };
+			ctl[n_ctl] = (struct zygote_ctl){p->zygotes[i].index, p->zygotes[i].ctl};
 			keep[4 + n_ctl++] = p->zygotes[i].ctl;
 		}
 	if (sbx_close_all_except(keep, 4 + n_ctl, &err) < 0) {
@@ -394,13 +409,14 @@ int sbx_pool_job(const struct sbx_pool *p, const struct sbx_zygote *z, int conn,
 		return 125;
 	}
 	static char buf[1 << 17];
-	int fds[8] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+	int fds[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
 	union {
 		char b[CMSG_SPACE(sizeof(fds))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf) - 1};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
 	ssize_t n = recvmsg(conn, &mh, MSG_CMSG_CLOEXEC);
 	size_t nfd = 0;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
@@ -415,7 +431,7 @@ int sbx_pool_job(const struct sbx_pool *p, const struct sbx_zygote *z, int conn,
 	}
 	buf[n] = '\0';
 	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
-	struct sbx_pool_reply_msg acc = { .type = SBX_POOL_ACCEPTED };
+	struct sbx_pool_reply_msg acc = {.type = SBX_POOL_ACCEPTED};
 	send_fds(conn, &acc, sizeof(acc), &self, self >= 0 ? 1 : 0);
 
 	/* The options: NUL-separated strings after the magic. */

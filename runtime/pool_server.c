@@ -23,21 +23,21 @@
 #include "lib/size.h"
 
 const char sbx_pool_usage[] =
-	"Usage: sbx pool --socket PATH --rootfs DIR [--size N] [--preload MODULE[,MODULE...]]\n"
-	"                [--mount-point DST]... [sbx run OPTIONS as every job's defaults]\n"
-	"\n"
-	"Serve `sbx run --pool PATH -- python3 SCRIPT [ARG...]` from N sandboxed Python\n"
-	"interpreters that have imported MODULEs: each job is forked into a sandbox of\n"
-	"its own (namespaces, cgroup, fresh /tmp, /dev/shm and /out, its binds, no\n"
-	"capabilities, its seccomp filter).  Runs until SIGTERM or SIGINT, then drains.\n"
-	"\n"
-	"  --socket PATH       unix socket to serve on (mode 0600)\n"
-	"  --size N            zygotes (default 2, at most 64)\n"
-	"  --preload MODULES   comma-separated modules every zygote imports\n"
-	"  --mount-point DST   a bind or tmpfs target jobs may use that the rootfs lacks\n"
-	"                      (repeatable)\n"
-	"Every other option is an `sbx run` option (see sbx run --help): the default\n"
-	"of every job, which the job's own options extend or override.\n";
+    "Usage: sbx pool --socket PATH --rootfs DIR [--size N] [--preload MODULE[,MODULE...]]\n"
+    "                [--mount-point DST]... [sbx run OPTIONS as every job's defaults]\n"
+    "\n"
+    "Serve `sbx run --pool PATH -- python3 SCRIPT [ARG...]` from N sandboxed Python\n"
+    "interpreters that have imported MODULEs: each job is forked into a sandbox of\n"
+    "its own (namespaces, cgroup, fresh /tmp, /dev/shm and /out, its binds, no\n"
+    "capabilities, its seccomp filter).  Runs until SIGTERM or SIGINT, then drains.\n"
+    "\n"
+    "  --socket PATH       unix socket to serve on (mode 0600)\n"
+    "  --size N            zygotes (default 2, at most 64)\n"
+    "  --preload MODULES   comma-separated modules every zygote imports\n"
+    "  --mount-point DST   a bind or tmpfs target jobs may use that the rootfs lacks\n"
+    "                      (repeatable)\n"
+    "Every other option is an `sbx run` option (see sbx run --help): the default\n"
+    "of every job, which the job's own options extend or override.\n";
 
 enum { O_SOCKET = 1000, O_SIZE, O_PRELOAD, O_MOUNTPOINT };
 
@@ -45,7 +45,7 @@ static volatile sig_atomic_t unused;
 
 static int listen_on(const char *path, struct sbx_error **err)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(a.sun_path))
 		return sbx_error_set(err, ENAMETOOLONG, "--socket %s", path);
 	strcpy(a.sun_path, path);
@@ -83,9 +83,12 @@ static int listen_on(const char *path, struct sbx_error **err)
 static int parse(int argc, char **argv, struct sbx_pool *p, struct sbx_error **err)
 {
 	static const struct option opts[] = {
-		{ "socket", required_argument, 0, O_SOCKET },   { "size", required_argument, 0, O_SIZE },
-		{ "preload", required_argument, 0, O_PRELOAD }, { "mount-point", required_argument, 0, O_MOUNTPOINT },
-		{ "help", no_argument, 0, 'h' },                { 0, 0, 0, 0 },
+	    {"socket", required_argument, 0, O_SOCKET},
+	    {"size", required_argument, 0, O_SIZE},
+	    {"preload", required_argument, 0, O_PRELOAD},
+	    {"mount-point", required_argument, 0, O_MOUNTPOINT},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	p->size = 2;
 	p->defaults = calloc((size_t)argc + 1, sizeof(char *));
@@ -105,12 +108,14 @@ static int parse(int argc, char **argv, struct sbx_pool *p, struct sbx_error **e
 		}
 		if (o == NULL) {
 			if (strcmp(a, "--") == 0 || a[0] != '-')
-				return sbx_error_set(err, EINVAL, "sbx pool takes no command ('%s'): jobs bring their own", a);
+				return sbx_error_set(
+				    err, EINVAL, "sbx pool takes no command ('%s'): jobs bring their own", a);
 			p->defaults[p->n_defaults++] = argv[i];
 			/* A run option's value follows it, unless it is one of the
 			 * flags without a value (runtime/cli.c) or given with '='. */
-			static const char *const flags[] = { "--allow-no-cgroup", "--writable-rootfs",
-							     "--no-image-config", "--build-caps", "--tmpfs-exec" };
+			static const char *const flags[] = {"--allow-no-cgroup", "--writable-rootfs",
+							    "--no-image-config", "--build-caps",
+							    "--tmpfs-exec"};
 			bool flag = strchr(a, '=') != NULL;
 			for (size_t f = 0; f < sizeof(flags) / sizeof(*flags); f++)
 				flag |= strcmp(a, flags[f]) == 0;
@@ -125,11 +130,16 @@ static int parse(int argc, char **argv, struct sbx_pool *p, struct sbx_error **e
 			return sbx_error_set(err, EINVAL, "option '--%s' needs a value", o->name);
 		uint64_t n;
 		switch (o->val) {
-		case O_SOCKET: p->socket_path = v; break;
-		case O_PRELOAD: p->preload = v; break;
+		case O_SOCKET:
+			p->socket_path = v;
+			break;
+		case O_PRELOAD:
+			p->preload = v;
+			break;
 		case O_MOUNTPOINT:
 			if (v[0] != '/')
-				return sbx_error_set(err, EINVAL, "--mount-point %s: not an absolute path", v);
+				return sbx_error_set(err, EINVAL, "--mount-point %s: not an absolute path",
+						     v);
 			p->mount_points[p->n_mount_points++] = (char *)v;
 			break;
 		case O_SIZE:
@@ -145,13 +155,14 @@ static int parse(int argc, char **argv, struct sbx_pool *p, struct sbx_error **e
 	if (p->socket_path == NULL)
 		return sbx_error_set(err, EINVAL, "--socket PATH is required");
 	for (const char *m = p->preload; m && *m; m++)
-		if (!(*m == ',' || *m == '.' || *m == '_' || (*m >= '0' && *m <= '9') || (*m >= 'a' && *m <= 'z') ||
-		      (*m >= 'A' && *m <= 'Z')))
-			return sbx_error_set(err, EINVAL, "--preload %s: not a list of module names", p->preload);
+		if (!(*m == ',' || *m == '.' || *m == '_' || (*m >= '0' && *m <= '9') ||
+		      (*m >= 'a' && *m <= 'z') || (*m >= 'A' && *m <= 'Z')))
+			return sbx_error_set(err, EINVAL, "--preload %s: not a list of module names",
+					     p->preload);
 	/* Validated as a job would be (paths resolved, rootfs real): what
 	 * every job's config is compared against. */
 	sbx_config_init(&p->base);
-	char *cmd[] = { "--", "python3" };
+	char *cmd[] = {"--", "python3"};
 	if (sbx_pool_parse(p, cmd, 2, -1, &p->base, err) < 0 || sbx_config_validate(&p->base, err) < 0)
 		return sbx_error_wrap(err, "the jobs' default options");
 	return 0;
@@ -166,7 +177,7 @@ static int pick(struct sbx_pool *p, unsigned *rr)
 {
 	for (unsigned i = 0; i < p->size; i++) {
 		unsigned k = (*rr + i) % p->size;
-		struct pollfd hup = { .fd = p->zygotes[k].ctl, .events = 0 };
+		struct pollfd hup = {.fd = p->zygotes[k].ctl, .events = 0};
 		if (p->zygotes[k].ready && poll(&hup, 1, 0) == 1) {
 			p->zygotes[k].ready = false; /* died since the last poll */
 			close(p->zygotes[k].ctl);
@@ -257,14 +268,14 @@ int sbx_pool_main(int argc, char **argv)
 		}
 		struct pollfd pf[2 + 2 * SBX_POOL_MAX_SIZE];
 		size_t n = 0;
-		pf[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		pf[n++] = (struct pollfd){ .fd = draining || nq == sizeof(queue) / sizeof(*queue) ? -1 : lfd,
-					   .events = POLLIN };
+		pf[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+		pf[n++] = (struct pollfd){.fd = draining || nq == sizeof(queue) / sizeof(*queue) ? -1 : lfd,
+					  .events = POLLIN};
 		for (unsigned i = 0; i < p.size; i++) {
 			struct sbx_zygote *z = &p.zygotes[i];
 			/* A ready zygote is watched for hang-up only (its death). */
-			pf[n++] = (struct pollfd){ .fd = z->ctl, .events = z->ready ? 0 : POLLIN };
-			pf[n++] = (struct pollfd){ .fd = z->keeper > 0 ? z->pidfd : -1, .events = POLLIN };
+			pf[n++] = (struct pollfd){.fd = z->ctl, .events = z->ready ? 0 : POLLIN};
+			pf[n++] = (struct pollfd){.fd = z->keeper > 0 ? z->pidfd : -1, .events = POLLIN};
 		}
 		if (poll(pf, n, -1) < 0 && errno != EINTR) {
 			perror("sbx pool: poll");
@@ -294,7 +305,8 @@ int sbx_pool_main(int argc, char **argv)
 						struct sbx_zygote *z = &p.zygotes[i];
 						is_keeper = true;
 						if (!z->ready && !draining && ++failures > 3 * p.size) {
-							fprintf(stderr, "sbx pool: zygotes keep failing before they are ready; "
+							fprintf(stderr, "sbx pool: zygotes keep failing "
+									"before they are ready; "
 									"stopping\n");
 							draining = true;
 							status = 125;
@@ -326,7 +338,8 @@ int sbx_pool_main(int argc, char **argv)
 				z->ctl = -1;
 				continue;
 			}
-			if (pf[2 + 2 * i].revents && !z->ready && z->ctl >= 0 && sbx_zygote_read_ready(z, &err) < 0) {
+			if (pf[2 + 2 * i].revents && !z->ready && z->ctl >= 0 &&
+			    sbx_zygote_read_ready(z, &err) < 0) {
 				fprintf(stderr, "sbx pool: %s\n", err->msg);
 				sbx_error_free(&err);
 				close(z->ctl);
@@ -336,7 +349,7 @@ int sbx_pool_main(int argc, char **argv)
 		if (!draining && pf[1].revents) {
 			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 			if (c >= 0)
-				queue[nq++] = (struct pending){ c, sbx_now_ns() };
+				queue[nq++] = (struct pending){c, sbx_now_ns()};
 		}
 		while (nq > 0) {
 			int k = pick(&p, &rr);

@@ -60,8 +60,8 @@ static void absolutize(char **path, const char *cwd)
 	*path = a;
 }
 
-int sbx_pool_parse(const struct sbx_pool *p, char **extra, size_t n_extra, int client_cwd, struct sbx_config *c,
-		   struct sbx_error **err)
+int sbx_pool_parse(const struct sbx_pool *p, char **extra, size_t n_extra, int client_cwd,
+		   struct sbx_config *c, struct sbx_error **err)
 {
 	if (parse_args(p->defaults, p->n_defaults, c, err) < 0)
 		return sbx_error_wrap(err, "the pool's defaults");
@@ -121,8 +121,8 @@ static __attribute__((noreturn)) void keeper(const struct sbx_pool *p, int ctl)
 	extra[n++] = "-c";
 	extra[n++] = (char *)sbx_zygote_py;
 	char *mods = p->preload ? strdup(p->preload) : NULL;
-	for (char *save = NULL, *m = mods ? strtok_r(mods, ",", &save) : NULL; m && n < 16 + 2 * p->n_mount_points + 63;
-	     m = strtok_r(NULL, ",", &save))
+	for (char *save = NULL, *m = mods ? strtok_r(mods, ",", &save) : NULL;
+	     m && n < 16 + 2 * p->n_mount_points + 63; m = strtok_r(NULL, ",", &save))
 		extra[n++] = m;
 	struct sbx_config c;
 	struct sbx_error *err = NULL;
@@ -138,8 +138,8 @@ static __attribute__((noreturn)) void keeper(const struct sbx_pool *p, int ctl)
 	 * namespaces in its user namespace: those counters cannot be 0 there.
 	 * Nested user namespaces stay at sbx's limit (none), so no job can
 	 * regain capabilities; jobs' seccomp filters refuse namespace flags. */
-	static const int ns[] = { SBX_UL_PID_NAMESPACES, SBX_UL_NET_NAMESPACES, SBX_UL_MNT_NAMESPACES,
-				  SBX_UL_IPC_NAMESPACES, SBX_UL_UTS_NAMESPACES, SBX_UL_CGROUP_NAMESPACES };
+	static const int ns[] = {SBX_UL_PID_NAMESPACES, SBX_UL_NET_NAMESPACES, SBX_UL_MNT_NAMESPACES,
+				 SBX_UL_IPC_NAMESPACES, SBX_UL_UTS_NAMESPACES, SBX_UL_CGROUP_NAMESPACES};
 	for (size_t i = 0; i < sizeof(ns) / sizeof(*ns); i++)
 		c.userns_limits[ns[i]] = SBX_UNSET;
 	c.limits.timeout = 0;
@@ -203,7 +203,8 @@ int sbx_zygote_read_ready(struct sbx_zygote *z, struct sbx_error **err)
 	char buf[1024];
 	ssize_t n = recv(z->ctl, buf, sizeof(buf) - 1, MSG_DONTWAIT);
 	if (n <= 0)
-		return sbx_error_set(err, n < 0 ? errno : EPIPE, "zygote %d ended before it was ready", z->index);
+		return sbx_error_set(err, n < 0 ? errno : EPIPE, "zygote %d ended before it was ready",
+				     z->index);
 	buf[n] = '\0';
 	/* {"ready": true, "python": "/usr/bin/python3", ...}: only the path
 	 * is needed, to check a job's command against the interpreter. */

@@ -48,7 +48,7 @@ TestSuite(pool, .init = setup, .fini = teardown, .timeout = 180);
 
 struct pool {
 	pid_t pid;
-	char *dir;  /* bound at /srv in every job */
+	char *dir; /* bound at /srv in every job */
 	char sock[512];
 	pid_t keepers[8];
 	size_t n_keepers;
@@ -73,9 +73,10 @@ static void pool_start(struct pool *p, int size, const char *const *extra)
 	char srv[1024], sz[16];
 	snprintf(srv, sizeof(srv), "%s:/srv", p->dir);
 	snprintf(sz, sizeof(sz), "%d", size);
-	const char *argv[64] = { h_sbx(), "pool", "--socket", p->sock, "--rootfs", h_rootfs(), "--size", sz,
-				 "--preload", "pandas,numpy", "--env", "OPENBLAS_NUM_THREADS=1", "--bind", srv,
-				 "--mount-point", "/extra" };
+	const char *argv[64] = {
+	    h_sbx(),  "pool", "--socket",      p->sock,	       "--rootfs", h_rootfs(),
+	    "--size", sz,     "--preload",     "pandas,numpy", "--env",	   "OPENBLAS_NUM_THREADS=1",
+	    "--bind", srv,    "--mount-point", "/extra"};
 	size_t n = 16;
 	for (size_t i = 0; extra && extra[i]; i++)
 		argv[n++] = extra[i];
@@ -157,7 +158,7 @@ static void pool_stop(struct pool *p)
 /* One job: `sbx run --pool SOCK [opts] -- python3 /srv/SCRIPT`. */
 static void job(struct sbx_out *o, struct pool *p, const char *script, const char *const *opts)
 {
-	const char *a[64] = { "--pool", p->sock };
+	const char *a[64] = {"--pool", p->sock};
 	size_t n = 2;
 	for (size_t i = 0; opts && opts[i]; i++)
 		a[n++] = opts[i];
@@ -177,43 +178,42 @@ static json_t *pool_obj(struct sbx_out *o)
 	return p;
 }
 
-static const char leave_py[] =
-	"import os, signal, sys, json, pandas\n"
-	"open('/tmp/left', 'w').write('x')\n"
-	"open('/dev/shm/left', 'w').write('x')\n"
-	"open('/out/left', 'w').write('x')\n"
-	"json.LEFT = 1\n"
-	"pandas.LEFT = 1\n"
-	"sys.LEFT = 1\n"
-	"signal.signal(signal.SIGUSR1, lambda *a: None)\n"
-	"signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-	"os.environ['LEFT'] = '1'\n"
-	"if os.fork() == 0:\n"
-	"    os.setsid()\n"
-	"    if os.fork() == 0:\n"
-	"        os.execv('/usr/local/bin/sbx-probe', ['sbx-probe', 'sleep', '300'])\n"
-	"    os._exit(0)\n"
-	"print('left')\n";
+static const char leave_py[] = "import os, signal, sys, json, pandas\n"
+			       "open('/tmp/left', 'w').write('x')\n"
+			       "open('/dev/shm/left', 'w').write('x')\n"
+			       "open('/out/left', 'w').write('x')\n"
+			       "json.LEFT = 1\n"
+			       "pandas.LEFT = 1\n"
+			       "sys.LEFT = 1\n"
+			       "signal.signal(signal.SIGUSR1, lambda *a: None)\n"
+			       "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+			       "os.environ['LEFT'] = '1'\n"
+			       "if os.fork() == 0:\n"
+			       "    os.setsid()\n"
+			       "    if os.fork() == 0:\n"
+			       "        os.execv('/usr/local/bin/sbx-probe', ['sbx-probe', 'sleep', '300'])\n"
+			       "    os._exit(0)\n"
+			       "print('left')\n";
 
 static const char look_py[] =
-	"import os, signal, sys, json, pandas\n"
-	"found = []\n"
-	"for p in ('/tmp/left', '/dev/shm/left', '/out/left'):\n"
-	"    if os.path.exists(p): found.append(p)\n"
-	"for m in (json, pandas, sys):\n"
-	"    if hasattr(m, 'LEFT'): found.append(m.__name__ + '.LEFT')\n"
-	"if signal.getsignal(signal.SIGUSR1) != signal.SIG_DFL: found.append('SIGUSR1 handler')\n"
-	"if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL: found.append('SIGTERM disposition')\n"
-	"for k in ('LEFT', 'SECRET'):\n"
-	"    if k in os.environ: found.append('env ' + k)\n"
-	"pids = [d for d in os.listdir('/proc') if d.isdigit()]\n"
-	"for d in pids:\n"
-	"    try:\n"
-	"        cmd = open('/proc/%s/cmdline' % d, 'rb').read()\n"
-	"    except OSError:\n"
-	"        continue\n"
-	"    if int(d) not in (1, os.getpid()): found.append('process %s %r' % (d, cmd[:40]))\n"
-	"print('found:', ' '.join(found) or 'nothing')\n";
+    "import os, signal, sys, json, pandas\n"
+    "found = []\n"
+    "for p in ('/tmp/left', '/dev/shm/left', '/out/left'):\n"
+    "    if os.path.exists(p): found.append(p)\n"
+    "for m in (json, pandas, sys):\n"
+    "    if hasattr(m, 'LEFT'): found.append(m.__name__ + '.LEFT')\n"
+    "if signal.getsignal(signal.SIGUSR1) != signal.SIG_DFL: found.append('SIGUSR1 handler')\n"
+    "if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL: found.append('SIGTERM disposition')\n"
+    "for k in ('LEFT', 'SECRET'):\n"
+    "    if k in os.environ: found.append('env ' + k)\n"
+    "pids = [d for d in os.listdir('/proc') if d.isdigit()]\n"
+    "for d in pids:\n"
+    "    try:\n"
+    "        cmd = open('/proc/%s/cmdline' % d, 'rb').read()\n"
+    "    except OSError:\n"
+    "        continue\n"
+    "    if int(d) not in (1, os.getpid()): found.append('process %s %r' % (d, cmd[:40]))\n"
+    "print('found:', ' '.join(found) or 'nothing')\n";
 
 Test(pool, second_job_finds_nothing_the_first_left)
 {
@@ -227,14 +227,14 @@ Test(pool, second_job_finds_nothing_the_first_left)
 	mkdir(out1, 0777);
 	mkdir(out2, 0777);
 	struct sbx_out o;
-	job(&o, &p, "leave.py", (const char *const[]){ "--out", out1, "--env", "SECRET=1", NULL });
+	job(&o, &p, "leave.py", (const char *const[]){"--out", out1, "--env", "SECRET=1", NULL});
 	cr_assert_eq(o.status, 0, "first job: %s", o.err);
 	cr_expect_str_eq(o.out, "left\n");
 	long long z1 = json_integer_value(json_object_get(pool_obj(&o), "zygote_jobs"));
 	h_free(&o);
 	/* The first job's daemon died with it, on the host too. */
 	cr_expect_eq(h_count_procs("sbx-probe sleep 300"), 0);
-	job(&o, &p, "look.py", (const char *const[]){ "--out", out2, NULL });
+	job(&o, &p, "look.py", (const char *const[]){"--out", out2, NULL});
 	cr_assert_eq(o.status, 0, "second job: %s", o.err);
 	cr_expect_str_eq(o.out, "found: nothing\n");
 	/* Same zygote, one job later: the second job was forked from the
@@ -251,21 +251,22 @@ Test(pool, second_job_finds_nothing_the_first_left)
 }
 
 static const char isolation_py[] =
-	"import os, socket\n"
-	"st = dict(l.split(':\\t', 1) for l in open('/proc/self/status').read().splitlines() if ':\\t' in l)\n"
-	"pids = sorted(int(d) for d in os.listdir('/proc') if d.isdigit())\n"
-	"print('pid', os.getpid(), 'pids', pids)\n"
-	"print('caps', st['CapEff'].strip(), st['CapPrm'].strip(), st['CapBnd'].strip(), st['CapAmb'].strip())\n"
-	"print('nnp', st['NoNewPrivs'].strip(), 'seccomp', st['Seccomp'].strip())\n"
-	"print('uid', os.getuid(), os.getgid(), os.getgroups())\n"
-	"print('host', socket.gethostname(), 'net', sorted(n for i, n in socket.if_nameindex()))\n"
-	"print('env', sorted(os.environ))\n"
-	"print('cwd', os.getcwd())\n"
-	"print('ns', os.readlink('/proc/self/ns/mnt'), os.readlink('/proc/self/ns/net'), os.readlink('/proc/self/ns/pid'))\n"
-	"try:\n"
-	"    os.kill(1, 9); print('kill pid 1: allowed')\n"
-	"except OSError as e:\n"
-	"    print('kill pid 1:', e.errno)\n";
+    "import os, socket\n"
+    "st = dict(l.split(':\\t', 1) for l in open('/proc/self/status').read().splitlines() if ':\\t' in l)\n"
+    "pids = sorted(int(d) for d in os.listdir('/proc') if d.isdigit())\n"
+    "print('pid', os.getpid(), 'pids', pids)\n"
+    "print('caps', st['CapEff'].strip(), st['CapPrm'].strip(), st['CapBnd'].strip(), st['CapAmb'].strip())\n"
+    "print('nnp', st['NoNewPrivs'].strip(), 'seccomp', st['Seccomp'].strip())\n"
+    "print('uid', os.getuid(), os.getgid(), os.getgroups())\n"
+    "print('host', socket.gethostname(), 'net', sorted(n for i, n in socket.if_nameindex()))\n"
+    "print('env', sorted(os.environ))\n"
+    "print('cwd', os.getcwd())\n"
+    "print('ns', os.readlink('/proc/self/ns/mnt'), os.readlink('/proc/self/ns/net'), "
+    "os.readlink('/proc/self/ns/pid'))\n"
+    "try:\n"
+    "    os.kill(1, 9); print('kill pid 1: allowed')\n"
+    "except OSError as e:\n"
+    "    print('kill pid 1:', e.errno)\n";
 
 static char *line(const char *out, const char *key)
 {
@@ -282,21 +283,23 @@ Test(pool, job_has_its_own_namespaces_no_capabilities_and_its_filter)
 	write_file(p.dir, "iso.py", isolation_py);
 	struct sbx_out o1, o2;
 	job(&o1, &p, "iso.py",
-	    (const char *const[]){ "--user", "65534:65534", "--env", "A=1", "--workdir", "/tmp", NULL });
+	    (const char *const[]){"--user", "65534:65534", "--env", "A=1", "--workdir", "/tmp", NULL});
 	cr_assert_eq(o1.status, 0, "%s", o1.err);
 	cr_expect_str_eq(line(o1.out, "pid "), "pid 2 pids [1, 2]");
-	cr_expect_str_eq(line(o1.out, "caps "), "caps 0000000000000000 0000000000000000 0000000000000000 0000000000000000");
+	cr_expect_str_eq(line(o1.out, "caps "),
+			 "caps 0000000000000000 0000000000000000 0000000000000000 0000000000000000");
 	cr_expect_str_eq(line(o1.out, "nnp "), "nnp 1 seccomp 2");
 	cr_expect_str_eq(line(o1.out, "uid "), "uid 65534 65534 []");
 	cr_expect_str_eq(line(o1.out, "env "), "env ['A', 'OPENBLAS_NUM_THREADS']");
 	cr_expect_str_eq(line(o1.out, "cwd "), "cwd /tmp");
 	cr_expect_str_eq(line(o1.out, "host "), "host sbx net ['lo']");
 	cr_expect_str_eq(line(o1.out, "kill pid 1:"), "kill pid 1: 1"); /* EPERM: pid 1 is not nobody's */
-	job(&o2, &p, "iso.py", (const char *const[]){ "--seccomp", "unconfined", NULL });
+	job(&o2, &p, "iso.py", (const char *const[]){"--seccomp", "unconfined", NULL});
 	cr_assert_eq(o2.status, 0, "%s", o2.err);
 	cr_expect_str_eq(line(o2.out, "nnp "), "nnp 1 seccomp 0");
 	cr_expect_str_eq(line(o2.out, "uid "), "uid 0 0 []");
-	cr_expect_str_eq(line(o2.out, "caps "), "caps 0000000000000000 0000000000000000 0000000000000000 0000000000000000");
+	cr_expect_str_eq(line(o2.out, "caps "),
+			 "caps 0000000000000000 0000000000000000 0000000000000000 0000000000000000");
 	/* Two jobs, two sets of namespaces. */
 	cr_expect_str_neq(line(o1.out, "ns "), line(o2.out, "ns "));
 	h_free(&o1);
@@ -305,7 +308,8 @@ Test(pool, job_has_its_own_namespaces_no_capabilities_and_its_filter)
 	pool_stop(&p);
 }
 
-static const char sleep_py[] = "import time, sys\nprint('start', flush=True)\ntime.sleep(float(sys.argv[1]))\nprint('end')\n";
+static const char sleep_py[] =
+    "import time, sys\nprint('start', flush=True)\ntime.sleep(float(sys.argv[1]))\nprint('end')\n";
 static const char hog_py[] = "x = []\nwhile True:\n    x.append(bytearray(16 << 20))\n";
 static const char kill_py[] = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n";
 static const char ok_py[] = "import pandas\nprint(pandas.DataFrame({'a': [1, 2]}).a.sum())\n";
@@ -339,7 +343,7 @@ Test(pool, timeout_oom_and_kill_end_the_job_only)
 	long long jobs = json_integer_value(json_object_get(pool_obj(&o), "zygote_jobs"));
 	h_free(&o);
 
-	const char *a[] = { "--pool", p.sock, "--timeout", "1", "--", "python3", "/srv/sleep.py", "60", NULL };
+	const char *a[] = {"--pool", p.sock, "--timeout", "1", "--", "python3", "/srv/sleep.py", "60", NULL};
 	cr_assert_eq(h_run_report(&o, 0, 60, a), 0);
 	cr_expect_eq(o.status, 124, "%s", o.err);
 	cr_expect_str_eq(h_rs(o.report, "status"), "timeout");
@@ -347,7 +351,7 @@ Test(pool, timeout_oom_and_kill_end_the_job_only)
 	h_free(&o);
 	expect_zygote_lives(&p, &jobs);
 
-	job(&o, &p, "hog.py", (const char *const[]){ "--memory", "100M", NULL });
+	job(&o, &p, "hog.py", (const char *const[]){"--memory", "100M", NULL});
 	cr_expect_eq(o.status, 137, "%s", o.err);
 	cr_expect_str_eq(h_rs(o.report, "status"), "oom");
 	h_free(&o);
@@ -396,7 +400,7 @@ Test(pool, sigterm_drains_running_jobs)
 	pool_note_keepers(&p);
 	pid_t c = fork();
 	if (c == 0) {
-		const char *a[] = { "--pool", p.sock, "--", "python3", "/srv/sleep.py", "2", NULL };
+		const char *a[] = {"--pool", p.sock, "--", "python3", "/srv/sleep.py", "2", NULL};
 		struct sbx_out co;
 		h_run(&co, 0, 60, a);
 		_exit(co.status == 0 && strcmp(co.out, "start\nend\n") == 0 ? 0 : 1);
@@ -413,7 +417,8 @@ Test(pool, concurrent_clients)
 {
 	struct pool p;
 	pool_start(&p, 2, NULL);
-	write_file(p.dir, "id.py", "import sys, pandas\nprint('job', sys.argv[1], pandas.Series([1, 2]).sum())\n");
+	write_file(p.dir, "id.py",
+		   "import sys, pandas\nprint('job', sys.argv[1], pandas.Series([1, 2]).sum())\n");
 	enum { N = 8 };
 	pid_t kids[N];
 	for (int i = 0; i < N; i++) {
@@ -422,7 +427,7 @@ Test(pool, concurrent_clients)
 			char id[8], want[32];
 			snprintf(id, sizeof(id), "%d", i);
 			snprintf(want, sizeof(want), "job %d 3\n", i);
-			const char *a[] = { "--pool", p.sock, "--", "python3", "/srv/id.py", id, NULL };
+			const char *a[] = {"--pool", p.sock, "--", "python3", "/srv/id.py", id, NULL};
 			struct sbx_out co;
 			h_run(&co, 0, 120, a);
 			_exit(co.status == 0 && strcmp(co.out, want) == 0 ? 0 : 1);
@@ -443,22 +448,23 @@ Test(pool, refuses_what_it_cannot_serve)
 	pool_start(&p, 1, NULL);
 	write_file(p.dir, "ok.py", ok_py);
 	struct sbx_out o;
-	const char *sh[] = { "--pool", p.sock, "--", "/bin/sh", "-c", "true", NULL };
+	const char *sh[] = {"--pool", p.sock, "--", "/bin/sh", "-c", "true", NULL};
 	cr_assert_eq(h_run_report(&o, 0, 60, sh), 0);
 	cr_expect_eq(o.status, 125);
 	cr_expect(strstr(o.err, "serves only `python3 SCRIPT"), "%s", o.err);
 	cr_expect_str_eq(h_rs(o.report, "status"), "setup_error");
 	h_free(&o);
-	const char *opt[] = { "--pool", p.sock, "--", "python3", "-c", "print(1)", NULL };
+	const char *opt[] = {"--pool", p.sock, "--", "python3", "-c", "print(1)", NULL};
 	cr_assert_eq(h_run_report(&o, 0, 60, opt), 0);
 	cr_expect_eq(o.status, 125);
 	h_free(&o);
-	const char *env[] = { "--pool", p.sock, "--env", "PYTHONHASHSEED=1", "--", "python3", "/srv/ok.py", NULL };
+	const char *env[] = {"--pool", p.sock,	  "--env",	"PYTHONHASHSEED=1",
+			     "--",     "python3", "/srv/ok.py", NULL};
 	cr_assert_eq(h_run_report(&o, 0, 60, env), 0);
 	cr_expect_eq(o.status, 125);
 	cr_expect(strstr(o.err, "PYTHONHASHSEED=1"), "%s", o.err);
 	h_free(&o);
-	const char *none[] = { "--pool", "/nonexistent/pool.sock", "--", "python3", "/srv/ok.py", NULL };
+	const char *none[] = {"--pool", "/nonexistent/pool.sock", "--", "python3", "/srv/ok.py", NULL};
 	cr_assert_eq(h_run_report(&o, 0, 60, none), 0);
 	cr_expect_eq(o.status, 125);
 	cr_expect(strstr(o.err, "/nonexistent/pool.sock"), "%s", o.err);
@@ -473,13 +479,14 @@ Test(pool, per_job_binds_and_output_cap)
 	pool_start(&p, 1, NULL);
 	char *extra = h_tmpdir();
 	write_file(extra, "data.txt", "per-job\n");
-	write_file(p.dir, "cat.py",
-		   "import os, sys\nprint(open('/extra/data.txt').read(), end='')\nsys.stdout.write('y' * 5000)\n"
-		   "try:\n    open('/extra/w', 'w')\nexcept OSError as e:\n    print('\\nro', e.errno)\n");
+	write_file(
+	    p.dir, "cat.py",
+	    "import os, sys\nprint(open('/extra/data.txt').read(), end='')\nsys.stdout.write('y' * 5000)\n"
+	    "try:\n    open('/extra/w', 'w')\nexcept OSError as e:\n    print('\\nro', e.errno)\n");
 	char bind[1024];
 	snprintf(bind, sizeof(bind), "%s:/extra", extra);
 	struct sbx_out o;
-	job(&o, &p, "cat.py", (const char *const[]){ "--bind", bind, "--output-limit", "100", NULL });
+	job(&o, &p, "cat.py", (const char *const[]){"--bind", bind, "--output-limit", "100", NULL});
 	cr_assert_eq(o.status, 0, "%s", o.err);
 	cr_expect(strncmp(o.out, "per-job\nyyy", 11) == 0, "%s", o.out);
 	cr_expect_eq(strlen(o.out), 100);
@@ -502,26 +509,26 @@ Test(pool, per_job_binds_and_output_cap)
  * second job scans its own memory for the first job's environment value,
  * given to it XORed so that it never holds the value itself. */
 static const char scan_py[] =
-	"import random, sys, numpy\n"
-	"key = bytes.fromhex(open('/srv/key').read())\n"
-	"prefix = b'SBXLEAK='\n"
-	"hits = 0\n"
-	"mem = open('/proc/self/mem', 'rb', buffering=0)\n"
-	"for l in open('/proc/self/maps'):\n"
-	"    f = l.split()\n"
-	"    if f[1][0] != 'r' or (len(f) > 5 and f[5].startswith('[v')):\n"
-	"        continue\n"
-	"    a, b = (int(x, 16) for x in f[0].split('-'))\n"
-	"    try:\n"
-	"        mem.seek(a); region = mem.read(b - a)\n"
-	"    except OSError:\n"
-	"        continue\n"
-	"    i = region.find(prefix)\n"
-	"    while i >= 0:\n"
-	"        if bytes(c ^ 0x55 for c in region[i + 8:i + 8 + len(key)]) == key: hits += 1\n"
-	"        i = region.find(prefix, i + 1)\n"
-	"print('hits', hits)\n"
-	"print('numpy.random', numpy.random.random())\n";
+    "import random, sys, numpy\n"
+    "key = bytes.fromhex(open('/srv/key').read())\n"
+    "prefix = b'SBXLEAK='\n"
+    "hits = 0\n"
+    "mem = open('/proc/self/mem', 'rb', buffering=0)\n"
+    "for l in open('/proc/self/maps'):\n"
+    "    f = l.split()\n"
+    "    if f[1][0] != 'r' or (len(f) > 5 and f[5].startswith('[v')):\n"
+    "        continue\n"
+    "    a, b = (int(x, 16) for x in f[0].split('-'))\n"
+    "    try:\n"
+    "        mem.seek(a); region = mem.read(b - a)\n"
+    "    except OSError:\n"
+    "        continue\n"
+    "    i = region.find(prefix)\n"
+    "    while i >= 0:\n"
+    "        if bytes(c ^ 0x55 for c in region[i + 8:i + 8 + len(key)]) == key: hits += 1\n"
+    "        i = region.find(prefix, i + 1)\n"
+    "print('hits', hits)\n"
+    "print('numpy.random', numpy.random.random())\n";
 
 Test(pool, later_jobs_hold_no_request_data_and_draw_other_random_numbers)
 {
@@ -538,7 +545,7 @@ Test(pool, later_jobs_hold_no_request_data_and_draw_other_random_numbers)
 	write_file(p.dir, "key", key);
 	struct sbx_out o;
 	for (int i = 0; i < 2; i++) {
-		job(&o, &p, "ok.py", (const char *const[]){ "--env", env, NULL });
+		job(&o, &p, "ok.py", (const char *const[]){"--env", env, NULL});
 		cr_assert_eq(o.status, 0, "%s", o.err);
 		h_free(&o);
 	}
@@ -549,7 +556,8 @@ Test(pool, later_jobs_hold_no_request_data_and_draw_other_random_numbers)
 	h_free(&o);
 	job(&o, &p, "scan.py", NULL);
 	cr_assert_eq(o.status, 0, "%s", o.err);
-	cr_expect_str_neq(line(o.out, "numpy.random "), r1, "two jobs drew the same numbers from numpy.random");
+	cr_expect_str_neq(line(o.out, "numpy.random "), r1,
+			  "two jobs drew the same numbers from numpy.random");
 	h_free(&o);
 	pool_note_keepers(&p);
 	pool_stop(&p);
@@ -566,7 +574,7 @@ Test(pool, a_dead_zygote_is_replaced_and_loses_no_job)
 	struct sbx_out o;
 	/* Until each zygote has served a job: from then on, only a new one
 	 * reports zygote_jobs 0. */
-	bool served[2] = { false, false };
+	bool served[2] = {false, false};
 	for (int i = 0; i < 50 && !(served[0] && served[1]); i++) {
 		job(&o, &p, "ok.py", NULL);
 		cr_assert_eq(o.status, 0, "%s", o.err);
@@ -626,7 +634,7 @@ Test(pool, killed_client_ends_its_job_and_sigterm_reaches_it)
 			_exit(98);
 		}
 		close(po[1]);
-		char buf[256] = { 0 };
+		char buf[256] = {0};
 		ssize_t k = read(po[0], buf, sizeof(buf) - 1); /* "start": the job runs */
 		cr_assert(k > 0 && strncmp(buf, "start", 5) == 0, "got '%s'", buf);
 		if (round == 0) {
@@ -641,7 +649,8 @@ Test(pool, killed_client_ends_its_job_and_sigterm_reaches_it)
 			int st;
 			waitpid(c, &st, 0);
 			size_t got = (size_t)k;
-			while (got < sizeof(buf) - 1 && (k = read(po[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+			while (got < sizeof(buf) - 1 &&
+			       (k = read(po[0], buf + got, sizeof(buf) - 1 - got)) > 0)
 				got += (size_t)k;
 			cr_expect(strstr(buf, "got TERM") != NULL, "output: %s", buf);
 			cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 7, "status %#x", st);
@@ -660,20 +669,21 @@ Test(pool, pids_and_cpus_limit_the_job)
 	write_file(p.dir, "forks.py",
 		   "import os, time\nkids = []\n"
 		   "for i in range(64):\n"
-		   "    try:\n        pid = os.fork()\n    except OSError as e:\n        print('forks', i, e.errno); break\n"
+		   "    try:\n        pid = os.fork()\n    except OSError as e:\n        print('forks', i, "
+		   "e.errno); break\n"
 		   "    if pid == 0:\n        time.sleep(5); os._exit(0)\n"
 		   "    kids.append(pid)\nelse:\n    print('forks', 64, 0)\n");
 	write_file(p.dir, "burn.py",
 		   "import os, time\nt = time.monotonic()\nwhile time.monotonic() - t < 1.5:\n    pass\n"
 		   "c = os.times()\nprint('cpu %.2f' % (c.user + c.system))\n");
 	struct sbx_out o;
-	job(&o, &p, "forks.py", (const char *const[]){ "--pids", "10", NULL });
+	job(&o, &p, "forks.py", (const char *const[]){"--pids", "10", NULL});
 	cr_assert_eq(o.status, 0, "%s", o.err);
 	int forks = -1, e = -1;
 	cr_assert_eq(sscanf(o.out, "forks %d %d", &forks, &e), 2, "%s", o.out);
 	cr_expect(forks < 10 && e == 11, "%d forks under --pids 10, errno %d", forks, e); /* EAGAIN */
 	h_free(&o);
-	job(&o, &p, "burn.py", (const char *const[]){ "--cpus", "0.2", NULL });
+	job(&o, &p, "burn.py", (const char *const[]){"--cpus", "0.2", NULL});
 	cr_assert_eq(o.status, 0, "%s", o.err);
 	double cpu = -1;
 	cr_assert_eq(sscanf(o.out, "cpu %lf", &cpu), 1, "%s", o.out);
