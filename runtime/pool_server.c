@@ -41,8 +41,6 @@ const char sbx_pool_usage[] =
 
 enum { O_SOCKET = 1000, O_SIZE, O_PRELOAD, O_MOUNTPOINT };
 
-static volatile sig_atomic_t unused;
-
 static int listen_on(const char *path, struct sbx_error **err)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -366,6 +364,5 @@ int sbx_pool_main(int argc, char **argv)
 			nq = 0;
 		}
 	}
-	(void)unused;
 	return status;
 }
