@@ -141,7 +141,8 @@ static int bind_source(const struct sbx_bind *b, struct sbx_error **err)
 	return fd;
 }
 
-static char *request_json(const struct sbx_config *c, const struct sbx_seccomp *filter, size_t n_cgroup)
+static char *request_json(const struct sbx_pool *p, const struct sbx_config *c,
+			  const struct sbx_seccomp *filter, size_t n_cgroup)
 {
 	json_t *o = json_object(), *a;
 	json_object_set_new(o, "argv", a = json_array());
@@ -164,6 +165,12 @@ static char *request_json(const struct sbx_config *c, const struct sbx_seccomp *
 		json_array_append_new(
 		    a, json_pack("{s:s,s:I}", "target", c->tmpfs[i].target, "size",
 				 (json_int_t)(c->tmpfs[i].size ? c->tmpfs[i].size : c->limits.tmp)));
+	/* The zygote's stub mount points (pool_zygote.c): the job takes them
+	 * away before it mounts its own, so they are no channel between jobs. */
+	json_object_set_new(o, "stubs", a = json_array());
+	json_array_append_new(a, json_string("/out"));
+	for (size_t i = 0; i < p->n_mount_points; i++)
+		json_array_append_new(a, json_string(p->mount_points[i]));
 	json_object_set_new(o, "binds", a = json_array());
 	for (size_t i = 0; i < c->n_binds; i++)
 		json_array_append_new(a, json_pack("{s:s}", "target", c->binds[i].target));
@@ -240,8 +247,8 @@ struct zygote_ctl {
 	int fd;
 };
 
-static int pool_launch(struct sbx_sandbox *sb, const struct zygote_ctl *ctl, size_t n_ctl, const int io[3],
-		       int conn)
+static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const struct zygote_ctl *ctl,
+		       size_t n_ctl, const int io[3], int conn)
 {
 	const struct sbx_config *c = sb->c;
 	struct sbx_error **err = &sb->err;
@@ -282,7 +289,7 @@ static int pool_launch(struct sbx_sandbox *sb, const struct zygote_ctl *ctl, siz
 	sb->mask_saved = true;
 
 	t = sb->start_ns = sbx_now_ns();
-	cleanup_free char *req = request_json(c, sb->filter, (size_t)sb->n_join);
+	cleanup_free char *req = request_json(p, c, sb->filter, (size_t)sb->n_join);
 	int pidfd = -1, r = ZYGOTE_GONE;
 	/* Our zygote first, then the others that were ready: a zygote that
 	 * dies with the request unread (its exit closes its socket only after
@@ -359,14 +366,14 @@ static int pool_launch(struct sbx_sandbox *sb, const struct zygote_ctl *ctl, siz
 }
 
 /* One job, in the order of sbx_run (runtime/run.c) with launch replaced. */
-static void run_job(const struct zygote_ctl *ctl, size_t n_ctl, const struct sbx_config *c, const int io[3],
-		    int conn, struct sbx_result *r)
+static void run_job(const struct sbx_pool *p, const struct zygote_ctl *ctl, size_t n_ctl,
+		    const struct sbx_config *c, const int io[3], int conn, struct sbx_result *r)
 {
 	struct sbx_sandbox sb;
 	sbx_sandbox_init(&sb, c, r);
 	sb.out_dst = io[1];
 	sb.err_dst = io[2];
-	if (sbx_sandbox_prepare(&sb) == 0 && pool_launch(&sb, ctl, n_ctl, io, conn) == 0)
+	if (sbx_sandbox_prepare(&sb) == 0 && pool_launch(p, &sb, ctl, n_ctl, io, conn) == 0)
 		sbx_sandbox_supervise(&sb);
 	sbx_sandbox_collect(&sb);
 	sbx_sandbox_teardown(&sb);
@@ -452,7 +459,7 @@ int sbx_pool_job(const struct sbx_pool *p, const struct sbx_zygote *z, int conn,
 		sbx_error_free(&err);
 	} else {
 		r.phases_us[SBX_P_CONFIG] = (sbx_now_ns() - t0) / 1000;
-		run_job(ctl, n_ctl, &c, fds, conn, &r);
+		run_job(p, ctl, n_ctl, &c, fds, conn, &r);
 	}
 	reply_result(conn, &r);
 	sbx_result_free(&r);

@@ -91,6 +91,10 @@ def job_mounts(job, binds):
     """In J's new mount namespace: nothing the zygote or an earlier job could
     write stays visible; the job's own tmpfs, /out and binds."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
+    # The zygote's own small tmpfs at each mount point it offers (/out,
+    # --mount-point) would be shared by every job that mounts nothing there.
+    for stub in job["stubs"]:
+        check(libc.umount2(stub.encode(), MNT_DETACH), "unmounting the zygote's %s" % stub)
     noexec = not job["tmpfs_exec"]
     tmpfs("/tmp", job["tmp"], "1777", 0, 0, noexec)
     tmpfs("/dev/shm", job["tmp"], "1777", 0, 0, noexec)

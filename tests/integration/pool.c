@@ -50,7 +50,7 @@ struct pool {
 	pid_t pid;
 	char *dir; /* bound at /srv in every job */
 	char sock[512];
-	pid_t keepers[8];
+	pid_t keepers[16];
 	size_t n_keepers;
 };
 
@@ -107,7 +107,7 @@ static void pool_note_keepers(struct pool *p)
 	FILE *f = fopen(path, "r");
 	cr_assert(f);
 	int pid;
-	while (p->n_keepers < 8 && fscanf(f, "%d", &pid) == 1)
+	while (p->n_keepers < 16 && fscanf(f, "%d", &pid) == 1)
 		p->keepers[p->n_keepers++] = pid;
 	fclose(f);
 }
@@ -125,19 +125,67 @@ static int wait_exit(pid_t pid, int timeout_s)
 	return -1;
 }
 
+/* Processes in the cgroups of this pool's keepers (the zygotes' sandboxes;
+ * tests run side by side, so never count other pools'); with `zygotes`,
+ * only the zygotes themselves, their pids into `pids`. */
+static int pool_sandbox_procs(struct pool *p, bool zygotes, int *pids, int max)
+{
+	int n = 0;
+	DIR *d = opendir("/proc");
+	cr_assert(d);
+	for (struct dirent *e; (e = readdir(d));) {
+		int pid = atoi(e->d_name);
+		if (pid <= 0)
+			continue;
+		char path[64], buf[4096];
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+		FILE *f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = '\0';
+		bool ours = false;
+		for (size_t i = 0; i < p->n_keepers && !ours; i++) {
+			char tag[32];
+			snprintf(tag, sizeof(tag), "/sbx-%d-", p->keepers[i]);
+			ours = strstr(buf, tag) != NULL;
+		}
+		if (!ours)
+			continue;
+		if (zygotes) {
+			snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+			f = fopen(path, "r");
+			if (f == NULL)
+				continue;
+			len = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			buf[len] = '\0';
+			if (len < 12 || memcmp(buf, "python3\0-c\0", 11) != 0 ||
+			    strstr(buf + 11, ZYGOTE_MARK) == NULL)
+				continue;
+		}
+		if (pids && n < max)
+			pids[n] = pid;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
 /* Nothing of the pool is left: no process, no cgroup of a keeper. */
 static void expect_nothing_left(struct pool *p)
 {
 	int procs = 0, zyg = 0;
 	for (int i = 0; i < 100; i++) {
 		procs = h_count_procs(p->sock);
-		zyg = h_count_procs(ZYGOTE_MARK);
+		zyg = pool_sandbox_procs(p, false, NULL, 0);
 		if (procs == 0 && zyg == 0)
 			break;
 		usleep(100000);
 	}
 	cr_expect_eq(procs, 0, "%d processes of the pool left", procs);
-	cr_expect_eq(zyg, 0, "%d zygote processes left", zyg);
+	cr_expect_eq(zyg, 0, "%d processes of the zygotes' sandboxes left", zyg);
 	for (size_t i = 0; i < p->n_keepers; i++)
 		cr_expect_eq(h_count_cgroups(p->keepers[i]), 0, "keeper %d left a cgroup", p->keepers[i]);
 }
@@ -492,11 +540,20 @@ Test(pool, per_job_binds_and_output_cap)
 	cr_expect_eq(strlen(o.out), 100);
 	cr_expect(h_rb(o.report, "stdout_truncated"));
 	h_free(&o);
+	/* The zygote's mount points (/out, --mount-point) are no channel
+	 * between jobs that do not mount over them. */
+	write_file(p.dir, "drop.py",
+		   "for d in ('/extra', '/out'):\n"
+		   "    try:\n        open(d + '/dropped', 'w').write('x')\n    except OSError as e:\n"
+		   "        print(d, e.errno)\n");
+	job(&o, &p, "drop.py", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	h_free(&o);
 	/* Without the bind, /extra is the empty mount point. */
-	write_file(p.dir, "ls.py", "import os\nprint(os.listdir('/extra'))\n");
+	write_file(p.dir, "ls.py", "import os\nprint(os.listdir('/extra'), os.listdir('/out'))\n");
 	job(&o, &p, "ls.py", NULL);
 	cr_expect_eq(o.status, 0, "%s", o.err);
-	cr_expect_str_eq(o.out, "[]\n");
+	cr_expect_str_eq(o.out, "[] []\n");
 	h_free(&o);
 	h_rmtree(extra);
 	free(extra);
@@ -585,16 +642,10 @@ Test(pool, a_dead_zygote_is_replaced_and_loses_no_job)
 	}
 	cr_assert(served[0] && served[1], "one zygote never served");
 	pool_note_keepers(&p);
-	FILE *ps = popen("pgrep -f '^python3 -c # sbx pool zygote'", "r");
-	cr_assert(ps);
-	int zpid = 0, n = 0, pid;
-	while (fscanf(ps, "%d", &pid) == 1) {
-		zpid = pid;
-		n++;
-	}
-	pclose(ps);
+	int zpids[4];
+	int n = pool_sandbox_procs(&p, true, zpids, 4);
 	cr_assert_eq(n, 2, "%d zygotes", n);
-	kill(zpid, SIGKILL);
+	kill(zpids[1], SIGKILL);
 	bool replaced = false;
 	for (int i = 0; i < 40 && !replaced; i++) {
 		job(&o, &p, "ok.py", NULL);
