@@ -305,6 +305,8 @@ static const char isolation_py[] =
     "print('pid', os.getpid(), 'pids', pids)\n"
     "print('caps', st['CapEff'].strip(), st['CapPrm'].strip(), st['CapBnd'].strip(), st['CapAmb'].strip())\n"
     "print('nnp', st['NoNewPrivs'].strip(), 'seccomp', st['Seccomp'].strip())\n"
+    "p1 = dict(l.split(':\\t', 1) for l in open('/proc/1/status').read().splitlines() if ':\\t' in l)\n"
+    "print('pid1', p1['CapEff'].strip(), p1['CapPrm'].strip())\n"
     "print('uid', os.getuid(), os.getgid(), os.getgroups())\n"
     "print('host', socket.gethostname(), 'net', sorted(n for i, n in socket.if_nameindex()))\n"
     "print('env', sorted(os.environ))\n"
@@ -337,6 +339,7 @@ Test(pool, job_has_its_own_namespaces_no_capabilities_and_its_filter)
 	cr_expect_str_eq(line(o1.out, "caps "),
 			 "caps 0000000000000000 0000000000000000 0000000000000000 0000000000000000");
 	cr_expect_str_eq(line(o1.out, "nnp "), "nnp 1 seccomp 2");
+	cr_expect_str_eq(line(o1.out, "pid1 "), "pid1 0000000000000020 0000000000000020"); /* CAP_KILL only */
 	cr_expect_str_eq(line(o1.out, "uid "), "uid 65534 65534 []");
 	cr_expect_str_eq(line(o1.out, "env "), "env ['A', 'OPENBLAS_NUM_THREADS']");
 	cr_expect_str_eq(line(o1.out, "cwd "), "cwd /tmp");
