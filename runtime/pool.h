@@ -51,6 +51,7 @@ struct sbx_zygote {
 struct sbx_pool {
 	const char *socket_path;
 	unsigned size;
+	unsigned recycle;    /* jobs after which a zygote is replaced, 0 = never */
 	const char *preload; /* "pandas,numpy" or NULL */
 	char **defaults;     /* `sbx run` options every job starts from */
 	size_t n_defaults;

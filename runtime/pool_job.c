@@ -204,6 +204,7 @@ static char *request_json(const struct sbx_pool *p, const struct sbx_config *c,
 static int wait_started(int sock, int conn, int ctl, int *pidfd, struct sbx_error **err)
 {
 	uint64_t deadline = sbx_now_ns() + START_TIMEOUT_MS * 1000000ull;
+	bool taken = false; /* the zygote's child has the request (any message) */
 	for (;;) {
 		struct pollfd p[3] = {
 		    {.fd = sock, .events = POLLIN}, {.fd = conn, .events = POLLIN}, {.fd = ctl, .events = 0}};
@@ -216,13 +217,19 @@ static int wait_started(int sock, int conn, int ctl, int *pidfd, struct sbx_erro
 					     START_TIMEOUT_MS / 1000);
 		if (p[1].revents)
 			return sbx_error_set(err, ECONNRESET, "the client went away before the job started");
-		if (!p[0].revents && p[2].revents)
-			return ZYGOTE_GONE;
+		if (!p[0].revents && p[2].revents) {
+			if (!taken)
+				return ZYGOTE_GONE;
+			p[2].fd = -1; /* ended after forking the job (--recycle): fine */
+			ctl = -1;
+			continue;
+		}
 		struct sbx_msg m;
 		int fd = -1;
 		int r = sbx_msg_recv(sock, &m, &fd);
-		if (r == 0 && p[2].revents)
+		if (r == 0 && p[2].revents && !taken)
 			return ZYGOTE_GONE;
+		taken = true;
 		if (r <= 0)
 			return sbx_error_set(err, r < 0 ? errno : EPIPE,
 					     "the zygote ended the job before it started");

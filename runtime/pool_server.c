@@ -24,7 +24,7 @@
 
 const char sbx_pool_usage[] =
     "Usage: sbx pool --socket PATH --rootfs DIR [--size N] [--preload MODULE[,MODULE...]]\n"
-    "                [--mount-point DST]... [sbx run OPTIONS as every job's defaults]\n"
+    "                [--mount-point DST]... [--recycle N] [sbx run OPTIONS as every job's defaults]\n"
     "\n"
     "Serve `sbx run --pool PATH -- python3 SCRIPT [ARG...]` from N sandboxed Python\n"
     "interpreters that have imported MODULEs: each job is forked into a sandbox of\n"
@@ -36,10 +36,12 @@ const char sbx_pool_usage[] =
     "  --preload MODULES   comma-separated modules every zygote imports\n"
     "  --mount-point DST   a bind or tmpfs target jobs may use that the rootfs lacks\n"
     "                      (repeatable)\n"
+    "  --recycle N         replace each zygote after N jobs (default 0: never); bounds\n"
+    "                      how many jobs share one address-space layout\n"
     "Every other option is an `sbx run` option (see sbx run --help): the default\n"
     "of every job, which the job's own options extend or override.\n";
 
-enum { O_SOCKET = 1000, O_SIZE, O_PRELOAD, O_MOUNTPOINT };
+enum { O_SOCKET = 1000, O_SIZE, O_PRELOAD, O_MOUNTPOINT, O_RECYCLE };
 
 static int listen_on(const char *path, struct sbx_error **err)
 {
@@ -85,6 +87,7 @@ static int parse(int argc, char **argv, struct sbx_pool *p, struct sbx_error **e
 	    {"size", required_argument, 0, O_SIZE},
 	    {"preload", required_argument, 0, O_PRELOAD},
 	    {"mount-point", required_argument, 0, O_MOUNTPOINT},
+	    {"recycle", required_argument, 0, O_RECYCLE},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -139,6 +142,11 @@ static int parse(int argc, char **argv, struct sbx_pool *p, struct sbx_error **e
 				return sbx_error_set(err, EINVAL, "--mount-point %s: not an absolute path",
 						     v);
 			p->mount_points[p->n_mount_points++] = (char *)v;
+			break;
+		case O_RECYCLE:
+			if (sbx_parse_uint(v, UINT32_MAX, &n, err) < 0)
+				return sbx_error_wrap(err, "--recycle");
+			p->recycle = (unsigned)n;
 			break;
 		case O_SIZE:
 			if (sbx_parse_uint(v, SBX_POOL_MAX_SIZE, &n, err) < 0 || n == 0) {

@@ -120,6 +120,9 @@ static __attribute__((noreturn)) void keeper(const struct sbx_pool *p, int ctl)
 	extra[n++] = "python3";
 	extra[n++] = "-c";
 	extra[n++] = (char *)sbx_zygote_py;
+	char recycle[32];
+	snprintf(recycle, sizeof(recycle), "sbx-recycle=%u", p->recycle);
+	extra[n++] = recycle;
 	char *mods = p->preload ? strdup(p->preload) : NULL;
 	for (char *save = NULL, *m = mods ? strtok_r(mods, ",", &save) : NULL;
 	     m && n < 16 + 2 * p->n_mount_points + 63; m = strtok_r(NULL, ",", &save))

@@ -26,7 +26,10 @@ import socket
 import struct
 import sys
 
-_preload = [m for m in sys.argv[1:] if m]
+# argv: "sbx-recycle=N" (end after N jobs, 0 = never), then the modules.
+_args = sys.argv[1:]
+_recycle = int(_args.pop(0).split("=", 1)[1]) if _args and _args[0].startswith("sbx-recycle=") else 0
+_preload = [m for m in _args if m]
 for _m in _preload:
     __import__(_m)
 # Started by name with no PATH in its environment, the interpreter could not
@@ -55,7 +58,7 @@ PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 # NOROOT, NO_SETUID_FIXUP, KEEP_CAPS_LOCKED, NO_CAP_AMBIENT_RAISE, all locked
 SECUREBITS = 0x01 | 0x02 | 0x04 | 0x08 | 0x20 | 0x40 | 0x80
 # runtime/sync.h: enum sbx_msg_type
-MSG_SETUP_ERROR, MSG_EXIT, MSG_SECCOMP_FD, MSG_READY, MSG_POOL_STARTED = 2, 4, 6, 7, 8
+MSG_SETUP_ERROR, MSG_EXIT, MSG_TAKEN, MSG_SECCOMP_FD, MSG_READY, MSG_POOL_STARTED = 2, 4, 5, 6, 7, 8
 MSG = struct.Struct("=IiiI3Q1024s")
 
 
@@ -421,7 +424,13 @@ def serve():
                                 "modules": _preload}).encode())
     except OSError:
         return  # the pool went away while we were importing
+    served = 0
     while True:
+        # A zygote that is not as it was after the preload (a thread has
+        # appeared), or has served its --recycle jobs, ends: the pool
+        # replaces it, and a job sent meanwhile goes to another zygote.
+        if threads() != 1 or (_recycle and served >= _recycle):
+            return
         # The request is read by the forked child, never here: the job's
         # argv, environment and paths never enter the zygote's memory, which
         # every later job starts from (and could read).
@@ -441,6 +450,7 @@ def serve():
         os.close(taken_w)
         os.read(taken_r, 1)  # b"" too if the child died before reading
         os.close(taken_r)
+        served += 1
         while True:
             try:
                 p, _ = os.waitpid(-1, os.WNOHANG)
@@ -454,12 +464,16 @@ def take_job(ctl, taken):
     """J: the request, then nothing of the zygote's descriptors but it."""
     try:
         msg, anc, flags, _ = ctl.recvmsg(1 << 20, socket.CMSG_SPACE(253 * 4))
+        fds = []
+        for level, typ, data in anc:
+            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                fds += struct.unpack("%di" % (len(data) // 4), data[:len(data) - len(data) % 4])
+        # Taken: from now on the zygote may end (--recycle) without the
+        # supervisor handing the job to another one.
+        if fds:
+            os.write(fds[0], MSG.pack(MSG_TAKEN, 0, 0, 0, 0, 0, 0, b""))
     finally:
         os.write(taken, b"1")
-    fds = []
-    for level, typ, data in anc:
-        if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-            fds += struct.unpack("%di" % (len(data) // 4), data[:len(data) - len(data) % 4])
     for fd in map(int, os.listdir("/proc/self/fd")):
         if fd not in fds:
             try:

@@ -746,3 +746,42 @@ Test(pool, pids_and_cpus_limit_the_job)
 	pool_note_keepers(&p);
 	pool_stop(&p);
 }
+
+/* The address-space layout a job sees is its zygote's (docs/security.md):
+ * the same in every job of one zygote; --recycle N bounds how many jobs
+ * share it, and loses no job while zygotes are replaced. */
+Test(pool, recycle_bounds_the_jobs_sharing_a_layout)
+{
+	static const char layout_py[] = "import sys, json\nprint(hex(id(json)))\n";
+	struct pool p;
+	pool_start(&p, 1, NULL);
+	write_file(p.dir, "layout.py", layout_py);
+	struct sbx_out o;
+	char *first = NULL;
+	for (int i = 0; i < 3; i++) {
+		job(&o, &p, "layout.py", NULL);
+		cr_assert_eq(o.status, 0, "%s", o.err);
+		if (first == NULL)
+			first = strdup(o.out);
+		else
+			cr_expect_str_eq(o.out, first, "one zygote, two layouts?");
+		h_free(&o);
+	}
+	pool_note_keepers(&p);
+	pool_stop(&p);
+
+	pool_start(&p, 2, (const char *const[]){"--recycle", "1", NULL});
+	write_file(p.dir, "layout.py", layout_py);
+	char *seen[4];
+	for (int i = 0; i < 4; i++) {
+		job(&o, &p, "layout.py", NULL);
+		cr_assert_eq(o.status, 0, "job %d: %s", i, o.err);
+		cr_expect_eq(json_integer_value(json_object_get(pool_obj(&o), "zygote_jobs")), 0);
+		seen[i] = strdup(o.out);
+		for (int j = 0; j < i; j++)
+			cr_expect_str_neq(seen[i], seen[j], "jobs %d and %d shared a layout", j, i);
+		h_free(&o);
+		pool_note_keepers(&p);
+	}
+	pool_stop(&p);
+}
