@@ -55,6 +55,7 @@ NR = {"x86_64": {"move_mount": 429, "seccomp": 317, "capset": 126},
       "aarch64": {"move_mount": 429, "seccomp": 277, "capset": 90}}[os.uname().machine]
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECUREBITS = 4, 24, 28
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+PR_SET_CHILD_SUBREAPER = 36
 # NOROOT, NO_SETUID_FIXUP, KEEP_CAPS_LOCKED, NO_CAP_AMBIENT_RAISE, all locked
 SECUREBITS = 0x01 | 0x02 | 0x04 | 0x08 | 0x20 | 0x40 | 0x80
 # runtime/sync.h: enum sbx_msg_type
@@ -415,6 +416,9 @@ def serve():
     # would otherwise write to every one of them and copy its page.
     import gc
     gc.freeze()
+    # Each job's pid 1 outlives the J that forked it: re-parented to us
+    # rather than to the sandbox's init, so that we know our running jobs.
+    check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER")
     if threads() != 1:
         sys.stderr.write("sbx-zygote: preloading %s started %d threads; refusing to fork jobs\n"
                          % (",".join(_preload), threads()))
@@ -430,7 +434,17 @@ def serve():
         # appeared), or has served its --recycle jobs, ends: the pool
         # replaces it, and a job sent meanwhile goes to another zygote.
         if threads() != 1 or (_recycle and served >= _recycle):
-            return
+            # Its jobs' pid 1s are its children (subreaper, below): were the
+            # zygote to exit now, its sandbox's end would kill them.  No
+            # more requests (the pool sees the socket hang up), then wait.
+            ctl.close()
+            while True:
+                try:
+                    os.wait()
+                except ChildProcessError:
+                    return
+                except InterruptedError:
+                    continue
         # The request is read by the forked child, never here: the job's
         # argv, environment and paths never enter the zygote's memory, which
         # every later job starts from (and could read).

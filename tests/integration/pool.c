@@ -785,3 +785,20 @@ Test(pool, recycle_bounds_the_jobs_sharing_a_layout)
 	}
 	pool_stop(&p);
 }
+
+/* A zygote that ends (--recycle) while a job it forked still runs: the job
+ * runs to its end; the zygote's sandbox waits for it. */
+Test(pool, recycled_zygote_lets_its_running_job_finish)
+{
+	struct pool p;
+	pool_start(&p, 1, (const char *const[]){"--recycle", "1", NULL});
+	write_file(p.dir, "sleep.py", sleep_py);
+	struct sbx_out o;
+	const char *a[] = {"--pool", p.sock, "--", "python3", "/srv/sleep.py", "1.5", NULL};
+	cr_assert_eq(h_run_report(&o, 0, 60, a), 0);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "start\nend\n");
+	h_free(&o);
+	pool_note_keepers(&p);
+	pool_stop(&p);
+}
