@@ -155,6 +155,19 @@ int sbx_pool_client_main(int argc, char **argv)
 	strcpy(a.sun_path, path);
 	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return fail(report, "--pool %s: connecting to the pool: %s", path, errno);
+	/* Our stdio and working directory go to whoever listens there: only
+	 * to a pool of our own user (or root's), never to a socket another
+	 * user put in a shared directory. */
+	struct ucred peer;
+	socklen_t pl = sizeof(peer);
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &peer, &pl) < 0)
+		return fail(report, "--pool %s: %s", path, errno);
+	if (peer.uid != geteuid() && peer.uid != 0) {
+		fprintf(stderr,
+			"sbx: --pool %s: the pool there runs as uid %u, not as us; not handing it the job\n",
+			path, (unsigned)peer.uid);
+		return 125;
+	}
 	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0)
 		return fail(report, "%s%s", "opening the working directory: ", errno);

@@ -195,7 +195,6 @@ static char *request_json(const struct sbx_pool *p, const struct sbx_config *c,
 	return s;
 }
 
-/* Until the job's pid 1 reports (its pidfd) or the start fails. */
 #define ZYGOTE_GONE 1
 
 /* Until the job's pid 1 reports (its pidfd) or the start fails.  Returns
@@ -246,14 +245,15 @@ static int wait_started(int sock, int conn, int ctl, int *pidfd, struct sbx_erro
 	}
 }
 
-/* sbx_sandbox_launch's counterpart (runtime/sandbox.h: a front end may
- * replace launch): instead of clone3, the job goes to a zygote, which forks
- * it; its pid 1 hands back its pidfd.  Fills sb->s as launch does. */
+/* A zygote's control socket, as a job supervisor holds it. */
 struct zygote_ctl {
 	int index;
 	int fd;
 };
 
+/* sbx_sandbox_launch's counterpart (runtime/sandbox.h: a front end may
+ * replace launch): instead of clone3, the job goes to a zygote, which forks
+ * it; its pid 1 hands back its pidfd.  Fills sb->s as launch does. */
 static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const struct zygote_ctl *ctl,
 		       size_t n_ctl, const int io[3], int conn)
 {
@@ -418,6 +418,13 @@ int sbx_pool_job(const struct sbx_pool *p, const struct sbx_zygote *z, int conn,
 		}
 	if (sbx_close_all_except(keep, 4 + n_ctl, &err) < 0) {
 		fprintf(stderr, "sbx pool: %s\n", err->msg);
+		return 125;
+	}
+	/* The socket is mode 0600; still, only our own user hands us jobs. */
+	struct ucred peer;
+	socklen_t pl = sizeof(peer);
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &pl) < 0 || peer.uid != geteuid()) {
+		fprintf(stderr, "sbx pool: refusing a client of another user\n");
 		return 125;
 	}
 	static char buf[1 << 17];

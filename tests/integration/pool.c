@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -801,4 +803,64 @@ Test(pool, recycled_zygote_lets_its_running_job_finish)
 	h_free(&o);
 	pool_note_keepers(&p);
 	pool_stop(&p);
+}
+
+/* A client hands its stdio and working directory only to a pool of its own
+ * user (or root's): a socket another user put at the path gets nothing. */
+Test(pool, client_gives_nothing_to_another_users_socket)
+{
+	char *dir = h_tmpdir();
+	running_dir = dir;
+	char sock[512];
+	snprintf(sock, sizeof(sock), "%s/fake.sock", dir);
+	int res[2];
+	cr_assert(pipe(res) == 0);
+	pid_t fake = fork();
+	if (fake == 0) {
+		/* nobody's "pool": reports how many descriptors it was sent */
+		if (setresgid(NOBODY, NOBODY, NOBODY) < 0 || setresuid(NOBODY, NOBODY, NOBODY) < 0)
+			_exit(99);
+		int l = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
+		if (strlen(sock) >= sizeof(a.sun_path))
+			_exit(95);
+		memcpy(a.sun_path, sock, strlen(sock) + 1);
+		if (bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || chmod(sock, 0777) < 0 ||
+		    listen(l, 1) < 0)
+			_exit(98);
+		if (write(res[1], "L", 1) != 1)
+			_exit(97);
+		int c = accept(l, NULL, NULL);
+		char buf[4096];
+		union {
+			char b[CMSG_SPACE(8 * sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct msghdr mh = {
+		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b)};
+		ssize_t n = recvmsg(c, &mh, 0);
+		char got = n > 0 && mh.msg_controllen > 0 ? 'F' : 'N';
+		if (write(res[1], &got, 1) != 1)
+			_exit(96);
+		_exit(0);
+	}
+	close(res[1]);
+	char ch = 0;
+	cr_assert_eq(read(res[0], &ch, 1), 1);
+	cr_assert_eq(ch, 'L');
+	const char *a[] = {"--pool", sock, "--", "python3", "/srv/x.py", NULL};
+	struct sbx_out o;
+	cr_assert_eq(h_run(&o, 0, 30, a), 0);
+	cr_expect_eq(o.status, 125, "%s", o.err);
+	cr_expect(strstr(o.err, "runs as uid 65534"), "%s", o.err);
+	h_free(&o);
+	kill(fake, SIGTERM); /* still in accept: nothing was sent */
+	ch = 0;
+	ssize_t k = read(res[0], &ch, 1);
+	cr_expect(k == 0 || ch == 'N', "the other user's socket was sent descriptors");
+	waitpid(fake, NULL, 0);
+	close(res[0]);
+	h_rmtree(dir);
+	running_dir = NULL;
 }
