@@ -28,7 +28,7 @@ import measure  # noqa: E402
 import report  # noqa: E402
 import runners as rn  # noqa: E402
 
-TOOLS = {"hyperfine": "hyperfine", "bwrap": "bubblewrap", "crun": "crun", "runc": "runc",
+TOOLS = {"hyperfine": "hyperfine", "bwrap": "bubblewrap", "crun": "crun", "runc": "runc", "podman": "podman",
          "gnuplot": "gnuplot-nox", "setpriv": "util-linux"}
 HIDE_V2 = "/sys/fs/cgroup/unified"
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -130,6 +130,23 @@ def _runc(w, e, loop=0):
             "--bundle", bundle_dir(e, "runc", w.key, loop), container_id("runc", w.key, loop)]
 
 
+# podman's default rlimits exceed the development machines' hard limits
+# (docs/oci.md); the same for every runtime.
+PODMAN_ULIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"]
+
+
+def _podman(runtime):
+    """podman with an OCI runtime, the rootfs directory as is (no image
+    store): what a client pays on top of the runtime."""
+    def build(w, e):
+        rt = e.sbx if runtime == "sbx" else runtime
+        # crun refuses cgroups on hybrid hosts: without, as the crun row.
+        nocg = ["--cgroups=disabled"] if runtime.endswith("crun") else []
+        return ["podman", "--runtime", rt, "run", "--rm", "--network", "none"] + nocg + PODMAN_ULIMITS + [
+            "--rootfs", e.rootfs] + w.argv
+    return build
+
+
 RUNNERS = [
     Runner("bare", "bare fork+exec (host)", "bare", "bare", lambda w, e: list(w.host_argv)),
     Runner("chroot", "bare chroot into the rootfs", "chroot", "bare",
@@ -156,6 +173,10 @@ RUNNERS = [
     Runner("bwrap-rl", "bubblewrap rootless", "bwrap rootless", "peer-rootless", _bwrap(True)),
     Runner("crun", "crun (root, no cgroup)", "crun", "peer-root", _crun),
     Runner("runc", "runc (root, cgroup v1)", "runc", "peer-root", _runc),
+    Runner("podman-sbx", "podman --runtime sbx (OCI mode)", "podman+sbx", "peer-root", _podman("sbx"),
+           only={"true"}),
+    Runner("podman-crun", "podman --runtime crun (no cgroup)", "podman+crun", "peer-root", _podman("/usr/bin/crun"),
+           only={"true"}),
 ]
 
 # Which sbx row a layer row is compared with.

@@ -69,6 +69,7 @@ struct sbx_config {
 	size_t n_tmpfs;
 	char *out_dir;     /* host directory for /out, NULL = no /out */
 	uint64_t out_size; /* size of the /out tmpfs */
+	bool terminal;     /* OCI process.terminal: the workload gets a pty of the sandbox's devpts (contain.h) */
 	bool tmpfs_exec;   /* allow exec from /tmp, /out, /dev/shm and extra tmpfs (default noexec) */
 	uint64_t userns_limits[SBX_USERNS_LIMITS]; /* SBX_UNSET = leave the kernel's value */
 	char *seccomp;     /* "default", "unconfined" or a profile path */

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@ void sbx_inner_init(struct sbx_inner *in, const struct sbx_config *c, const stru
 		    const struct sbx_contain_fds *fds)
 {
 	*in = (struct sbx_inner){ .c = c, .filter = filter, .fds = fds, .sock = fds->sock, .userns_dir = -1,
-				  .ready = { .type = SBX_MSG_READY } };
+				  .ready = { .type = SBX_MSG_READY }, .console = -1 };
 }
 
 int sbx_step_join_cgroup(struct sbx_inner *in, struct sbx_error **err)
@@ -59,7 +60,7 @@ int sbx_step_wait_for_go(struct sbx_inner *in, struct sbx_error **err)
 
 int sbx_step_close_inherited(struct sbx_inner *in, struct sbx_error **err)
 {
-	return sbx_close_all_except((const int[]){ 0, 1, 2, in->sock }, 4, err);
+	return sbx_close_all_except((const int[]){ 0, 1, 2, in->sock, in->fds->start_gate }, 5, err);
 }
 
 int sbx_step_open_sources(struct sbx_inner *in, struct sbx_error **err)
@@ -192,7 +193,7 @@ int sbx_step_fork_workload(struct sbx_inner *in, struct sbx_error **err)
 		return sbx_error_set(err, errno, "forking the workload");
 	if (child == 0) {
 		struct sbx_workload w = { .c = in->c, .filter = in->filter, .sock = in->sock,
-					  .start_ns = in->fork_ns };
+					  .start_ns = in->fork_ns, .console = in->console };
 		sbx_workload_main(&w);
 	}
 	in->workload = child;
@@ -210,4 +211,55 @@ int sbx_step_confine(struct sbx_inner *in, struct sbx_error **err)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return sbx_error_set(err, errno, "PR_SET_NO_NEW_PRIVS");
 	return sbx_init_confine(in->sock, err);
+}
+
+int sbx_step_start_gate(struct sbx_inner *in, struct sbx_error **err)
+{
+	int gate = in->fds->start_gate;
+	if (gate < 0)
+		return 0;
+	/* The FIFO is reopened through its O_PATH fd: its host path is not
+	 * reachable from the new root.  open() blocks until a reader comes. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", gate);
+	int fd;
+	do
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return sbx_error_set(err, errno, "waiting for start at the start FIFO");
+	ssize_t n = write(fd, "0", 1);
+	int e = errno;
+	close(fd);
+	close(gate);
+	if (n != 1)
+		return sbx_error_set(err, e, "writing to the start FIFO");
+	return 0;
+}
+
+int sbx_step_console(struct sbx_inner *in, struct sbx_error **err)
+{
+	if (!in->c->terminal)
+		return 0;
+	/* The sandbox's /dev/ptmx (its private devpts, mounted by now): the
+	 * pty belongs to the sandbox, never to the host. */
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return sbx_error_set(err, errno, "opening /dev/ptmx");
+	/* TIOCGPTPEER opens the slave from the master, not by a path name
+	 * someone could swap. */
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+	    (in->console = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		int e = errno;
+		close(master);
+		return sbx_error_set(err, e, "opening the pty's slave");
+	}
+	struct sbx_msg m = { .type = SBX_MSG_CONSOLE };
+	int r = sbx_msg_send(in->sock, &m, master);
+	int e = errno;
+	close(master);
+	if (r < 0)
+		return sbx_error_set(err, e, "handing the pty to the supervisor");
+	return 0;
 }

@@ -22,6 +22,7 @@ struct sbx_contain_fds {
 	const int *cgroup;      /* v1: the run's "tasks" files, to join (see cgroups/cgroup.h) */
 	size_t n_cgroup;
 	bool rlimit_fallback;   /* no cgroup: bound pids, memory and file size by rlimits */
+	int start_gate;         /* O_PATH fd of a FIFO, or -1: see sbx_step_start_gate */
 };
 
 /* What pid 1 carries from one step to the next. */
@@ -36,6 +37,7 @@ struct sbx_inner {
 	struct sbx_msg ready;   /* phases measured inside, sent with /out */
 	uint64_t fork_ns;
 	pid_t workload;         /* > 0 once forked */
+	int console;            /* the pty's slave for the workload, -1 = none (sbx_step_console) */
 };
 
 void sbx_inner_init(struct sbx_inner *in, const struct sbx_config *c, const struct sbx_seccomp *filter,
@@ -55,8 +57,16 @@ int sbx_step_hostname(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_network(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_userns_limits(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_rlimits(struct sbx_inner *in, struct sbx_error **err);
+/* OCI process.terminal: a pty from the sandbox's own devpts; its master goes
+ * to the supervisor (SBX_MSG_CONSOLE, for --console-socket), its slave
+ * becomes the workload's terminal and stdio.  Nothing without a terminal. */
+int sbx_step_console(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_report_ready(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_drop_bounding(struct sbx_inner *in, struct sbx_error **err);
+/* OCI create/start: with the sandbox built and before the workload exists,
+ * block opening the FIFO fds->start_gate for writing until "sbx start"
+ * opens it for reading.  Nothing to do without a gate. */
+int sbx_step_start_gate(struct sbx_inner *in, struct sbx_error **err);
 /* Forks the workload; the child runs sbx_workload_main and never returns. */
 int sbx_step_fork_workload(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_confine(struct sbx_inner *in, struct sbx_error **err);

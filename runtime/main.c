@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oci/cli.h"
 #include "runtime/cli.h"
 #include "lib/clock.h"
 #include "runtime/escape.h"
@@ -25,6 +26,8 @@ static const char usage[] = "Usage: sbx COMMAND [OPTIONS]\n"
 			    "  seccomp check FILE                   validate a seccomp profile\n"
 			    "  seccomp export FILE|default --pfc|--bpf  print what a profile compiles to\n"
 			    "  version                              print the version\n"
+			    "  create|start|state|kill|delete|run --bundle|features|spec\n"
+			    "                                       OCI runtime mode, runc's command line (sbx --help-oci)\n"
 			    "\n"
 			    "See 'sbx run --help' and sbx(1).\n";
 
@@ -106,6 +109,8 @@ int main(int argc, char **argv)
 		return 125;
 	}
 	const char *cmd = argv[1];
+	if (sbx_oci_is_command(argc, argv))
+		return sbx_oci_main(argc, argv);
 	if (strcmp(cmd, "run") == 0)
 		return sbx_pool_requested(argc - 1, argv + 1) ? sbx_pool_client_main(argc - 1, argv + 1)
 							       : cmd_run(argc - 1, argv + 1);

@@ -29,6 +29,7 @@ void sbx_sandbox_init(struct sbx_sandbox *sb, const struct sbx_config *c, struct
 		.c = c, .r = r, .sock = { -1, -1 }, .out = { -1, -1 }, .errp = { -1, -1 },
 		.out_dst = STDOUT_FILENO, .err_dst = STDERR_FILENO,
 		.s = { .pid = -1, .pidfd = -1, .sock = -1, .listener = -1, .out_dirfd = -1, .cancel_fd = -1 },
+		.start_gate = -1,
 	};
 	sbx_relay_init(&sb->s.out, -1, -1, false, 0);
 	sbx_relay_init(&sb->s.err, -1, -1, false, 0);
@@ -160,7 +161,7 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 		close(sb->errp[0]);
 		struct sbx_contain_fds fds = { .sock = sb->sock[1], .out = sb->out[1], .err = sb->errp[1],
 					       .cgroup = sb->join_fds, .n_cgroup = (size_t)sb->n_join,
-					       .rlimit_fallback = r->limits_rlimit };
+					       .rlimit_fallback = r->limits_rlimit, .start_gate = sb->start_gate };
 		sbx_contain_main(c, sb->filter, &fds);
 	}
 	sb->launched = true;

@@ -39,6 +39,7 @@ struct sbx_sandbox {
 	sigset_t caller_mask; /* restored at teardown */
 	bool mask_saved;
 	bool launched;       /* pid 1 exists (s.pid, s.pidfd) */
+	int start_gate;      /* OCI create: O_PATH fd of the start FIFO, -1 = none (contain.h) */
 	struct sbx_supervision s;
 	uint64_t start_ns, end_ns, cgroup_us;
 };

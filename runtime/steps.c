@@ -48,9 +48,15 @@ static const struct pid1_step pid1_steps[] = {
 	{ "userns_limits", sbx_step_userns_limits },
 	/* Before the fork, so the workload inherits them. */
 	{ "rlimits", sbx_step_rlimits },
+	/* OCI terminal: after the mounts (the sandbox's devpts), before ready
+	 * (the client has its console when create returns). */
+	{ "console", sbx_step_console },
 	{ "ready", sbx_step_report_ready },
 	/* Needs CAP_SETPCAP; inherited by the workload at fork. */
 	{ "bounding", sbx_step_drop_bounding },
+	/* OCI create: the supervisor knows the sandbox is built (ready);
+	 * `start` lets the workload exist. */
+	{ "start_gate", sbx_step_start_gate },
 	{ "fork", sbx_step_fork_workload },
 	{ "confine", sbx_step_confine },
 };

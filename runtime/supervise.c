@@ -114,6 +114,14 @@ static void handle_msg(struct sbx_supervision *s)
 			setup_failure(s, "handing /out to the supervisor: the sandbox's ready message carried no "
 					 "descriptor");
 		}
+		if (s->on_ready && !s->setup_failed)
+			s->on_ready(s->on_ready_arg, s->pid);
+		break;
+	case SBX_MSG_CONSOLE:
+		if (fd >= 0 && s->on_console) {
+			s->on_console(s->on_ready_arg, fd);
+			fd = -1;
+		}
 		break;
 	case SBX_MSG_SECCOMP_FD:
 		if (fd >= 0 && s->listener < 0) {

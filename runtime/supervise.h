@@ -25,6 +25,12 @@ struct sbx_supervision {
 	struct sbx_seccomp *filter;
 	bool expect_out;         /* /out was asked for: pid 1 must hand it over */
 	uint64_t setup_deadline; /* sbx_now_ns() by which pid 1 must be ready; 0 = none */
+	/* OCI create: called once pid 1 reported the sandbox built (it then
+	 * waits at the start gate, sbx_step_start_gate). */
+	void (*on_ready)(void *arg, pid_t pid1);
+	/* OCI terminal: the pty's master; the callback keeps or closes it. */
+	void (*on_console)(void *arg, int master);
+	void *on_ready_arg;
 	int cancel_fd;  /* -1, or an fd whose hang-up or data kills the sandbox (pool client gone) */
 	/* filled while running */
 	bool ready;      /* pid 1 reported the sandbox built */

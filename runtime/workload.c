@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -86,6 +87,16 @@ int sbx_wstep_setsid(struct sbx_workload *w, struct sbx_error **err)
 {
 	if (setsid() < 0)
 		return sbx_error_set(err, errno, "setsid");
+	/* With an OCI terminal, the new session's controlling terminal is the
+	 * sandbox's own pty (never the caller's), and it is stdio. */
+	if (w->console >= 0) {
+		if (ioctl(w->console, TIOCSCTTY, 0) < 0)
+			return sbx_error_set(err, errno, "making the pty the controlling terminal");
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(w->console, fd) < 0)
+				return sbx_error_set(err, errno, "the pty as stdio");
+		close(w->console);
+	}
 	return 0;
 }
 

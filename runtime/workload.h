@@ -16,6 +16,7 @@ struct sbx_workload {
 	const struct sbx_seccomp *filter;
 	int sock;          /* to report a failed step or execve */
 	uint64_t start_ns; /* when pid 1 forked it */
+	int console;       /* the pty's slave (OCI terminal), -1 = none */
 };
 
 int sbx_wstep_signals(struct sbx_workload *w, struct sbx_error **err);

@@ -1,0 +1,360 @@
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "runtime/caps.h"
+#include "runtime/config.h"
+#include "seccomp/seccomp.h"
+#include "spec.h"
+#include "state.h"
+
+/* The namespaces to enter, in this order: those a host-root caller may join
+ * from its own user namespace first (a network namespace podman made is
+ * owned by the host's user namespace: it could not be entered from the
+ * sandbox's), mount last but one (it changes our root), user last (after
+ * it, host-owned namespaces are out of reach). */
+static const struct {
+	const char *name;
+	int flag;
+} ns_order[] = {
+    {"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},   {"cgroup", CLONE_NEWCGROUP},
+    {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},  {"user", CLONE_NEWUSER},
+};
+#define N_NS (sizeof(ns_order) / sizeof(*ns_order))
+
+static int read_text(const char *path, char *buf, size_t size)
+{
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The process to run: the bundle's process, changed by the flags, or an
+ * OCI process object given whole (--process), read by the same parser as
+ * config.json. */
+static int load_process(const struct sbx_oci_state *st, const struct sbx_oci_exec_opts *o,
+			struct sbx_config *c, struct sbx_oci_spec *s, struct sbx_error **err)
+{
+	if (o->process) {
+		struct stat sb;
+		cleanup_close int fd = open(o->process, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &sb) < 0)
+			return sbx_error_set(err, errno, "--process %s", o->process);
+		if (sb.st_size > (1 << 20))
+			return sbx_error_set(err, 0, "--process %s is larger than 1 MiB", o->process);
+		size_t len = (size_t)sb.st_size;
+		cleanup_free char *text = malloc(len + 64);
+		if (text == NULL)
+			abort();
+		int head = sprintf(text, "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"/\"},\"process\":");
+		if (head < 0 || read(fd, text + head, len) != (ssize_t)len)
+			return sbx_error_set(err, errno, "reading --process %s", o->process);
+		text[(size_t)head + len] = '}';
+		if (sbx_oci_spec_parse(text, (size_t)head + len + 1, st->bundle, c, s, err) < 0)
+			return sbx_error_wrap(err, "--process %s", o->process);
+		return 0;
+	}
+	if (sbx_oci_spec_load(st->bundle, c, s, err) < 0)
+		return sbx_error_wrap(err, "reading the container's process from its bundle");
+	if (o->argv && o->argv[0]) {
+		for (size_t i = 0; c->argv && c->argv[i]; i++)
+			free(c->argv[i]);
+		free(c->argv);
+		size_t n = 0;
+		while (o->argv[n])
+			n++;
+		c->argv = calloc(n + 1, sizeof(char *));
+		if (c->argv == NULL)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			if ((c->argv[i] = strdup(o->argv[i])) == NULL)
+				abort();
+	} else {
+		return sbx_error_set(err, 0,
+				     "no command given (sbx exec ID COMMAND [ARG...] or --process FILE)");
+	}
+	if (o->cwd) {
+		if (o->cwd[0] != '/')
+			return sbx_error_set(err, 0, "--cwd %s is not an absolute path", o->cwd);
+		sbx_config_set_string(&c->workdir, o->cwd);
+	}
+	for (size_t i = 0; i < o->n_env; i++)
+		if (sbx_config_add_env_spec(c, o->env[i], err) < 0)
+			return sbx_error_wrap(err, "--env");
+	if (o->user && sbx_config_set_user(c, o->user, err) < 0)
+		return sbx_error_wrap(err, "--user");
+	return 0;
+}
+
+/* The sandbox's cgroups, as pid 1 sees them from the host: every hierarchy
+ * whose path is sbx's (".../sbx-PID-..."); the helper writes "0" (itself) to
+ * each cgroup.procs before it forks the process. */
+static int join_cgroups(pid_t pid1, struct sbx_error **err)
+{
+	char path[64], buf[8192];
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid1);
+	if (read_text(path, buf, sizeof(buf)) < 0)
+		return sbx_error_set(err, errno, "reading %s", path);
+	char *save = NULL;
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *ctrls = strchr(line, ':');
+		char *cg = ctrls ? strchr(ctrls + 1, ':') : NULL;
+		if (cg == NULL)
+			continue;
+		*cg++ = '\0';
+		ctrls++;
+		if (strstr(cg, "/sbx-") == NULL || strstr(cg, "..") != NULL)
+			continue;
+		if (strncmp(ctrls, "name=", 5) == 0)
+			ctrls += 5;
+		const char *mounts[3];
+		size_t n = 0;
+		if (*ctrls) {
+			mounts[n++] = ctrls;
+		} else {
+			mounts[n++] = "unified";
+			mounts[n++] = "";
+		}
+		for (size_t i = 0; i < n; i++) {
+			char procs[4096];
+			snprintf(procs, sizeof(procs), "/sys/fs/cgroup/%s%s/cgroup.procs", mounts[i], cg);
+			cleanup_close int fd = open(procs, O_WRONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			if (write(fd, "0", 1) != 1)
+				return sbx_error_set(err, errno, "joining the container's cgroup %s", procs);
+			break;
+		}
+	}
+	return 0;
+}
+
+static __attribute__((noreturn)) void die(const char *what, struct sbx_error *err)
+{
+	fprintf(stderr, "sbx exec: %s%s%s\n", what, err ? ": " : "", err ? err->msg : "");
+	_exit(125);
+}
+
+/* The process, pid N in the sandbox: confined as the workload is
+ * (runtime/workload.c, same order), then exec. */
+static __attribute__((noreturn)) void process_main(const struct sbx_config *c, const struct sbx_oci_spec *s,
+						   const struct sbx_seccomp *filter)
+{
+	struct sbx_error *err = NULL;
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (setsid() < 0)
+		die("setsid", NULL);
+	/* Bounding set and locked securebits while CAP_SETPCAP is ours. */
+	if (sbx_caps_drop_bounding(false, &err) < 0)
+		die("dropping capabilities", err);
+	if (!c->rootless && setgroups(0, NULL) < 0)
+		die("setgroups", NULL);
+	if (setresgid(c->gid, c->gid, c->gid) < 0 || setresuid(c->uid, c->uid, c->uid) < 0)
+		die("switching user", NULL);
+	if (sbx_caps_clear(false, false, &err) < 0)
+		die("clearing capabilities", err);
+	for (size_t i = 0; i < s->n_rlimits; i++) {
+		struct rlimit rl = {.rlim_cur = s->rlimits[i].soft, .rlim_max = s->rlimits[i].hard};
+		if (setrlimit(s->rlimits[i].resource, &rl) < 0)
+			die("process.rlimits", NULL);
+	}
+	if (s->umask_set)
+		umask(s->umask);
+	const char *dir = c->workdir ? c->workdir : "/";
+	if (chdir(dir) < 0) {
+		fprintf(stderr, "sbx exec: cwd %s: %s\n", dir, strerror(errno));
+		_exit(125);
+	}
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		die("close_range", NULL);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die("PR_SET_NO_NEW_PRIVS", NULL);
+	int listener = -1;
+	if (filter && sbx_seccomp_load(filter, &listener, &err) < 0)
+		die("loading the seccomp filter", err);
+	if (listener >= 0)
+		close(listener);
+	/* execvp searches the PATH of the environment we give it. */
+	extern char **environ;
+	environ = c->env ? c->env : (char *[]){NULL};
+	execvp(c->argv[0], c->argv);
+	int e = errno;
+	fprintf(stderr, "sbx exec: %s: %s\n", c->argv[0], strerror(e));
+	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+}
+
+/* The helper: into the sandbox's cgroups and namespaces, then fork the
+ * process into its pid namespace, wait, exit with its status. */
+static __attribute__((noreturn)) void helper_main(const struct sbx_config *c, const struct sbx_oci_spec *s,
+						  const struct sbx_seccomp *filter, const int *nsfd,
+						  pid_t pid1, bool detached)
+{
+	struct sbx_error *err = NULL;
+	if (!detached)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Its memory is the container's configuration only, but nobody in
+	 * the sandbox needs to read it. */
+	prctl(PR_SET_DUMPABLE, 0);
+	if (join_cgroups(pid1, &err) < 0)
+		die("joining the container's cgroups", err);
+	for (size_t i = 0; i < N_NS; i++)
+		if (nsfd[i] >= 0 && setns(nsfd[i], ns_order[i].flag) < 0) {
+			fprintf(stderr, "sbx exec: entering the container's %s namespace: %s\n",
+				ns_order[i].name, strerror(errno));
+			_exit(125);
+		}
+	for (size_t i = 0; i < N_NS; i++)
+		if (nsfd[i] >= 0)
+			close(nsfd[i]);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork", NULL);
+	if (pid == 0)
+		process_main(c, s, filter);
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(125);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+int sbx_oci_exec(const struct sbx_oci_global *g, const char *id, const struct sbx_oci_exec_opts *o,
+		 struct sbx_error **err)
+{
+	if (sbx_oci_check_id(id, err) < 0)
+		return -1;
+	int rootfd = -1;
+	int lock = sbx_oci_lock(g->root, false, &rootfd, err);
+	if (lock < 0)
+		return -1;
+	struct sbx_oci_state st;
+	int rc = -1;
+	struct sbx_config c;
+	struct sbx_oci_spec s = {0};
+	struct sbx_seccomp *filter = NULL;
+	int nsfd[N_NS];
+	int pidfd = -1;
+	for (size_t i = 0; i < N_NS; i++)
+		nsfd[i] = -1;
+	sbx_config_init(&c);
+	if (sbx_oci_state_read(rootfd, id, &st, err) < 0) {
+		close(lock);
+		close(rootfd);
+		sbx_config_free(&c);
+		return -1;
+	}
+	enum sbx_oci_status status = sbx_oci_status(rootfd, &st);
+	if (status != SBX_OCI_RUNNING) {
+		sbx_error_set(err, 0, "cannot exec in a container that is %s", sbx_oci_status_names[status]);
+		goto out;
+	}
+	if (load_process(&st, o, &c, &s, err) < 0)
+		goto out;
+	c.rootless = geteuid() != 0;
+	if (!c.rootless && (c.uid >= c.idmap_size || c.gid >= c.idmap_size)) {
+		sbx_error_set(err, 0, "user %u:%u is outside the container's id range", c.uid, c.gid);
+		goto out;
+	}
+	/* The container's own filter: the converted profile kept in its state. */
+	char yaml[4096];
+	snprintf(yaml, sizeof(yaml), "%s/%s/seccomp.yaml", g->root, id);
+	if (access(yaml, F_OK) == 0 && sbx_seccomp_compile(yaml, &filter, err) < 0)
+		goto out;
+	/* Namespace fds of pid 1, opened while its start time still matches;
+	 * those we share already (the host's network, say) are not entered. */
+	pidfd = sbx_oci_pidfd(st.init_pid, st.init_start);
+	if (pidfd < 0) {
+		sbx_error_set(err, ESRCH, "container %s: its pid 1 is gone", id);
+		goto out;
+	}
+	for (size_t i = 0; i < N_NS; i++) {
+		char theirs[64], ours[64];
+		snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", st.init_pid, ns_order[i].name);
+		snprintf(ours, sizeof(ours), "/proc/self/ns/%s", ns_order[i].name);
+		struct stat a, b;
+		nsfd[i] = open(theirs, O_RDONLY | O_CLOEXEC);
+		if (nsfd[i] < 0 || fstat(nsfd[i], &a) < 0) {
+			sbx_error_set(err, errno, "opening %s", theirs);
+			goto out;
+		}
+		if (stat(ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			close(nsfd[i]);
+			nsfd[i] = -1;
+		}
+	}
+	if (sbx_oci_proc_start(st.init_pid) != st.init_start) {
+		sbx_error_set(err, ESRCH, "container %s: its pid 1 is gone", id);
+		goto out;
+	}
+	close(lock);
+	lock = -1;
+	fflush(NULL);
+	pid_t helper = fork();
+	if (helper < 0) {
+		sbx_error_set(err, errno, "fork");
+		goto out;
+	}
+	if (helper == 0)
+		helper_main(&c, &s, filter, nsfd, st.init_pid, o->detach);
+	if (o->pid_file) {
+		char text[32];
+		snprintf(text, sizeof(text), "%d", helper);
+		cleanup_free char *tmp = NULL;
+		if (asprintf(&tmp, "%s.sbx-tmp", o->pid_file) < 0)
+			abort();
+		cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+		    rename(tmp, o->pid_file) < 0) {
+			sbx_error_set(err, errno, "writing %s", o->pid_file);
+			kill(helper, SIGKILL);
+			waitpid(helper, NULL, 0);
+			goto out;
+		}
+	}
+	if (o->detach) {
+		rc = 0;
+		goto out;
+	}
+	int wst;
+	while (waitpid(helper, &wst, 0) < 0)
+		if (errno != EINTR) {
+			sbx_error_set(err, errno, "waiting for the exec'd process");
+			goto out;
+		}
+	rc = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	for (size_t i = 0; i < N_NS; i++)
+		if (nsfd[i] >= 0)
+			close(nsfd[i]);
+	sbx_seccomp_free(filter);
+	sbx_oci_spec_free(&s);
+	sbx_config_free(&c);
+	sbx_oci_state_free(&st);
+	if (lock >= 0)
+		close(lock);
+	close(rootfd);
+	return rc;
+}

@@ -1,0 +1,766 @@
+"""OCI runtime mode: sbx driven as runc is, directly and through real clients.
+
+Direct: create/start/state/kill/delete/run with bundles made by `sbx spec`
+over the test rootfs (build/rootfs).  This process makes itself a child
+subreaper, as containerd's shim and conmon are, so that the supervisor left by
+`sbx create` is re-parented to it and its exit status can be read: that
+status is the container's, the contract clients rely on.
+
+Clients: podman (--runtime sbx, --rootfs) and containerd (a private instance,
+`ctr run --runc-binary sbx`, the runc v2 shim as Kubernetes uses it).  Each
+class skips, with the reason, only when its client is not installed.
+
+Every test leaves nothing behind: state directories, processes, cgroups,
+mounts, podman containers, containerd's state, files in /tmp.
+Run as root: tests/suites.d/oci BUILD_DIR.
+"""
+import ctypes
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.abspath(os.environ.get("SBX_BUILD", os.path.join(REPO, "build")))
+SBX = os.path.join(BUILD, "sbx")
+ROOTFS = os.path.join(REPO, "build", "rootfs")
+# podman's default rlimits exceed these hosts' hard limits (see docs/oci.md).
+ULIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"]
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+def setUpModule():
+    if os.geteuid() != 0:
+        raise unittest.SkipTest("the OCI suites run as root (podman and containerd as root)")
+    if not os.path.isfile(os.path.join(ROOTFS, ".sbx-fixture")):
+        raise unittest.SkipTest("no test rootfs: make fixtures")
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_CHILD_SUBREAPER = 36
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "PR_SET_CHILD_SUBREAPER")
+
+
+def sbx(root, *args, log=None, timeout=60, check=None):
+    cmd = [SBX, "--root", root]
+    if log:
+        cmd += ["--log", log, "--log-format", "json"]
+    if "create" in args:
+        # The supervisor `create` leaves behind keeps its stdio (the
+        # container's output goes there): files, as clients give, not pipes
+        # whose end-of-file would wait for the container.
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            rc = subprocess.run(cmd + list(args), stdout=out, stderr=err, timeout=timeout).returncode
+            out.seek(0)
+            err.seek(0)
+            p = subprocess.CompletedProcess(cmd, rc, out.read(), err.read())
+    else:
+        p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout)
+    if check is not None and p.returncode != check:
+        raise AssertionError("%s: exit %d, stderr: %s" % (" ".join(args), p.returncode, p.stderr))
+    return p
+
+
+def wait_pid(pid, timeout=30):
+    """The exit status of a re-parented supervisor (we are a subreaper)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        p, status = os.waitpid(pid, os.WNOHANG)
+        if p == pid:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.02)
+    raise AssertionError("pid %d did not exit" % pid)
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+def cgroup_dirs(supervisor):
+    """The cgroup directories a supervisor made, in every hierarchy: sbx
+    names them sbx-PID-... after its pid (other runs on the machine have
+    their own)."""
+    found = set()
+    prefix = "sbx-%d-" % supervisor
+    for h in os.listdir(CGROUP_ROOT):
+        for dirpath, dirnames, _ in os.walk(os.path.join(CGROUP_ROOT, h)):
+            for d in dirnames:
+                if d.startswith(prefix):
+                    found.add(os.path.join(dirpath, d))
+    return found
+
+
+def cgroups_of(pid):
+    out = set()
+    with open("/proc/%d/cgroup" % pid) as f:
+        for line in f:
+            _, ctrls, path = line.rstrip("\n").split(":", 2)
+            for c in ctrls.split(",") if ctrls else [""]:
+                mount = os.path.join(CGROUP_ROOT, c.replace("name=", "") if c else "unified")
+                if "sbx-" in path and os.path.isdir(mount):
+                    out.add(mount + path)
+    return out
+
+
+class Bundles(unittest.TestCase):
+    """A state root and bundles in a private temporary directory."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sbx-oci-test-")
+        self.root = os.path.join(self.tmp, "state")
+        self.ids = []
+
+    def tearDown(self):
+        for cid in self.ids:
+            sbx(self.root, "delete", "--force", cid)
+        # Supervisors killed by the deletes above were re-parented to us.
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+        shutil.rmtree(self.tmp)
+
+    def bundle(self, args, edit=None, name="b"):
+        b = os.path.join(self.tmp, name)
+        os.mkdir(b)
+        subprocess.run([SBX, "spec", "--bundle", b], check=True)
+        with open(os.path.join(b, "config.json")) as f:
+            spec = json.load(f)
+        spec["root"]["path"] = ROOTFS
+        spec["process"]["args"] = args
+        if edit:
+            edit(spec)
+        with open(os.path.join(b, "config.json"), "w") as f:
+            json.dump(spec, f)
+        return b
+
+    def work_dir(self, spec):
+        """A host directory bound read-write at /w, owned by the sandbox's root."""
+        w = os.path.join(self.tmp, "w")
+        os.mkdir(w, 0o755)
+        os.chown(w, 1000000000, 1000000000)
+        spec["mounts"].append({"destination": "/w", "type": "bind", "source": w, "options": ["rbind", "rw"]})
+        return w
+
+    def create(self, b, cid, log=None):
+        pidfile = os.path.join(self.tmp, cid + ".pid")
+        p = sbx(self.root, "create", "--bundle", b, "--pid-file", pidfile, cid, log=log)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.ids.append(cid)
+        with open(pidfile) as f:
+            return int(f.read())
+
+    def state(self, cid):
+        p = sbx(self.root, "state", cid, check=0)
+        return json.loads(p.stdout)
+
+
+class Lifecycle(Bundles):
+    def test_create_stops_before_the_process_and_start_lets_it_run(self):
+        w = None
+
+        def edit(spec):
+            nonlocal w
+            w = self.work_dir(spec)
+
+        b = self.bundle(["/bin/sh", "-c", "echo ran > /w/ran; exit 7"], edit)
+        pid = self.create(b, "c1")
+        st = self.state("c1")
+        self.assertEqual(st["status"], "created")
+        self.assertEqual(st["pid"], pid)
+        self.assertEqual(st["bundle"], b)
+        self.assertTrue(alive(pid))
+        time.sleep(0.3)
+        self.assertFalse(os.path.exists(os.path.join(w, "ran")), "the process ran before start")
+        sbx(self.root, "start", "c1", check=0)
+        self.assertEqual(wait_pid(pid), 7)
+        self.assertEqual(self.state("c1")["status"], "stopped")
+        # What landed on the host belongs to the sandbox's root, never host root.
+        stt = os.stat(os.path.join(w, "ran"))
+        self.assertEqual((stt.st_uid, stt.st_gid), (1000000000, 1000000000))
+        sbx(self.root, "delete", "c1", check=0)
+        self.assertFalse(os.path.exists(os.path.join(self.root, "c1")))
+        self.assertEqual(sbx(self.root, "state", "c1").returncode, 1)
+
+    def test_kill_passes_the_signal_to_the_process(self):
+        b = self.bundle(["/bin/sh", "-c", "trap 'exit 42' TERM; echo up; while :; do sleep 0.05; done"])
+        pid = self.create(b, "c2")
+        sbx(self.root, "start", "c2", check=0)
+        time.sleep(0.5)
+        sbx(self.root, "kill", "c2", "TERM", check=0)
+        self.assertEqual(wait_pid(pid), 42)
+
+    def test_a_process_ignoring_sigterm_runs_on_until_sigkill(self):
+        b = self.bundle(["/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"])
+        pid = self.create(b, "c3")
+        sbx(self.root, "start", "c3", check=0)
+        time.sleep(0.3)
+        sbx(self.root, "kill", "c3", "SIGTERM", check=0)
+        time.sleep(0.5)
+        self.assertEqual(self.state("c3")["status"], "running")
+        sbx(self.root, "kill", "c3", "9", check=0)
+        self.assertEqual(wait_pid(pid), 128 + 9)
+        self.assertEqual(self.state("c3")["status"], "stopped")
+        self.assertEqual(sbx(self.root, "kill", "c3", "KILL").returncode, 1)
+
+    def test_delete_refuses_a_running_container_and_force_leaves_nothing(self):
+        b = self.bundle(["/bin/sh", "-c", "while :; do sleep 0.05; done"])
+        pid = self.create(b, "c4")
+        sbx(self.root, "start", "c4", check=0)
+        time.sleep(0.3)
+        with open(os.path.join(self.root, "c4", "state.json")) as f:
+            init = json.load(f)["init_pid"]
+        cgs = cgroups_of(init)
+        self.assertTrue(cgs, "the sandbox is in no cgroup of its own")
+        self.assertTrue(cgroup_dirs(pid), "no cgroup named after the supervisor")
+        p = sbx(self.root, "delete", "c4")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("running", p.stderr)
+        self.assertEqual(self.state("c4")["status"], "running")
+        sbx(self.root, "delete", "--force", "c4", check=0)
+        # delete returns once the supervisor is gone: nothing is left.
+        self.assertFalse(alive(init))
+        self.assertFalse(alive(pid))
+        self.assertEqual(wait_pid(pid), 137)
+        self.assertFalse(os.path.exists(os.path.join(self.root, "c4")))
+        for cg in cgs:
+            self.assertFalse(os.path.exists(cg), cg)
+        self.assertEqual(cgroup_dirs(pid), set())
+
+    def test_created_container_killed_or_deleted_never_runs(self):
+        w = None
+
+        def edit(spec):
+            nonlocal w
+            w = self.work_dir(spec)
+
+        b = self.bundle(["/bin/sh", "-c", "echo ran > /w/ran"], edit)
+        pid = self.create(b, "c5")
+        sbx(self.root, "kill", "c5", "TERM", check=0)
+        self.assertEqual(wait_pid(pid), 137)
+        self.assertEqual(self.state("c5")["status"], "stopped")
+        self.assertEqual(sbx(self.root, "start", "c5").returncode, 1)
+        sbx(self.root, "delete", "c5", check=0)
+        pid = self.create(b, "c6")
+        sbx(self.root, "delete", "c6", check=0)
+        self.assertFalse(alive(pid))
+        self.assertFalse(os.path.exists(os.path.join(w, "ran")))
+        self.assertEqual(os.listdir(self.root), [".lock"])
+
+    def test_concurrent_creates_of_one_id_make_one_container(self):
+        b = self.bundle(["/bin/true"])
+        results = []
+
+        def one(i):
+            results.append(sbx(self.root, "create", "--bundle", b, "same").returncode)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+        self.ids.append("same")
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(results), [0, 1, 1, 1])
+        self.assertEqual(self.state("same")["status"], "created")
+
+    def test_start_and_state_follow_runc(self):
+        b = self.bundle(["/bin/sh", "-c", "sleep 5"])
+        self.assertEqual(sbx(self.root, "state", "nope").returncode, 1)
+        self.assertEqual(sbx(self.root, "start", "nope").returncode, 1)
+        self.assertEqual(sbx(self.root, "delete", "nope").returncode, 1)
+        self.assertEqual(sbx(self.root, "delete", "--force", "nope").returncode, 0)
+        self.assertEqual(sbx(self.root, "state", "../etc").returncode, 1)
+        pid = self.create(b, "c7")
+        self.assertEqual(sbx(self.root, "create", "--bundle", b, "c7").returncode, 1)
+        sbx(self.root, "start", "c7", check=0)
+        self.assertEqual(sbx(self.root, "start", "c7").returncode, 1)
+        sbx(self.root, "delete", "--force", "c7", check=0)
+        wait_pid(pid)
+
+    def test_run_returns_the_exit_status_and_deletes(self):
+        b = self.bundle(["/bin/sh", "-c", "echo out; exit 3"])
+        p = sbx(self.root, "run", "--bundle", b, "r1")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.stdout, "out\n")
+        self.assertEqual(os.listdir(self.root), [".lock"])
+
+    def test_unsupported_field_is_named_in_the_json_log(self):
+        b = self.bundle(["/bin/true"], lambda s: s["linux"].update({"intelRdt": {"closID": "x"}}))
+        log = os.path.join(self.tmp, "log.json")
+        p = sbx(self.root, "create", "--bundle", b, "bad", log=log)
+        self.assertEqual(p.returncode, 1)
+        with open(log) as f:
+            entry = json.loads(f.readline())
+        self.assertEqual(entry["level"], "error")
+        self.assertIn("intelRdt", entry["msg"])
+        self.assertFalse(os.path.exists(os.path.join(self.root, "bad")))
+
+    def test_systemd_cgroup_is_refused_with_a_reason(self):
+        p = subprocess.run([SBX, "--root", self.root, "--systemd-cgroup", "state", "x"], capture_output=True,
+                           text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("--systemd-cgroup is not supported", p.stderr)
+
+    def test_hooks_get_the_state_on_stdin(self):
+        out = os.path.join(self.tmp, "hooks")
+        os.mkdir(out)
+
+        def edit(spec):
+            spec["hooks"] = {
+                "prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s/prestart" % out]}],
+                "poststart": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s/poststart" % out]}],
+                "poststop": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s/poststop" % out], "timeout": 5}],
+            }
+        b = self.bundle(["/bin/sh", "-c", "exit 0"], edit)
+        pid = self.create(b, "h1")
+        with open(os.path.join(out, "prestart")) as f:
+            st = json.load(f)
+        self.assertEqual((st["id"], st["status"], st["bundle"]), ("h1", "created", b))
+        # Hooks get the sandbox's pid 1, whose namespaces they may enter
+        # (as CNI plugins do), not the supervisor's pid.
+        with open(os.path.join(self.root, "h1", "state.json")) as f:
+            self.assertEqual(st["pid"], json.load(f)["init_pid"])
+        self.assertNotEqual(os.readlink("/proc/%d/ns/net" % st["pid"]), os.readlink("/proc/self/ns/net"))
+        self.assertFalse(os.path.exists(os.path.join(out, "poststart")))
+        sbx(self.root, "start", "h1", check=0)
+        self.assertEqual(wait_pid(pid), 0)
+        with open(os.path.join(out, "poststart")) as f:
+            self.assertEqual(json.load(f)["status"], "running")
+        with open(os.path.join(out, "poststop")) as f:
+            self.assertEqual(json.load(f)["status"], "stopped")
+
+    def test_failing_prestart_hook_fails_create_and_leaves_nothing(self):
+        b = self.bundle(["/bin/true"], lambda s: s.update(
+            {"hooks": {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo $PPID > %s/ppid; exit 3" % self.tmp]}]}}))
+        p = sbx(self.root, "create", "--bundle", b, "h2")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("hooks.prestart[0]", p.stderr)
+        self.assertIn("status 3", p.stderr)
+        self.assertEqual(os.listdir(self.root), [".lock"])
+        # The hook's parent is the supervisor, whose cgroup is gone.
+        with open(os.path.join(self.tmp, "ppid")) as f:
+            self.assertEqual(cgroup_dirs(int(f.read())), set())
+
+    def test_create_killed_while_waiting_leaves_no_sandbox(self):
+        """A client killing `sbx create` before it returned: nobody will
+        start or delete that container by its pid, so the supervisor ends
+        the sandbox (and removes its cgroup) instead of waiting at the gate
+        for ever."""
+        b = self.bundle(["/bin/true"], lambda s: s.update(
+            {"hooks": {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 1"]}]}}))
+        with tempfile.TemporaryFile() as out:
+            p = subprocess.Popen([SBX, "--root", self.root, "create", "--bundle", b, "k1"], stdout=out, stderr=out)
+            self.ids.append("k1")
+            time.sleep(0.5)  # the sandbox is built, the hook runs
+            p.kill()
+            p.wait()
+        # The supervisor was create's child: re-parented to us.
+        deadline = time.monotonic() + 10
+        reaped = None
+        while reaped is None and time.monotonic() < deadline:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid:
+                reaped, supervisor = os.waitstatus_to_exitcode(status), pid
+            time.sleep(0.02)
+        self.assertEqual(reaped, 137, "the supervisor did not end the sandbox")
+        self.assertEqual(self.state("k1")["status"], "stopped")
+        self.assertEqual(cgroup_dirs(supervisor), set())
+        sbx(self.root, "delete", "k1", check=0)
+
+    def test_sysctl_rlimits_umask_are_the_containers(self):
+        def edit(spec):
+            spec["linux"]["sysctl"] = {"net.ipv4.ping_group_range": "0 1"}
+            spec["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 1000, "hard": 1000}]
+            spec["process"]["user"]["umask"] = 0o077
+        b = self.bundle(["/bin/sh", "-c", "cat /proc/sys/net/ipv4/ping_group_range; ulimit -n; umask"], edit)
+        p = sbx(self.root, "run", "--bundle", b, "s1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # "0 1" was written inside the sandbox's user namespace: the
+        # container reads back its own group ids.
+        self.assertEqual(p.stdout.split(), ["0", "1", "1000", "0077"])
+        # The host's own value is untouched.
+        with open("/proc/sys/net/ipv4/ping_group_range") as f:
+            self.assertNotEqual(f.read().split(), ["0", "1"])
+
+    def test_seccomp_rules_of_the_spec_apply(self):
+        def edit(spec):
+            spec["linux"]["seccomp"] = {
+                "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+                "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+        b = self.bundle(["/bin/sh", "-c", "mkdir /tmp/d 2>&1; echo rc=$?"], edit)
+        p = sbx(self.root, "run", "--bundle", b, "sc1")
+        self.assertIn("Permission denied", p.stdout)
+        self.assertIn("rc=1", p.stdout)
+
+    def test_readonly_root(self):
+        b = self.bundle(["/bin/sh", "-c", "touch /x 2>&1; echo rc=$?"])
+        p = sbx(self.root, "run", "--bundle", b, "ro1")
+        self.assertIn("Read-only file system", p.stdout)
+        self.assertFalse(os.path.exists(os.path.join(ROOTFS, "x")))
+
+    def test_rootless_create_start_with_xdg_runtime_dir(self):
+        """As an unprivileged user (no delegated cgroup here): state under
+        $XDG_RUNTIME_DIR/sbx, only the caller mapped, no limits asked, so
+        no cgroup needed (as runc)."""
+        if not shutil.which("setpriv"):
+            self.skipTest("setpriv (util-linux) missing")
+        os.chmod(self.tmp, 0o755)
+        b = self.bundle(["/bin/sh", "-c", "cat /proc/self/uid_map; exit 4"],
+                        lambda s: s["linux"]["namespaces"].append({"type": "user"}))
+        xdg = os.path.join(self.tmp, "xdg")
+        os.mkdir(xdg, 0o700)
+        for d in (b, xdg):
+            os.chown(d, 65534, 65534)
+            os.chown(os.path.join(d, "config.json") if d == b else d, 65534, 65534)
+        p = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "env",
+                            "XDG_RUNTIME_DIR=" + xdg, SBX, "run", "--bundle", b, "rl1"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertEqual(p.stdout.split(), ["0", "65534", "1"])
+        self.assertEqual(os.listdir(os.path.join(xdg, "sbx")), [".lock"])
+
+    def test_exec_joins_the_running_container_confined(self):
+        def edit(spec):
+            spec["process"]["env"].append("FROM_SPEC=yes")
+            spec["linux"]["seccomp"] = {
+                "defaultAction": "SCMP_ACT_ALLOW",
+                "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+        b = self.bundle(["/bin/sh", "-c", "while :; do sleep 0.05; done"], edit)
+        pid = self.create(b, "x1")
+        sbx(self.root, "start", "x1", check=0)
+        with open(os.path.join(self.root, "x1", "state.json")) as f:
+            init = json.load(f)["init_pid"]
+        p = sbx(self.root, "exec", "--env", "EXTRA=1", "x1", "/bin/sh", "-c",
+                "echo $FROM_SPEC $EXTRA; readlink /proc/self/ns/pid /proc/self/ns/mnt /proc/self/ns/user; "
+                "grep CapEff /proc/self/status; grep -c sbx-%d- /proc/self/cgroup; mkdir /tmp/d 2>&1; exit 3" % pid)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertEqual(lines[0], "yes 1")
+        self.assertEqual(lines[1:4], [os.readlink("/proc/%d/ns/%s" % (init, n)) for n in ("pid", "mnt", "user")])
+        self.assertEqual(lines[4].split(), ["CapEff:", "0000000000000000"])
+        self.assertGreater(int(lines[5]), 0, "not in the container's cgroups")
+        self.assertIn("Permission denied", lines[6], "the container's seccomp rules do not apply")
+        # --process, --user, --detach with a pid file (we are a subreaper).
+        proc = os.path.join(self.tmp, "process.json")
+        with open(proc, "w") as f:
+            json.dump({"args": ["/bin/sh", "-c", "test $(id -u) = 1000 && test $PWD = /tmp && exit 6"],
+                       "cwd": "/tmp", "env": ["PATH=/bin:/usr/bin"], "user": {"uid": 1000, "gid": 1000}}, f)
+        pf = os.path.join(self.tmp, "exec.pid")
+        sbx(self.root, "exec", "--process", proc, "--detach", "--pid-file", pf, "x1", check=0)
+        with open(pf) as f:
+            self.assertEqual(wait_pid(int(f.read())), 6)
+        sbx(self.root, "delete", "--force", "x1", check=0)
+        self.assertEqual(wait_pid(pid), 137)
+        p = sbx(self.root, "exec", "x1", "/bin/true")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("does not exist", p.stderr)
+
+    def test_terminal_through_the_console_socket(self):
+        """process.terminal: the master of a pty of the sandbox's own devpts
+        reaches the client's --console-socket; the process has it as its
+        controlling terminal and stdio."""
+        import array
+        import socket
+        b = self.bundle(["/bin/sh", "-c", "tty; test -t 0 && echo stdin-is-a-tty; exit 5"],
+                        lambda s: s["process"].update({"terminal": True}))
+        path = os.path.join(self.tmp, "console.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+        got = {}
+
+        def accept():
+            conn, _ = srv.accept()
+            fds = array.array("i")
+            msg, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(fds.itemsize))
+            for level, typ, data in anc:
+                if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                    fds.frombytes(data[:fds.itemsize])
+            got["fd"] = fds[0]
+            conn.close()
+
+        t = threading.Thread(target=accept)
+        t.start()
+        # Without the socket, a terminal is refused (runc's rule).
+        self.assertEqual(sbx(self.root, "create", "--bundle", b, "t0").returncode, 1)
+        pidfile = os.path.join(self.tmp, "t1.pid")
+        p = sbx(self.root, "create", "--bundle", b, "--console-socket", path, "--pid-file", pidfile, "t1")
+        self.ids.append("t1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        t.join(10)
+        srv.close()
+        self.assertIn("fd", got, "no terminal was sent")
+        master = got["fd"]
+        sbx(self.root, "start", "t1", check=0)
+        with open(pidfile) as f:
+            self.assertEqual(wait_pid(int(f.read())), 5)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO once the last slave holder is gone
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.close(master)
+        self.assertEqual(out.decode().split(), ["/dev/pts/0", "stdin-is-a-tty"])
+
+    def test_features_document(self):
+        p = subprocess.run([SBX, "features"], capture_output=True, text=True, check=True)
+        f = json.loads(p.stdout)
+        self.assertEqual(f["ociVersionMax"], "1.1.0")
+        self.assertIn("SCMP_ACT_ERRNO", f["linux"]["seccomp"]["actions"])
+        self.assertFalse(f["linux"]["cgroup"]["systemd"])
+
+
+def podman_cgroups():
+    return {os.path.join(CGROUP_ROOT, h, "libpod_parent") for h in os.listdir(CGROUP_ROOT)
+            if os.path.isdir(os.path.join(CGROUP_ROOT, h, "libpod_parent"))}
+
+
+def rmdir_tree(top):
+    for dirpath, dirnames, _ in os.walk(top, topdown=False):
+        os.rmdir(dirpath)
+
+
+@unittest.skipUnless(shutil.which("podman"), "podman is not installed (apt-get install podman)")
+class Podman(unittest.TestCase):
+    """podman --runtime build/sbx, as root, with the test rootfs (--rootfs)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cgroups_before = podman_cgroups()
+        cls.root_existed = os.path.exists("/run/sbx")
+        cls.names = []
+
+    @classmethod
+    def tearDownClass(cls):
+        for n in cls.names:
+            subprocess.run(["podman", "--runtime", SBX, "rm", "-f", "--ignore", n], capture_output=True)
+        # podman's cgroupfs manager makes libpod_parent (and conmon's
+        # cgroup) and leaves them: ours to remove if they were not there.
+        for cg in podman_cgroups() - cls.cgroups_before:
+            rmdir_tree(cg)
+        if not cls.root_existed and os.path.isdir("/run/sbx"):
+            leftovers = [e for e in os.listdir("/run/sbx") if e != ".lock"]
+            assert not leftovers, "state left in /run/sbx: %s" % leftovers
+            shutil.rmtree("/run/sbx")
+
+    def podman(self, *args, timeout=120):
+        return subprocess.run(["podman", "--runtime", SBX] + list(args), capture_output=True, text=True,
+                              timeout=timeout)
+
+    def run_args(self, *cmd, name=None, detach=False):
+        a = ["run"] + (["-d"] if detach else ["--rm"]) + ["--network", "none"] + ULIMITS
+        if name:
+            a += ["--name", name]
+            self.names.append(name)
+        return a + ["--rootfs", ROOTFS] + list(cmd)
+
+    def state_of(self, name):
+        p = self.podman("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name)
+        return p.stdout.split()
+
+    def test_exit_code_and_pandas(self):
+        p = self.podman(*self.run_args("python3", "-c", "import pandas, sys; print('pandas', pandas.__version__); sys.exit(9)"))
+        self.assertEqual(p.returncode, 9, p.stderr)
+        self.assertIn("pandas ", p.stdout)
+        p = self.podman(*self.run_args("/bin/sh", "-c", "exit 7"))
+        self.assertEqual(p.returncode, 7, p.stderr)
+
+    def test_the_sandbox_image_built_from_dockerfile_sandbox(self):
+        """The production image (make oci-fixtures builds it with sbx-rootfs
+        from Dockerfile.sandbox), as its unprivileged user."""
+        rootfs = os.path.join(REPO, "build", "sandbox-rootfs")
+        self.assertTrue(os.path.isfile(os.path.join(rootfs, ".sbx-fixture")),
+                        "%s missing: make oci-fixtures" % rootfs)
+        a = self.run_args("python3", "-c", "import os, pandas, numpy; print(os.getuid(), pandas.__version__)")
+        i = a.index("--rootfs")
+        a[i + 1] = rootfs
+        a[i:i] = ["--user", "1000:1000", "--workdir", "/out"]
+        p = self.podman(*a)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.split()[0], "1000")
+
+    def test_terminal(self):
+        p = self.podman("run", "-t", *self.run_args("/bin/sh", "-c", "tty; exit 3")[1:])
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.stdout.split(), ["/dev/pts/0"])
+
+    def test_default_network_is_joined(self):
+        # podman makes the network namespace and passes its path.
+        p = self.podman("run", "--rm", *ULIMITS, "--rootfs", ROOTFS, "/bin/sh", "-c", "cat /proc/net/dev")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("lo:", p.stdout)
+
+    def test_stop_of_a_process_that_ignores_sigterm(self):
+        n = "sbx-test-stop-%d" % os.getpid()
+        p = self.podman(*self.run_args("/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", name=n,
+                                       detach=True))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.state_of(n)[0], "running")
+        t0 = time.monotonic()
+        p = self.podman("stop", "-t", "1", n)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertGreaterEqual(time.monotonic() - t0, 1.0, "stopped before the SIGTERM grace period")
+        self.assertEqual(self.state_of(n), ["exited", "137"])
+        self.assertEqual(self.podman("rm", n).returncode, 0)
+
+    def test_kill_with_a_signal_and_rm_force_of_a_running_container(self):
+        n = "sbx-test-kill-%d" % os.getpid()
+        p = self.podman(*self.run_args("/bin/sh", "-c", "trap 'exit 3' USR1; while :; do sleep 0.05; done", name=n,
+                                       detach=True))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        cid = p.stdout.strip()
+        time.sleep(0.3)
+        p = self.podman("exec", n, "/bin/sh", "-c", "echo in $(hostname); exit 4")
+        self.assertEqual((p.returncode, p.stdout.split()[0]), (4, "in"), p.stderr)
+        self.assertEqual(self.podman("kill", "-s", "USR1", n).returncode, 0)
+        self.assertEqual(self.podman("wait", n).stdout.strip(), "3")
+        self.assertEqual(self.podman("rm", n).returncode, 0)
+        n2 = n + "-f"
+        p = self.podman(*self.run_args("/bin/sh", "-c", "while :; do sleep 0.05; done", name=n2, detach=True))
+        cid = p.stdout.strip()
+        self.assertEqual(self.podman("rm", "-f", n2).returncode, 0)
+        self.assertFalse(os.path.exists(os.path.join("/run/sbx", cid)))
+
+
+CTR_TOOLS = ["containerd", "ctr", "containerd-shim-runc-v2", "umoci", "skopeo", "busybox"]
+
+
+@unittest.skipUnless(all(shutil.which(t) for t in CTR_TOOLS),
+                     "needs %s (apt-get install containerd umoci skopeo busybox-static)" % ", ".join(CTR_TOOLS))
+class Containerd(unittest.TestCase):
+    """A private containerd (its own root, state, socket and config), an image
+    imported from an OCI archive, `ctr run --runc-binary build/sbx`: the runc
+    v2 shim calls sbx as it calls runc for Kubernetes."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="sbx-oci-ctr-")
+        cls.ns = "sbxtest%d" % os.getpid()
+        cls.run_existed = os.path.exists("/run/containerd")
+        d = cls.dir
+        try:
+            cls.make_image()
+            cls.daemon = subprocess.Popen(
+                ["containerd", "--root", d + "/R", "--state", d + "/S", "--address", d + "/c.sock",
+                 "--config", "/dev/null"], stdout=subprocess.DEVNULL, stderr=open(d + "/containerd.log", "w"))
+            for _ in range(100):
+                if cls.ctr("version").returncode == 0:
+                    break
+                time.sleep(0.1)
+            p = cls.ctr("images", "import", "--index-name", "sbxtest:v1", d + "/img.tar")
+            if cls.ctr("images", "ls", "-q").stdout.split() != ["sbxtest:v1"]:
+                raise AssertionError("image import failed: %s" % p.stderr)
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def make_image(cls):
+        """A busybox image, as an OCI archive (umoci, skopeo)."""
+        d = cls.dir
+        run = lambda *a: subprocess.run(a, cwd=d, check=True, capture_output=True)
+        run("umoci", "init", "--layout", "img")
+        run("umoci", "new", "--image", "img:latest")
+        run("umoci", "unpack", "--rootless", "--image", "img:latest", "b")
+        r = os.path.join(d, "b", "rootfs")
+        for sub in ("bin", "proc", "dev", "tmp", "sys", "etc"):
+            os.makedirs(os.path.join(r, sub), exist_ok=True)
+        shutil.copy(shutil.which("busybox"), os.path.join(r, "bin", "busybox"))
+        for tool in ("sh", "sleep", "echo", "cat"):
+            os.symlink("busybox", os.path.join(r, "bin", tool))
+        run("umoci", "repack", "--image", "img:latest", "b")
+        run("umoci", "config", "--image", "img:latest", "--config.cmd", "/bin/sh")
+        run("skopeo", "copy", "oci:img:latest", "oci-archive:img.tar:sbxtest:v1")
+
+    @classmethod
+    def ctr(cls, *args, timeout=60):
+        return subprocess.run(["ctr", "-a", cls.dir + "/c.sock", "-n", cls.ns] + list(args), capture_output=True,
+                              text=True, timeout=timeout)
+
+    @classmethod
+    def tearDownClass(cls):
+        d = cls.dir
+        daemon = getattr(cls, "daemon", None)
+        if daemon is not None:
+            for t in cls.ctr("tasks", "ls", "-q").stdout.split():
+                cls.ctr("tasks", "delete", "-f", t)
+            for c in cls.ctr("containers", "ls", "-q").stdout.split():
+                cls.ctr("containers", "delete", c)
+            daemon.terminate()
+            try:
+                daemon.wait(10)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+        # containerd's snapshot and shim mounts under its root.
+        with open("/proc/self/mountinfo") as f:
+            mounts = [line.split()[4] for line in f if d in line.split()[4]]
+        for m in sorted(mounts, reverse=True):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+        shutil.rmtree(d, ignore_errors=True)
+        # The shim's runc root (--root /run/containerd/runc/NAMESPACE) and
+        # ctr's fifo directories.
+        shutil.rmtree("/run/containerd/runc/" + cls.ns, ignore_errors=True)
+        if not cls.run_existed:
+            shutil.rmtree("/run/containerd", ignore_errors=True)
+
+    def status(self, cid):
+        for line in self.ctr("tasks", "ls").stdout.splitlines()[1:]:
+            f = line.split()
+            if f[0] == cid:
+                return f[2]
+        return None
+
+    def test_run_exit_code_and_output(self):
+        p = self.ctr("run", "--rm", "--runc-binary", SBX, "sbxtest:v1", "c1", "/bin/sh", "-c", "echo hi; exit 5")
+        self.assertEqual(p.returncode, 5, p.stderr)
+        self.assertEqual(p.stdout, "hi\n")
+        self.assertEqual(os.listdir("/run/containerd/runc/" + self.ns), [".lock"])
+
+    def test_sigterm_ignored_then_kill_and_force_delete(self):
+        p = self.ctr("run", "-d", "--runc-binary", SBX, "sbxtest:v1", "c2", "/bin/sh", "-c",
+                     "trap '' TERM; while :; do sleep 0.05; done")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        time.sleep(0.3)
+        self.assertEqual(self.status("c2"), "RUNNING")
+        self.assertEqual(self.ctr("tasks", "kill", "c2").returncode, 0)
+        time.sleep(0.5)
+        self.assertEqual(self.status("c2"), "RUNNING")
+        self.assertEqual(self.ctr("tasks", "kill", "-s", "SIGKILL", "c2").returncode, 0)
+        for _ in range(100):
+            if self.status("c2") == "STOPPED":
+                break
+            time.sleep(0.05)
+        self.assertEqual(self.status("c2"), "STOPPED")
+        p = self.ctr("tasks", "delete", "c2")
+        self.assertIn("137", p.stdout + p.stderr)
+        self.ctr("containers", "delete", "c2")
+        p = self.ctr("run", "-d", "--runc-binary", SBX, "sbxtest:v1", "c3", "/bin/sh", "-c",
+                     "while :; do sleep 0.05; done")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        time.sleep(0.3)
+        self.assertEqual(self.ctr("tasks", "delete", "-f", "c3").returncode, 0)
+        self.assertIsNone(self.status("c3"))
+        self.ctr("containers", "delete", "c3")
+        self.assertEqual(os.listdir("/run/containerd/runc/" + self.ns), [".lock"])
+
+
+if __name__ == "__main__":
+    unittest.main()
