@@ -151,6 +151,12 @@ static char *request_json(const struct sbx_pool *p, const struct sbx_config *c,
 	json_object_set_new(o, "env", a = json_array());
 	for (size_t i = 0; c->env && c->env[i]; i++)
 		json_array_append_new(a, json_string(c->env[i]));
+	/* The message numbers of sync.h, so that the zygote never carries a copy. */
+	json_object_set_new(o, "msg",
+			    json_pack("{s:i,s:i,s:i,s:i,s:i,s:i}", "setup_error", SBX_MSG_SETUP_ERROR, "exit",
+				      SBX_MSG_EXIT, "taken", SBX_MSG_PHASES, "seccomp_fd", SBX_MSG_SECCOMP_FD,
+				      "ready", SBX_MSG_READY, "pool_started", SBX_MSG_POOL_STARTED));
+	json_object_set_new(o, "msg_size", json_integer((json_int_t)sizeof(struct sbx_msg)));
 	json_object_set_new(o, "workdir", json_string(c->workdir ? c->workdir : "/"));
 	json_object_set_new(o, "uid", json_integer(c->uid));
 	json_object_set_new(o, "gid", json_integer(c->gid));

@@ -58,8 +58,14 @@ PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 PR_SET_CHILD_SUBREAPER = 36
 # NOROOT, NO_SETUID_FIXUP, KEEP_CAPS_LOCKED, NO_CAP_AMBIENT_RAISE, all locked
 SECUREBITS = 0x01 | 0x02 | 0x04 | 0x08 | 0x20 | 0x40 | 0x80
-# runtime/sync.h: enum sbx_msg_type
-MSG_SETUP_ERROR, MSG_EXIT, MSG_TAKEN, MSG_SECCOMP_FD, MSG_READY, MSG_POOL_STARTED = 2, 4, 5, 6, 7, 9
+# runtime/sync.h's enum sbx_msg_type, as each request says it (set_msg_types)
+MSG_SETUP_ERROR = MSG_EXIT = MSG_TAKEN = MSG_SECCOMP_FD = MSG_READY = MSG_POOL_STARTED = None
+
+
+def set_msg_types(t):
+    global MSG_SETUP_ERROR, MSG_EXIT, MSG_TAKEN, MSG_SECCOMP_FD, MSG_READY, MSG_POOL_STARTED
+    MSG_SETUP_ERROR, MSG_EXIT, MSG_TAKEN = t["setup_error"], t["exit"], t["taken"]
+    MSG_SECCOMP_FD, MSG_READY, MSG_POOL_STARTED = t["seccomp_fd"], t["ready"], t["pool_started"]
 MSG = struct.Struct("=IiiI3Q1024s")
 
 
@@ -482,9 +488,13 @@ def take_job(ctl, taken):
         for level, typ, data in anc:
             if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
                 fds += struct.unpack("%di" % (len(data) // 4), data[:len(data) - len(data) % 4])
-        # Taken: from now on the zygote may end (--recycle) without the
-        # supervisor handing the job to another one.
-        if fds:
+        job = json.loads(msg) if fds else None
+        if job is not None:
+            if job["msg_size"] != MSG.size:  # struct sbx_msg changed: refuse, never garble
+                os._exit(125)
+            set_msg_types(job["msg"])
+            # Taken: from now on the zygote may end (--recycle) without the
+            # supervisor handing the job to another one.
             os.write(fds[0], MSG.pack(MSG_TAKEN, 0, 0, 0, 0, 0, 0, b""))
     finally:
         os.write(taken, b"1")
@@ -497,7 +507,7 @@ def take_job(ctl, taken):
     ctl.detach()
     if not fds or flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
         os._exit(125)
-    job_main(json.loads(msg), fds)
+    job_main(job, fds)
 
 
 serve()
