@@ -29,7 +29,7 @@ void sbx_sandbox_init(struct sbx_sandbox *sb, const struct sbx_config *c, struct
 	*sb = (struct sbx_sandbox){
 		.c = c, .r = r, .sock = { -1, -1 }, .out = { -1, -1 }, .errp = { -1, -1 },
 		.out_dst = STDOUT_FILENO, .err_dst = STDERR_FILENO,
-		.s = { .pid = -1, .pidfd = -1, .sock = -1, .listener = -1, .out_dirfd = -1 },
+		.s = { .pid = -1, .pidfd = -1, .sock = -1, .listener = -1, .out_dirfd = -1, .cancel_fd = -1 },
 		.start_gate = -1,
 	};
 	sbx_relay_init(&sb->s.out, -1, -1, false, 0);
@@ -138,7 +138,8 @@ static void sandbox_said(struct sbx_supervision *s, struct sbx_error **err)
 static void abort_launch(struct sbx_sandbox *sb)
 {
 	sbx_supervise_kill(&sb->s);
-	waitpid(sb->s.pid, &sb->s.pid1_status, 0);
+	if (sb->s.pid > 0) /* 0: a warm-pool job, not our child */
+		waitpid(sb->s.pid, &sb->s.pid1_status, 0);
 	sb->launched = false;
 }
 
@@ -230,7 +231,8 @@ void sbx_sandbox_supervise(struct sbx_sandbox *sb)
 	struct sbx_error *err = NULL;
 	if (sbx_supervise(&sb->s, &err) < 0) {
 		sbx_supervise_kill(&sb->s);
-		waitpid(sb->s.pid, &sb->s.pid1_status, 0);
+		if (sb->s.pid > 0) /* 0: a warm-pool job, not our child */
+			waitpid(sb->s.pid, &sb->s.pid1_status, 0);
 		free(sb->r->error);
 		sb->r->error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);

@@ -18,6 +18,7 @@ enum sbx_msg_type {
 	SBX_MSG_SECCOMP_FD,  /* workload: the seccomp listener (SCM_RIGHTS) */
 	SBX_MSG_READY,       /* pid 1: built; phases, and /out (SCM_RIGHTS) when asked for */
 	SBX_MSG_CONSOLE,     /* pid 1: the master of the workload's pty (SCM_RIGHTS), OCI terminal */
+	SBX_MSG_POOL_STARTED, /* warm-pool job's pid 1, before READY: its own pidfd (SCM_RIGHTS) */
 };
 
 enum sbx_inner_phase { SBX_PHASE_MOUNTS, SBX_PHASE_NET, SBX_PHASE_EXEC_PREP, SBX_INNER_PHASES };
