@@ -7,3 +7,5 @@ BENCH_PY ?= /usr/bin/python3
 bench: $(BUILD)/sbx build/rootfs/.sbx-fixture
 	$(BENCH_PY) bench/run.py --sbx $(BUILD)/sbx --rootfs build/rootfs --work $(BUILD)/bench \
 		$(if $(QUICK),--quick)
+	$(BENCH_PY) bench/pool.py --sbx $(BUILD)/sbx --rootfs build/rootfs --work $(BUILD)/bench-pool \
+		$(if $(QUICK),--quick)

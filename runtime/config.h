@@ -49,6 +49,8 @@ struct sbx_config {
 	char *rootfs;
 	bool writable_rootfs; /* bind the rootfs read-write (image builds only) */
 	bool build_caps;      /* keep Docker's default capabilities (image builds only) */
+	bool keep_caps;       /* warm-pool zygote only (runtime/pool_zygote.c): the workload keeps every
+	                         capability of its user namespace; no flag or YAML key sets it */
 	char **argv;   /* NULL-terminated command */
 	char **env;    /* NULL-terminated KEY=VALUE list, exactly the workload's env */
 	size_t n_env;

@@ -195,6 +195,10 @@ int sbx_step_report_ready(struct sbx_inner *in, struct sbx_error **err)
 
 int sbx_step_drop_bounding(struct sbx_inner *in, struct sbx_error **err)
 {
+	/* A warm-pool zygote keeps its user namespace's capabilities to make
+	 * each job's namespaces; its jobs drop them (runtime/pool/zygote.py). */
+	if (in->c->keep_caps)
+		return 0;
 	return sbx_caps_drop_bounding(in->c->build_caps, err);
 }
 

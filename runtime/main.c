@@ -9,6 +9,7 @@
 #include "runtime/cli.h"
 #include "lib/clock.h"
 #include "runtime/escape.h"
+#include "runtime/pool.h"
 #include "runtime/result.h"
 #include "runtime/run.h"
 #include "runtime/version.h"
@@ -19,6 +20,9 @@ static const char usage[] = "Usage: sbx COMMAND [OPTIONS]\n"
 			    "\n"
 			    "Commands:\n"
 			    "  run [OPTIONS] [--] COMMAND [ARG...]   run COMMAND in a new sandbox\n"
+			    "  run --pool PATH [OPTIONS] -- python3 SCRIPT [ARG...]\n"
+			    "                                       the same, forked from a warm pool\n"
+			    "  pool --socket PATH --rootfs DIR ...  serve a warm pool of Python interpreters\n"
 			    "  seccomp check FILE                   validate a seccomp profile\n"
 			    "  seccomp export FILE|default --pfc|--bpf  print what a profile compiles to\n"
 			    "  version                              print the version\n"
@@ -108,7 +112,12 @@ int main(int argc, char **argv)
 	if (sbx_oci_is_command(argc, argv))
 		return sbx_oci_main(argc, argv);
 	if (strcmp(cmd, "run") == 0)
-		return cmd_run(argc - 1, argv + 1);
+		return sbx_pool_requested(argc - 1, argv + 1) ? sbx_pool_client_main(argc - 1, argv + 1)
+							       : cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "pool") == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		return sbx_pool_main(argc - 1, argv + 1);
+	}
 	if (strcmp(cmd, "seccomp") == 0) {
 		if (argc < 3) {
 			fputs("Usage: sbx seccomp check FILE | sbx seccomp export FILE|default --pfc|--bpf\n", stderr);

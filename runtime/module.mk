@@ -19,3 +19,6 @@ $(BUILD)/obj-fault/%.o: %.c
 $(BUILD)/sbx-fault: $$(FAULT_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 CHECKS += $(BUILD)/sbx-fault
+
+# The zygote's Python source is assembled into the library (.incbin).
+$(BUILD)/obj/runtime/pool_zygote.o $(BUILD)/obj-fault/runtime/pool_zygote.o: runtime/pool/zygote.py

@@ -149,6 +149,14 @@ char *sbx_report_json(const struct sbx_result *r)
 	for (size_t i = 0; i < r->n_warnings; i++)
 		json_array_append_new(w, text(r->warnings[i], (size_t)-1));
 	json_object_set_new(o, "warnings", w);
+	if (r->pool) {
+		json_t *p = json_object();
+		json_object_set_new(p, "wait_ms", json_real(r->pool_wait_ms));
+		json_object_set_new(p, "acquire_ms", json_real(r->pool_acquire_ms));
+		json_object_set_new(p, "zygote", json_integer(r->pool_zygote));
+		json_object_set_new(p, "zygote_jobs", json_integer((json_int_t)r->pool_zygote_jobs));
+		json_object_set_new(o, "pool", p);
+	}
 	json_object_set_new(o, "sbx_version", json_string(SBX_VERSION));
 	char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);

@@ -63,6 +63,12 @@ struct sbx_result {
 	uint64_t out_skipped_count;    /* every path not copied, listed or not */
 	uint64_t out_cut_files, out_cut_bytes; /* files left out by the cap, and their sizes */
 	bool out_deadline_hit;         /* the copy stopped at its deadline */
+	/* Warm pool (runtime/pool_job.c); the report's "pool" object when `pool` */
+	bool pool;
+	double pool_wait_ms;    /* the request waiting for a ready zygote */
+	double pool_acquire_ms; /* request sent to a zygote -> the job's pid 1 running */
+	int pool_zygote;        /* which zygote forked the job */
+	uint64_t pool_zygote_jobs; /* jobs that zygote had forked before this one */
 };
 
 /* Paths listed by name in the report's out.skipped; the rest are counted. */

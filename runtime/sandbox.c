@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,7 +30,7 @@ void sbx_sandbox_init(struct sbx_sandbox *sb, const struct sbx_config *c, struct
 	*sb = (struct sbx_sandbox){
 		.c = c, .r = r, .sock = { -1, -1 }, .out = { -1, -1 }, .errp = { -1, -1 },
 		.out_dst = STDOUT_FILENO, .err_dst = STDERR_FILENO,
-		.s = { .pid = -1, .pidfd = -1, .sock = -1, .listener = -1, .out_dirfd = -1 },
+		.s = { .pid = -1, .pidfd = -1, .sock = -1, .listener = -1, .out_dirfd = -1, .cancel_fd = -1 },
 		.start_gate = -1,
 	};
 	sbx_relay_init(&sb->s.out, -1, -1, false, 0);
@@ -127,11 +128,24 @@ static void close_pair(int p[2])
 	}
 }
 
+/* If pid 1 reported a setup error that is still queued, it replaces `err`. */
+static void sandbox_said(struct sbx_supervision *s, struct sbx_error **err)
+{
+	struct pollfd p = { .fd = s->sock, .events = POLLIN };
+	struct sbx_msg m;
+	if (poll(&p, 1, 0) == 1 && sbx_msg_recv(s->sock, &m, NULL) == 1 && m.type == SBX_MSG_SETUP_ERROR) {
+		sbx_error_free(err);
+		sbx_error_set(err, 0, "%s", m.text);
+		(*err)->errno_ = m.err;
+	}
+}
+
 /* After a failure with pid 1 alive: it must not outlive the error. */
 static void abort_launch(struct sbx_sandbox *sb)
 {
 	sbx_supervise_kill(&sb->s);
-	waitpid(sb->s.pid, &sb->s.pid1_status, 0);
+	if (sb->s.pid > 0) /* 0: a warm-pool job, not our child */
+		waitpid(sb->s.pid, &sb->s.pid1_status, 0);
 	sb->launched = false;
 }
 
@@ -148,18 +162,30 @@ static bool failed_first(int sock, int e)
  * by side), and handed to pid 1, which joins it before the workload exists
  * (runtime/steps.c).  A v1 child joins by itself in any case: clone3 cannot
  * start it in a v1 cgroup. */
+int sbx_sandbox_finish_cgroup(struct sbx_sandbox *sb)
+{
+	if (!sb->cgroup_deferred)
+		return 0;
+	uint64_t t = sbx_now_ns();
+	if (sbx_cgroup_finish(sb->cg, &sb->err) < 0)
+		return -1;
+	sb->cgroup_deferred = false;
+	SBX_FAULT_DIE("cgroup");
+	record_cgroup(sb);
+	sb->cgroup_us += us_since(t);
+	return 0;
+}
+
 static int make_cgroup(struct sbx_sandbox *sb)
 {
 	struct sbx_error **err = &sb->err;
-	uint64_t t = sbx_now_ns();
-	if (sbx_cgroup_finish(sb->cg, err) < 0)
+	if (sbx_sandbox_finish_cgroup(sb) < 0)
 		return -1;
-	SBX_FAULT_DIE("cgroup");
+	uint64_t t = sbx_now_ns();
 	int fds[SBX_CGROUP_MAX_HIERARCHIES];
 	int n = sbx_cgroup_self_attach_fds(sb->cg, fds, SBX_CGROUP_MAX_HIERARCHIES, err);
 	if (n < 0)
 		return -1;
-	record_cgroup(sb);
 	struct sbx_msg m = { .type = SBX_MSG_CGROUP, .status = sb->r->limits_rlimit ? 1 : 0 };
 	int sent = sbx_msg_send_fds(sb->s.sock, &m, fds, (size_t)n);
 	int e = errno;
@@ -229,6 +255,7 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 	t = sbx_now_ns();
 	SBX_FAULT_DIE("clone");
 	if (SBX_FAULT("idmap", err) < 0 || sbx_idmap_write(pid, c, err) < 0) {
+		sandbox_said(s, err);
 		abort_launch(sb);
 		return -1;
 	}
@@ -239,6 +266,9 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 	int sent = SBX_FAULT_IF("lose:go") ? (errno = EPIPE, -1) : sbx_msg_send(s->sock, &go, -1);
 	if (sent < 0 && !failed_first(s->sock, errno)) {
 		sbx_error_set(err, errno, "sending the go to the sandbox");
+		/* A pid 1 that failed before the go (its end closed: EPIPE) said
+		 * why first; its message names the real cause. */
+		sandbox_said(s, err);
 		abort_launch(sb);
 		return -1;
 	}
@@ -256,7 +286,8 @@ void sbx_sandbox_supervise(struct sbx_sandbox *sb)
 	struct sbx_error *err = NULL;
 	if (sbx_supervise(&sb->s, &err) < 0) {
 		sbx_supervise_kill(&sb->s);
-		waitpid(sb->s.pid, &sb->s.pid1_status, 0);
+		if (sb->s.pid > 0) /* 0: a warm-pool job, not our child */
+			waitpid(sb->s.pid, &sb->s.pid1_status, 0);
 		free(sb->r->error);
 		sb->r->error = sbx_xstrdup(err->msg);
 		sbx_error_free(&err);

@@ -175,7 +175,7 @@ int sbx_supervise(struct sbx_supervision *s, struct sbx_error **err)
 		bool pipes_open = s->out.src >= 0 || s->err.src >= 0;
 		if (pid1_done && (!pipes_open || sbx_now_ns() > drain_deadline))
 			break;
-		enum { P_PIDFD, P_SOCK, P_OUT, P_ERR, P_TIMER, P_SIG, P_LISTENER, P_N };
+		enum { P_PIDFD, P_SOCK, P_OUT, P_ERR, P_TIMER, P_SIG, P_LISTENER, P_CANCEL, P_N };
 		struct pollfd p[P_N] = {
 			[P_PIDFD] = { .fd = pid1_done ? -1 : s->pidfd, .events = POLLIN },
 			[P_SOCK] = { .fd = s->sock, .events = POLLIN },
@@ -184,6 +184,7 @@ int sbx_supervise(struct sbx_supervision *s, struct sbx_error **err)
 			[P_TIMER] = { .fd = pid1_done ? -1 : tfd, .events = POLLIN },
 			[P_SIG] = { .fd = pid1_done ? -1 : sfd, .events = POLLIN },
 			[P_LISTENER] = { .fd = s->listener, .events = POLLIN },
+			[P_CANCEL] = { .fd = pid1_done ? -1 : s->cancel_fd, .events = POLLIN },
 		};
 		int wait_ms = -1;
 		if (!s->ready && !pid1_done && s->setup_deadline) {
@@ -247,6 +248,10 @@ int sbx_supervise(struct sbx_supervision *s, struct sbx_error **err)
 					sbx_supervise_kill(s);
 			}
 		}
+		if (p[P_CANCEL].revents) {
+			sbx_supervise_kill(s);
+			s->cancel_fd = -1;
+		}
 		if (p[P_PIDFD].revents) {
 			pid1_done = true;
 			drain_deadline = sbx_now_ns() + DRAIN_NS;
@@ -258,6 +263,10 @@ int sbx_supervise(struct sbx_supervision *s, struct sbx_error **err)
 		if (poll(&p, 1, 0) <= 0)
 			break;
 		handle_msg(s);
+	}
+	if (s->pid == 0) {
+		s->pid1_status = SIGKILL; /* not our child: ended without its report = killed */
+		return 0;
 	}
 	if (wait4(s->pid, &s->pid1_status, 0, &s->rusage) < 0)
 		return sbx_error_set(err, errno, "waiting for the sandbox");

@@ -15,7 +15,8 @@ struct sbx_cgroup;
 
 /* Everything the supervisor watches while the sandbox runs. */
 struct sbx_supervision {
-	pid_t pid;  /* the sandbox's pid 1, as seen from the host */
+	pid_t pid;  /* the sandbox's pid 1, as seen from the host; 0: not our child (a warm-pool
+	             job), known by its pidfd only and not reaped here */
 	int pidfd;
 	int sock;   /* sync socket; -1 after end-of-file */
 	struct sbx_relay out, err;
@@ -30,6 +31,7 @@ struct sbx_supervision {
 	/* OCI terminal: the pty's master; the callback keeps or closes it. */
 	void (*on_console)(void *arg, int master);
 	void *on_ready_arg;
+	int cancel_fd;  /* -1, or an fd whose hang-up or data kills the sandbox (pool client gone) */
 	/* filled while running */
 	bool ready;      /* pid 1 reported the sandbox built */
 	char *warning;   /* something that did not stop the run (for the result) */

@@ -19,6 +19,7 @@ enum sbx_msg_type {
 	SBX_MSG_SECCOMP_FD,  /* workload: the seccomp listener (SCM_RIGHTS) and its phase */
 	SBX_MSG_READY,       /* pid 1: built; phases, and /out (SCM_RIGHTS) when asked for */
 	SBX_MSG_CONSOLE,     /* pid 1: the master of the workload's pty (SCM_RIGHTS), OCI terminal */
+	SBX_MSG_POOL_STARTED, /* warm-pool job's pid 1, before READY: its own pidfd (SCM_RIGHTS) */
 	SBX_MSG_CGROUP,      /* supervisor -> pid 1, after the go when the cgroup is made
 			      * while the sandbox builds itself (v1): the cgroup's
 			      * "tasks" files to join (SCM_RIGHTS); status 1 = no

@@ -121,6 +121,8 @@ int sbx_wstep_user(struct sbx_workload *w, struct sbx_error **err)
 /* After the uid change (which needs CAP_SETUID/SETGID) nothing is kept. */
 int sbx_wstep_caps(struct sbx_workload *w, struct sbx_error **err)
 {
+	if (w->c->keep_caps) /* warm-pool zygote: see sbx_step_drop_bounding */
+		return 0;
 	return sbx_caps_clear(false, w->c->build_caps && w->c->uid == 0, err);
 }
 

@@ -46,3 +46,12 @@ int sbx_seccomp_load(const struct sbx_seccomp *f, int *listener_fd, struct sbx_e
 		*listener_fd = (int)r;
 	return 0;
 }
+
+void sbx_seccomp_program(const struct sbx_seccomp *f, const void **code, size_t *len, unsigned *flags)
+{
+	*code = f->kernel;
+	*len = f->len;
+	/* The same flags as sbx_seccomp_load, for the same reasons. */
+	*flags = (f->spec_allow ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0) |
+		 (f->notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0);
+}

@@ -64,6 +64,10 @@ size_t sbx_seccomp_instructions(const struct sbx_seccomp *f);
 int sbx_seccomp_reports_denials(const struct sbx_seccomp *f);
 
 void sbx_seccomp_free(struct sbx_seccomp *f);
+/* The program and the seccomp(2) flags sbx_seccomp_load() would use, for a
+ * loader that is not this library (the warm pool's zygote, which loads it
+ * in the forked job).  *code has *len 8-byte instructions. */
+void sbx_seccomp_program(const struct sbx_seccomp *f, const void **code, size_t *len, unsigned *flags);
 
 /* `sbx seccomp check FILE` and `sbx seccomp export FILE|default --pfc|--bpf`.
  * argv starts at "check"/"export"; prints its own errors; returns the exit

@@ -45,6 +45,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
@@ -77,6 +78,9 @@ DEFAULTS = {
     "tail_bytes": 8192,                 # stdout/stderr kept per stream
     "grace_seconds": 30,                # beyond timeout before sbx is killed
     "audit": True,                      # the runner's look-ahead audit
+    "pool": None,                       # {size: N, preload: [pandas, numpy]}:
+                                        # jobs forked from an `sbx pool` of N
+                                        # pre-imported interpreters
 }
 
 LIMIT_FLAGS = {"memory": "--memory", "memory_swap": "--memory-swap",
@@ -280,10 +284,122 @@ class SandboxExecutionWrapper:
             raise ConfigError("sandbox.rootfs is required")
         if self.config["strategy_via"] not in ("stdin", "bind"):
             raise ConfigError("strategy_via must be stdin or bind")
+        pool = self.config["pool"]
+        if pool is not None:
+            if not isinstance(pool, dict) or set(pool) - {"size", "preload"}:
+                raise ConfigError("pool: a mapping with size and preload")
+            size, preload = pool.get("size", 2), pool.get("preload") or []
+            if not isinstance(size, int) or isinstance(size, bool) \
+                    or not 1 <= size <= 64:
+                raise ConfigError("pool.size must be an integer 1-64")
+            if not isinstance(preload, list) or not all(
+                    isinstance(m, str) and m.replace(".", "").replace(
+                        "_", "").isalnum() for m in preload):
+                raise ConfigError("pool.preload must be a list of modules")
+        self._pool = None       # (process, socket path, its directory)
+        self._pool_lock = threading.Lock()
+        self._borrowed_pool = None  # a pickled copy's: the original's socket
 
     @classmethod
     def from_yaml(cls, path, section="sandbox"):
         return cls(load_config(path, section))
+
+    # -- the pool (sandbox.pool) --------------------------------------
+
+    def start_pool(self):
+        """Start the `sbx pool` the config asks for (run() does it on
+        first use); returns its socket, None without sandbox.pool."""
+        c = self.config
+        if c["pool"] is None:
+            return None
+        if self._borrowed_pool is not None:
+            return self._borrowed_pool
+        with self._pool_lock:
+            if self._pool is not None and self._pool[0].poll() is None:
+                return self._pool[1]
+            d = tempfile.mkdtemp(prefix="sbx-pool-", dir=c["work_dir"])
+            sock = os.path.join(d, "pool.sock")
+            sbx = os.path.abspath(c["sbx"]) if os.sep in c["sbx"] else c["sbx"]
+            cmd = [sbx, "pool", "--socket", sock,
+                   "--rootfs", os.path.abspath(c["rootfs"]),
+                   "--size", str(c["pool"].get("size", 2))]
+            if c["pool"].get("preload"):
+                cmd += ["--preload", ",".join(c["pool"]["preload"])]
+            # The mount points the jobs' binds need, and the interpreters'
+            # start-up environment, which every job's must equal.
+            for m in (DATA_MOUNT, DEV_RUNNER_MOUNT, STRATEGY_MOUNT):
+                cmd += ["--mount-point", m]
+            if c["cgroup_parent"]:
+                cmd += ["--cgroup-parent", str(c["cgroup_parent"])]
+            if c["allow_no_cgroup"]:
+                cmd += ["--allow-no-cgroup"]
+            for k, v in sorted((c["env"] or {}).items()):
+                cmd += ["--env", "%s=%s" % (k, v)]
+            log_path = os.path.join(d, "pool.log")
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                        stdout=log, stderr=log,
+                                        env=dict(SBX_ENV), close_fds=True,
+                                        start_new_session=True)
+            self._pool = (proc, sock, d)
+            deadline = time.monotonic() + 30
+            while not os.path.exists(sock):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    msg = _tail(log_path, 2000)
+                    self._stop_pool_locked()
+                    raise RuntimeError("sbx pool did not start: %s" % msg)
+                time.sleep(0.02)
+            return sock
+
+    def stop_pool(self):
+        """SIGTERM: the pool lets running jobs finish, then removes its
+        zygotes, their cgroups and its socket."""
+        with self._pool_lock:
+            self._stop_pool_locked()
+
+    def _stop_pool_locked(self):
+        if self._pool is None:
+            return
+        proc, _, d = self._pool
+        self._pool = None
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+    close = stop_pool
+
+    def __getstate__(self):
+        """A copy sent to another process (a process pool, dask) uses the
+        original's pool, which only the original stops."""
+        state = dict(self.__dict__)
+        state.pop("_pool_lock", None)
+        if self._pool is not None:
+            state["_borrowed_pool"] = self._pool[1]
+        state["_pool"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._pool_lock = threading.Lock()
+
+    def __enter__(self):
+        self.start_pool()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_pool()
+
+    def __del__(self):
+        try:
+            if getattr(self, "_pool", None) is not None:
+                self.stop_pool()
+        except Exception:  # noqa: B902 - interpreter shutdown
+            pass
 
     # -- the command ---------------------------------------------------
 
@@ -292,7 +408,11 @@ class SandboxExecutionWrapper:
         sbx = c["sbx"]
         if os.sep in sbx:
             sbx = os.path.abspath(sbx)
-        cmd = [sbx, "run", "--rootfs", os.path.abspath(c["rootfs"]),
+        cmd = [sbx, "run"]
+        sock = self._pool[1] if self._pool is not None else self._borrowed_pool
+        if sock is not None:
+            cmd += ["--pool", sock]
+        cmd += ["--rootfs", os.path.abspath(c["rootfs"]),
                "--out", "%s:%s" % (os.path.join(tmp, "out"), limits["out"]),
                "--report", os.path.join(tmp, "report.json"),
                "--network", str(c["network"]),
@@ -354,6 +474,10 @@ class SandboxExecutionWrapper:
         order; a run its executor lost is a sandbox_error.  progress:
         see sbx_batch.run_many and sbx_progress.Progress."""
         import sbx_batch
+        try:
+            self.start_pool()  # before copies of self go to other processes
+        except Exception:  # noqa: B902 - each run() reports it
+            pass
         return sbx_batch.run_many(self.run, ExecutionResult, sources,
                                   workers=workers, executor=executor,
                                   progress=progress, data_dir=data_dir,
@@ -392,6 +516,7 @@ class SandboxExecutionWrapper:
                 res.error = {"type": "SandboxError", "message":
                              "path %r contains ':'" % bad[0]}
                 return res
+            self.start_pool()
             tmp = tempfile.mkdtemp(prefix="sbx-strategy-",
                                    dir=self.config["work_dir"])
             self._run_in(tmp, code, data_dir, lim, res)
@@ -564,6 +689,7 @@ def main(argv=None):
         sys.stderr.write("\nsbx_wrapper: interrupted\n")
         return 130
     finally:
+        w.close()  # a configured pool (sandbox.pool) lives as long as the batch
         if a.jsonl:
             out.close()
     board = sys.stdout if a.jsonl else sys.stderr
