@@ -15,6 +15,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/size.h"
+#include "lib/strv.h"
 
 const char *const sbx_oci_hook_names[SBX_HOOK_KINDS] = {
     [SBX_HOOK_PRESTART] = "prestart",
@@ -512,23 +513,25 @@ static int tmpfs_size(struct ctx *x, char **opts, const char *path, uint64_t *si
 
 /* Filesystems sbx mounts itself at these places, whatever the spec says:
  * its own /proc (with its masks), /dev (a few devices, a private devpts,
- * /dev/shm).  sysfs, mqueue and cgroup are not mounted at all. */
+ * /dev/shm).  sysfs, mqueue and cgroup it mounts when the spec lists them
+ * (runtime/mounts.c: sysfs read-only, or an empty /sys without a network
+ * namespace of its own; cgroup as cgroup2 of its cgroup namespace). */
 static int provided_mount(struct ctx *x, const char *dest, const char *type, char **opts, const char *path,
 			  bool *handled)
 {
 	static const struct {
 		const char *dest, *type;
-		bool mounted;
+		unsigned kmount; /* SBX_KMOUNT_*, 0: always mounted */
 	} table[] = {
-	    {"/proc", "proc", true},
-	    {"/dev", "tmpfs", true},
-	    {"/dev/pts", "devpts", true},
-	    {"/dev/shm", "tmpfs", true},
-	    {"/dev/shm", "bind", true},
-	    {"/dev/mqueue", "mqueue", false},
-	    {"/sys", "sysfs", false},
-	    {"/sys/fs/cgroup", "cgroup", false},
-	    {"/sys/fs/cgroup", "cgroup2", false},
+	    {"/proc", "proc", 0},
+	    {"/dev", "tmpfs", 0},
+	    {"/dev/pts", "devpts", 0},
+	    {"/dev/shm", "tmpfs", 0},
+	    {"/dev/shm", "bind", 0},
+	    {"/dev/mqueue", "mqueue", SBX_KMOUNT_MQUEUE},
+	    {"/sys", "sysfs", SBX_KMOUNT_SYSFS},
+	    {"/sys/fs/cgroup", "cgroup", SBX_KMOUNT_CGROUP},
+	    {"/sys/fs/cgroup", "cgroup2", SBX_KMOUNT_CGROUP},
 	};
 	*handled = false;
 	const char *want_type = NULL;
@@ -539,8 +542,7 @@ static int provided_mount(struct ctx *x, const char *dest, const char *type, cha
 		if (strcmp(table[i].type, type) != 0)
 			continue;
 		*handled = true;
-		if (!table[i].mounted)
-			warn(x, "%s: %s at %s is not mounted by sbx", path, type, dest);
+		x->c->kernel_mounts |= table[i].kmount;
 		if (strcmp(dest, "/dev/shm") == 0) {
 			uint64_t size;
 			if (tmpfs_size(x, opts, path, &size) < 0)
@@ -929,7 +931,8 @@ static int parse_resources(struct ctx *x, const json_t *r)
 }
 
 /* Paths sbx masks or makes read-only itself, or that do not exist in its
- * sandbox (no sysfs is mounted; a /proc entry this kernel lacks). */
+ * sandbox (a /proc entry this kernel lacks).  Under /sys, which is always
+ * read-only, the spec's masked paths are kept for runtime/mounts.c. */
 static bool path_covered(const char *p, bool masked)
 {
 	static const char *const masked_proc[] = {
@@ -959,6 +962,16 @@ static int parse_paths(struct ctx *x, const json_t *v, const char *path, bool ma
 	if (get_strv(x, v, path, &paths, NULL) < 0)
 		return -1;
 	for (size_t i = 0; paths && paths[i]; i++) {
+		bool sys = strcmp(paths[i], "/sys") == 0 || strncmp(paths[i], "/sys/", 5) == 0;
+		if (sys && strstr(paths[i], "/..")) {
+			char p[64];
+			snprintf(p, sizeof(p), "%s[%zu]", path, i);
+			field_error(x->err, p, "%s: '..' is not supported by sbx", paths[i]);
+			free_strv(paths);
+			return -1;
+		}
+		if (masked && sys)
+			sbx_strv_push(&x->c->sys_masked, NULL, xstrdup(paths[i]));
 		if (!path_covered(paths[i], masked)) {
 			char p[64];
 			snprintf(p, sizeof(p), "%s[%zu]", path, i);

@@ -69,6 +69,7 @@ void sbx_config_free(struct sbx_config *c)
 	free(c->stderr_file);
 	free(c->cgroup_parent);
 	free(c->image_config);
+	sbx_strv_free(c->sys_masked);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -45,6 +45,12 @@ enum sbx_userns_limit {
 extern const char *const sbx_userns_limit_names[SBX_USERNS_LIMITS];
 #define SBX_MIN_MEMORY (4ull << 20)
 
+enum {
+	SBX_KMOUNT_SYSFS = 1 << 0,  /* /sys, read-only */
+	SBX_KMOUNT_MQUEUE = 1 << 1, /* /dev/mqueue */
+	SBX_KMOUNT_CGROUP = 1 << 2, /* /sys/fs/cgroup, cgroup2 read-only */
+};
+
 struct sbx_config {
 	char *rootfs;
 	bool writable_rootfs; /* bind the rootfs read-write (image builds only) */
@@ -71,6 +77,11 @@ struct sbx_config {
 	uint64_t out_size; /* size of the /out tmpfs */
 	bool terminal;     /* OCI process.terminal: the workload gets a pty of the sandbox's devpts (contain.h) */
 	bool tmpfs_exec;   /* allow exec from /tmp, /out, /dev/shm and extra tmpfs (default noexec) */
+	/* OCI config.json only (oci/spec.c; no flag or YAML key): kernel
+	 * filesystems the spec mounts (SBX_KMOUNT_*, runtime/mounts.c), and the
+	 * spec's masked paths under /sys, hidden once sysfs is there. */
+	unsigned kernel_mounts;
+	char **sys_masked;
 	uint64_t userns_limits[SBX_USERNS_LIMITS]; /* SBX_UNSET = leave the kernel's value */
 	char *seccomp;     /* "default", "unconfined" or a profile path */
 	char *report;      /* NULL = none, "-" = stderr */

@@ -127,7 +127,7 @@ int sbx_step_scrub(struct sbx_inner *in, struct sbx_error **err) { return sbx_in
 int sbx_step_filesystem(struct sbx_inner *in, struct sbx_error **err)
 {
 	uint64_t t0 = sbx_now_ns();
-	int r = sbx_mounts_setup(in->c, &in->src, err);
+	int r = sbx_mounts_setup(in->c, &in->src, in->fds->cgroup2_own, err);
 	sbx_mounts_close_sources(&in->src);
 	in->src_open = false;
 	in->ready.phase_us[SBX_PHASE_MOUNTS] = (sbx_now_ns() - t0) / 1000;

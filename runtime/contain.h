@@ -20,6 +20,7 @@ struct sbx_contain_fds {
 	int sock;               /* sync socket */
 	int out, err;           /* write ends of the output pipes */
 	bool cgroup_follows;    /* v1: the cgroup's "tasks" files come after the go (SBX_MSG_CGROUP) */
+	bool cgroup2_own;       /* cloned into the sandbox's own v2 cgroup: its cgroup namespace's root */
 	bool rlimit_fallback;   /* no cgroup: bound pids, memory and file size by rlimits */
 	int start_gate;         /* O_PATH fd of a FIFO, or -1: see sbx_step_start_gate */
 };

@@ -224,6 +224,10 @@ static size_t mount_points(const struct sbx_config *c, const struct sbx_mount_so
 		mp[n++] = (struct mount_point){ c->tmpfs[i].target, true };
 	if (c->out_dir != NULL)
 		mp[n++] = (struct mount_point){ "/out", true };
+	if (c->kernel_mounts & SBX_KMOUNT_SYSFS)
+		mp[n++] = (struct mount_point){ "/sys", true };
+	else if (c->kernel_mounts & SBX_KMOUNT_CGROUP)
+		mp[n++] = (struct mount_point){ "/sys/fs/cgroup", true };
 	return n;
 }
 
@@ -283,7 +287,7 @@ static int prepare_root(const struct sbx_config *c, const struct sbx_mount_sourc
 	 * root, whom a private directory above the rootfs may shut out.
 	 * Mount fds and /proc/self/fd names reach everything. */
 	int lower = s->rootfs;
-	cleanup_free struct mount_point *mp = sbx_xcalloc(c->n_binds + c->n_tmpfs + 4, sizeof(*mp));
+	cleanup_free struct mount_point *mp = sbx_xcalloc(c->n_binds + c->n_tmpfs + 6, sizeof(*mp));
 	size_t n_mp = mount_points(c, s, mp);
 	bool missing = false;
 	for (size_t i = 0; i < n_mp && !missing; i++)
@@ -449,6 +453,87 @@ static int setup_dev(const struct sbx_config *c, int rootfd, bool create, struct
 	return 0;
 }
 
+/* The spec's masked paths under /sys: a directory gets an empty read-only
+ * tmpfs, anything else /dev/null, as runc does.  The paths come from the
+ * client: resolved inside the root, and one absent is nothing to hide. */
+static int mask_sys(const struct sbx_config *c, int rootfd, struct sbx_error **err)
+{
+	for (char *const *p = c->sys_masked; p && *p; p++) {
+		cleanup_close int t = openat2_in_root(rootfd, *p, O_PATH);
+		if (t < 0 && errno == ENOENT)
+			continue;
+		struct stat st;
+		if (t < 0 || fstat(t, &st) < 0)
+			return sbx_error_set(err, errno, "masking %s", *p);
+		const char *opts[] = { "size", "0", "nr_inodes", "1", NULL };
+		cleanup_close int m = S_ISDIR(st.st_mode) ? new_fs("tmpfs", opts, MOUNT_ATTR_RDONLY, err)
+							  : clone_tree(AT_FDCWD, "/dev/null", MOUNT_ATTR_RDONLY, NULL, err);
+		if (m < 0 || attach(m, t, *p, err) < 0)
+			return sbx_error_wrap(err, "masking %s", *p);
+	}
+	return 0;
+}
+
+/* /sys for an OCI spec that mounts sysfs.  The kernel lets a user namespace
+ * mount sysfs only when it owns the network namespace (sysfs shows that
+ * namespace's devices): with a namespace of the client's (podman, CNI) or the
+ * host's, /sys is an empty read-only tmpfs instead (docs/oci.md), never the
+ * host's sysfs.  Either way it is read-only, so the spec's read-only paths
+ * under /sys hold. */
+static int setup_sys(const struct sbx_config *c, int rootfd, bool create, struct sbx_error **err)
+{
+	const unsigned ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	if (c->network != SBX_NET_HOST) {
+		if (mount_new_fs_at(rootfd, "sys", "sysfs", NULL, ro, create, err) < 0)
+			return -1;
+		return mask_sys(c, rootfd, err);
+	}
+	const char *opts[] = { "size", "4k", "nr_inodes", "8", "mode", "0755", NULL };
+	cleanup_close int m = new_fs("tmpfs", opts, ro & ~MOUNT_ATTR_RDONLY, err);
+	if (m < 0)
+		return sbx_error_wrap(err, "mounting the empty /sys");
+	/* Where a cgroup mount goes, made before the tmpfs turns read-only. */
+	if (mkdirat(m, "fs", 0755) < 0 || mkdirat(m, "fs/cgroup", 0755) < 0)
+		return sbx_error_set(err, errno, "creating /sys/fs/cgroup in the empty /sys");
+	if (set_attrs(m, "", MOUNT_ATTR_RDONLY, false, err) < 0)
+		return sbx_error_wrap(err, "making the empty /sys read-only");
+	cleanup_close int t = open_target(rootfd, "sys", true, create, err);
+	if (t < 0 || attach(m, t, "/sys", err) < 0)
+		return sbx_error_wrap(err, "mounting the empty /sys");
+	return 0;
+}
+
+/* Kernel filesystems only an OCI spec asks for (SBX_KMOUNT_*), each one of
+ * a namespace the sandbox owns. */
+static int setup_kernel_fs(const struct sbx_config *c, int rootfd, bool create, bool cgroup2_own,
+			   struct sbx_error **err)
+{
+	const unsigned flags = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	if ((c->kernel_mounts & SBX_KMOUNT_SYSFS) && setup_sys(c, rootfd, create, err) < 0)
+		return -1;
+	/* The sandbox's own ipc namespace's queues; /dev/mqueue is sbx's
+	 * directory in its /dev (read-only by now: mounting on it needs no
+	 * write). */
+	if ((c->kernel_mounts & SBX_KMOUNT_MQUEUE) &&
+	    mount_new_fs_at(rootfd, "dev/mqueue", "mqueue", NULL, flags, false, err) < 0)
+		return -1;
+	if (!(c->kernel_mounts & SBX_KMOUNT_CGROUP))
+		return 0;
+	bool create_cg = create && !(c->kernel_mounts & SBX_KMOUNT_SYSFS);
+	/* cgroup2 of the sandbox's cgroup namespace, whose root is the v2
+	 * cgroup pid 1 was cloned into: the host's tree above is out of sight.
+	 * Read-only: the limits are the supervisor's to set.  Without a v2
+	 * cgroup of its own (hybrid hosts, whose cgroup is v1 and joined only
+	 * later; no cgroup at all) that root would be the caller's cgroup,
+	 * showing the caller's tree (other sandboxes), and a v1 hierarchy the
+	 * same: an empty read-only tmpfs instead (docs/oci.md). */
+	if (cgroup2_own)
+		return mount_new_fs_at(rootfd, "sys/fs/cgroup", "cgroup2", NULL, flags | MOUNT_ATTR_RDONLY, create_cg,
+				       err);
+	const char *opts[] = { "size", "0", "nr_inodes", "1", "mode", "0555", NULL };
+	return mount_new_fs_at(rootfd, "sys/fs/cgroup", "tmpfs", opts, flags | MOUNT_ATTR_RDONLY, create_cg, err);
+}
+
 static char *inodes_for(uint64_t size)
 {
 	uint64_t n = size / 4096;
@@ -500,7 +585,8 @@ static int enter_root(int rootfd, bool writable, struct sbx_error **err)
 	return 0;
 }
 
-int sbx_mounts_setup(const struct sbx_config *c, const struct sbx_mount_sources *src, struct sbx_error **err)
+int sbx_mounts_setup(const struct sbx_config *c, const struct sbx_mount_sources *src, bool cgroup2_own,
+		     struct sbx_error **err)
 {
 	/* Nothing done from here may propagate to the host's mounts. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -510,7 +596,8 @@ int sbx_mounts_setup(const struct sbx_config *c, const struct sbx_mount_sources 
 	if (rootfd < 0)
 		return -1;
 	bool overlay = writable_root && !c->writable_rootfs;
-	if (setup_proc(rootfd, overlay, err) < 0 || setup_dev(c, rootfd, overlay, err) < 0)
+	if (setup_proc(rootfd, overlay, err) < 0 || setup_dev(c, rootfd, overlay, err) < 0 ||
+	    setup_kernel_fs(c, rootfd, overlay, cgroup2_own, err) < 0)
 		return -1;
 	cleanup_free char *uid = sbx_xasprintf("%u", (unsigned)c->uid);
 	cleanup_free char *gid = sbx_xasprintf("%u", (unsigned)c->gid);

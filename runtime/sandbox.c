@@ -228,6 +228,7 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 		close(sb->errp[0]);
 		struct sbx_contain_fds fds = { .sock = sb->sock[1], .out = sb->out[1], .err = sb->errp[1],
 					       .cgroup_follows = sb->cgroup_deferred,
+					       .cgroup2_own = sbx_cgroup_clone_fd(sb->cg) >= 0,
 					       .rlimit_fallback = r->limits_rlimit, .start_gate = sb->start_gate };
 		sbx_contain_main(c, sb->filter, &fds);
 	}

@@ -405,6 +405,59 @@ class Lifecycle(Bundles):
         self.assertIn("Permission denied", p.stdout)
         self.assertIn("rc=1", p.stdout)
 
+    def test_sysfs_mqueue_cgroup_mounts_of_the_spec(self):
+        """sysfs (read-only, the spec's masked paths hidden), mqueue and a
+        read-only cgroup2 of the sandbox's cgroup namespace; without a
+        network namespace of its own, /sys is an empty read-only tmpfs."""
+        kmounts = [
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+             "options": ["rprivate", "nosuid", "noexec", "nodev", "relatime", "ro"]}]
+        script = ("while read -r d m t o r; do case $m in /sys*|/dev/mqueue) echo \"$m $t $o\";; esac; done < /proc/mounts;"
+                  " ls -A /sys/firmware | wc -l; ls /sys/class/net; ls -A /sys/fs/cgroup | wc -l;"
+                  " touch /sys/x /sys/fs/cgroup/x 2>/dev/null; echo touch=$?")
+
+        def edit(spec):
+            spec["mounts"] += kmounts
+            spec["linux"]["maskedPaths"].append("/sys/firmware")
+        p = sbx(self.root, "run", "--bundle", self.bundle(["/bin/sh", "-c", script], edit), "k1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        mounts = {l.split()[0]: l.split()[1:] for l in lines if l.startswith("/")}
+        self.assertEqual(mounts["/sys"][0], "sysfs")
+        # cgroup2 rooted at the sandbox's own v2 cgroup (pure v2 hosts);
+        # where its cgroup is v1 (hybrid hosts) the namespace's root would be
+        # the caller's cgroup: an empty tmpfs instead.
+        pure_v2 = os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers"))
+        self.assertEqual(mounts["/sys/fs/cgroup"][0], "cgroup2" if pure_v2 else "tmpfs")
+        self.assertEqual(mounts["/dev/mqueue"][0], "mqueue")
+        self.assertEqual(mounts["/sys/firmware"][0], "tmpfs")
+        for m in ("/sys", "/sys/fs/cgroup", "/sys/firmware"):
+            self.assertIn("ro", mounts[m][1].split(","), m)
+        for m in ("/sys", "/sys/fs/cgroup", "/dev/mqueue"):
+            self.assertTrue({"nosuid", "nodev", "noexec"} <= set(mounts[m][1].split(",")), m)
+        rest = [l for l in lines if not l.startswith("/")]
+        # /sys/firmware empty; the sandbox's own network devices (lo only);
+        # the cgroup namespace's root has the interface files only, no child
+        # cgroup of the host's (or nothing at all).
+        self.assertEqual(rest[0], "0")
+        self.assertEqual(rest[1], "lo")
+        if not pure_v2:
+            self.assertEqual(rest[2], "0")
+        self.assertEqual(rest[-1], "touch=1")
+
+        def host_net(spec):
+            spec["mounts"] += kmounts
+            spec["linux"]["namespaces"] = [n for n in spec["linux"]["namespaces"] if n["type"] != "network"]
+        p = sbx(self.root, "run", "--bundle", self.bundle(["/bin/sh", "-c", script], host_net, name="b2"), "k2")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        mounts = {l.split()[0]: l.split()[1:] for l in p.stdout.splitlines() if l.startswith("/")}
+        self.assertEqual(mounts["/sys"][0], "tmpfs")
+        self.assertIn("ro", mounts["/sys"][1].split(","))
+        self.assertEqual(mounts["/sys/fs/cgroup"][0], "cgroup2" if pure_v2 else "tmpfs")
+        self.assertNotIn("eth0", p.stdout)
+
     def test_readonly_root(self):
         b = self.bundle(["/bin/sh", "-c", "touch /x 2>&1; echo rc=$?"])
         p = sbx(self.root, "run", "--bundle", b, "ro1")
@@ -606,6 +659,22 @@ class Podman(unittest.TestCase):
         p = self.podman("run", "--rm", *ULIMITS, "--rootfs", ROOTFS, "/bin/sh", "-c", "cat /proc/net/dev")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("lo:", p.stdout)
+
+    def test_kernel_filesystems(self):
+        # podman lists sysfs, mqueue and cgroup: with its own network
+        # namespace (--network none) sysfs shows lo only; with podman's
+        # joined one, /sys is an empty read-only tmpfs.
+        script = "awk '$2 ~ /^\\/sys|mqueue/ {print $2, $3}' /proc/mounts; ls /sys/class/net 2>&1 | head -1"
+        p = self.podman(*self.run_args("/bin/sh", "-c", script))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        self.assertIn("/sys sysfs", lines)
+        self.assertIn("/dev/mqueue mqueue", lines)
+        self.assertEqual(lines[-1], "lo")
+        p = self.podman("run", "--rm", *ULIMITS, "--rootfs", ROOTFS, "/bin/sh", "-c", script)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("/sys tmpfs", p.stdout.splitlines())
+        self.assertIn("No such file", p.stdout)
 
     def test_stop_of_a_process_that_ignores_sigterm(self):
         n = "sbx-test-stop-%d" % os.getpid()

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "lib/strv.h"
 #include "oci/lifecycle.h"
 #include "oci/spec.h"
 #include "oci/state.h"
@@ -131,8 +132,13 @@ Test(oci_spec, podman_4_3_config)
 	cr_expect(p.c.binds[0].rw);
 	cr_expect_eq(p.c.n_tmpfs, 0);
 	cr_expect(strstr(p.s.annotations, "\"io.container.manager\":\"libpod\""));
-	/* sysfs, mqueue, cgroup: accepted, not mounted, said so. */
-	cr_expect_eq(p.s.n_warnings, 3);
+	/* sysfs, mqueue, cgroup: mounted by sbx (runtime/mounts.c), with the
+	 * spec's masked paths under /sys; nothing to warn about. */
+	cr_expect_eq(p.c.kernel_mounts, SBX_KMOUNT_SYSFS | SBX_KMOUNT_MQUEUE | SBX_KMOUNT_CGROUP);
+	cr_assert_eq(sbx_strv_len(p.c.sys_masked), 3);
+	cr_expect_str_eq(p.c.sys_masked[0], "/sys/firmware");
+	cr_expect_str_eq(p.c.sys_masked[2], "/sys/dev/block");
+	cr_expect_eq(p.s.n_warnings, 0);
 	cr_assert_not_null(p.s.seccomp_yaml);
 	free(json);
 	release(&p);
@@ -263,6 +269,33 @@ Test(oci_spec, network_namespace_joined_by_path)
 	cr_expect_eq(p.s.n_sysctls, 1);
 	free(json);
 	release(&p);
+}
+
+/* Each kernel filesystem only at its place and of its type; no spec, no
+ * mount (sbx run's sandboxes stay as they were). */
+Test(oci_spec, kernel_filesystems)
+{
+	char *json = spec_with("\"mounts\":[{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\","
+			       "\"source\":\"mqueue\",\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
+			       "{\"destination\":\"/sys/fs/cgroup\",\"type\":\"cgroup2\",\"source\":\"cgroup\"}]",
+			       "");
+	struct parsed p;
+	char *msg;
+	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
+	cr_expect_eq(p.c.kernel_mounts, SBX_KMOUNT_MQUEUE | SBX_KMOUNT_CGROUP);
+	cr_expect_null(p.c.sys_masked);
+	free(json);
+	release(&p);
+	json = spec_with("", "");
+	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
+	cr_expect_eq(p.c.kernel_mounts, 0);
+	free(json);
+	release(&p);
+	expect_refused("\"mounts\":[{\"destination\":\"/sys/kernel\",\"type\":\"sysfs\"}]", "", "mounts[0]");
+	expect_refused("\"mounts\":[{\"destination\":\"/sys\",\"type\":\"cgroup2\"}]", "", "mounts[0]");
+	expect_refused("\"mounts\":[{\"destination\":\"/sys\",\"type\":\"sysfs\",\"options\":[\"x-bad\"]}]",
+		       "", "mounts[0].options");
+	expect_refused("\"linux\":{\"maskedPaths\":[\"/sys/../etc\"]}", "", "linux.maskedPaths[0]");
 }
 
 Test(oci_spec, refused_fields_are_named)
