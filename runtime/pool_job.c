@@ -302,15 +302,7 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 		return -1;
 	}
 
-	/* As launch: SIGINT/SIGTERM/SIGHUP go through the supervisor's
-	 * signalfd; the caller's mask comes back at teardown. */
-	sigset_t fwd;
-	sigemptyset(&fwd);
-	sigaddset(&fwd, SIGINT);
-	sigaddset(&fwd, SIGTERM);
-	sigaddset(&fwd, SIGHUP);
-	sigprocmask(SIG_BLOCK, &fwd, &sb->caller_mask);
-	sb->mask_saved = true;
+	sbx_sandbox_block_signals(sb);
 
 	t = sb->start_ns = sbx_now_ns();
 	cleanup_free char *req = request_json(p, c, sb->filter, (size_t)n_join);

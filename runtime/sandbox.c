@@ -197,16 +197,12 @@ static int make_cgroup(struct sbx_sandbox *sb)
 	return 0;
 }
 
-int sbx_sandbox_launch(struct sbx_sandbox *sb)
+/* SIGINT/SIGTERM/SIGHUP reach the supervisor through a signalfd, to be
+ * forwarded; blocked from before the clone so none is lost (the child
+ * inherits the mask, and pid 1 blocks everything anyway).  The caller's
+ * mask comes back at teardown. */
+void sbx_sandbox_block_signals(struct sbx_sandbox *sb)
 {
-	const struct sbx_config *c = sb->c;
-	struct sbx_result *r = sb->r;
-	struct sbx_error **err = &sb->err;
-
-	/* SIGINT/SIGTERM/SIGHUP reach the supervisor through a signalfd, to
-	 * be forwarded; blocked from before the clone so none is lost (the
-	 * child inherits the mask, and pid 1 blocks everything anyway).  The
-	 * caller's mask comes back at teardown. */
 	sigset_t fwd;
 	sigemptyset(&fwd);
 	sigaddset(&fwd, SIGINT);
@@ -214,6 +210,15 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 	sigaddset(&fwd, SIGHUP);
 	sigprocmask(SIG_BLOCK, &fwd, &sb->caller_mask);
 	sb->mask_saved = true;
+}
+
+int sbx_sandbox_launch(struct sbx_sandbox *sb)
+{
+	const struct sbx_config *c = sb->c;
+	struct sbx_result *r = sb->r;
+	struct sbx_error **err = &sb->err;
+
+	sbx_sandbox_block_signals(sb);
 
 	uint64_t t = sb->start_ns = sbx_now_ns();
 	if (SBX_FAULT("clone", err) < 0)

@@ -48,6 +48,9 @@ struct sbx_sandbox {
 void sbx_sandbox_init(struct sbx_sandbox *sb, const struct sbx_config *c, struct sbx_result *r);
 int sbx_sandbox_prepare(struct sbx_sandbox *sb);
 int sbx_sandbox_launch(struct sbx_sandbox *sb);
+/* launch's first act, for front ends with a launch of their own (a pool
+ * job): block the forwarded signals, remembering the caller's mask. */
+void sbx_sandbox_block_signals(struct sbx_sandbox *sb);
 /* v1: create the cgroup that prepare only planned, and record it in the
  * result; no-op when prepare made it.  launch calls it after the go; a
  * front end that starts pid 1 another way calls it before (pool jobs). */
