@@ -76,8 +76,11 @@ void sbx_cgroup_plan_free(struct sbx_cgroup_plan *p)
 	free(p->parent);
 	free(p->chain_top);
 	free(p->self_leaf_in);
-	for (int c = 0; c < SBX_CG_NCTRL; c++)
+	for (int c = 0; c < SBX_CG_NCTRL; c++) {
 		free(p->v1_parent[c]);
+		free(p->v1_base[c]);
+	}
+	free(p->name);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -89,8 +92,8 @@ static bool has_v1(const struct sbx_cg_facts *f)
 	return false;
 }
 
-int sbx_cgroup_plan(const struct sbx_cgroup_host *h, const char *cgroup_parent, unsigned needed,
-		    struct sbx_cgroup_plan *p, struct sbx_error **err)
+static int plan(const struct sbx_cgroup_host *h, const char *cgroup_parent, const char *nested, unsigned needed,
+		struct sbx_cgroup_plan *p, struct sbx_error **err)
 {
 	struct sbx_cg_facts f = {.h = h};
 	int ret = -1;
@@ -109,7 +112,7 @@ int sbx_cgroup_plan(const struct sbx_cgroup_host *h, const char *cgroup_parent, 
 		goto out;
 	}
 	/* Hybrid or legacy host: v2 has not got the controllers; fall back. */
-	if (sbx_cg1_plan(&f, cgroup_parent, needed, p, &e1) == 0) {
+	if (sbx_cg1_plan(&f, nested ? NULL : cgroup_parent, nested, needed, p, &e1) == 0) {
 		ret = 0;
 		goto out;
 	}
@@ -121,6 +124,28 @@ out:
 	sbx_cg_self_free(f.self, f.n_self);
 	sbx_cg_mounts_free(f.mounts, f.n_mounts);
 	return ret;
+}
+
+int sbx_cgroup_plan(const struct sbx_cgroup_host *h, const char *cgroup_parent, unsigned needed,
+		    struct sbx_cgroup_plan *p, struct sbx_error **err)
+{
+	return plan(h, cgroup_parent, NULL, needed, p, err);
+}
+
+int sbx_cgroup_plan_path(const struct sbx_cgroup_host *h, const char *path, unsigned needed,
+			 struct sbx_cgroup_plan *p, struct sbx_error **err)
+{
+	/* Checked here too, not only by the OCI parser: the path becomes
+	 * directory names. */
+	const char *last = strrchr(path, '/');
+	if (path[0] != '/' || last[1] == '\0' || strstr(path, "//") || strstr(path, "/./") ||
+	    strstr(path, "/../") || strcmp(last, "/.") == 0 || strcmp(last, "/..") == 0)
+		return sbx_error_set(err, EINVAL, "cgroupsPath %s: an absolute path of names is needed", path);
+	cleanup_free char *parent = last == path ? sbx_xstrdup("/") : sbx_xstrndup(path, (size_t)(last - path));
+	if (plan(h, parent, parent, needed, p, err) < 0)
+		return sbx_error_wrap(err, "cgroupsPath %s", path);
+	p->name = sbx_xstrdup(last + 1);
+	return 0;
 }
 
 static void random_name(pid_t pid, char *buf, size_t len)
@@ -147,8 +172,10 @@ static void cg_free(struct sbx_cgroup *cg)
 	free(cg->dir);
 	free(cg->leaf);
 	free(cg->leaf_parent);
-	for (int c = 0; c < SBX_CG_NCTRL; c++)
+	for (int c = 0; c < SBX_CG_NCTRL; c++) {
 		free(cg->v1_dir[c]);
+		free(cg->v1_made[c]);
+	}
 	free(cg);
 }
 
@@ -181,8 +208,11 @@ static int destroy(struct sbx_cgroup *cg, const struct sbx_cgroup_host *h, struc
 int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
 				const struct sbx_limits *l, struct sbx_cgroup **out, struct sbx_error **err)
 {
-	char name[48];
-	random_name(h->pid, name, sizeof(name));
+	char name[256];
+	if (p->name)
+		snprintf(name, sizeof(name), "%s", p->name);
+	else
+		random_name(h->pid, name, sizeof(name));
 	struct sbx_cgroup *cg = cg_new();
 	int r =
 	    p->version == 2 ? sbx_cg2_create(h, p, l, name, cg, err) : sbx_cg1_create(p, l, name, cg, err);
@@ -229,7 +259,8 @@ int sbx_cgroup_start(const struct sbx_cgroup_request *req, struct sbx_cgroup **o
 	*deferred = false;
 	int r = sbx_cgroup_host_read(&pd->host, &e);
 	if (r == 0) {
-		r = sbx_cgroup_plan(&pd->host, req->parent, sbx_cgroup_needed(&req->limits), &pd->plan, &e);
+		r = req->path ? sbx_cgroup_plan_path(&pd->host, req->path, sbx_cgroup_needed(&req->limits), &pd->plan, &e)
+			      : sbx_cgroup_plan(&pd->host, req->parent, sbx_cgroup_needed(&req->limits), &pd->plan, &e);
 		planned = r == 0;
 	}
 	if (r == 0 && pd->plan.version == 1) {

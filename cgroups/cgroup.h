@@ -30,6 +30,9 @@ struct sbx_cgroup_stats {
 struct sbx_cgroup_request {
 	struct sbx_limits limits; /* memory*, pids and cpus are written */
 	const char *parent;   /* --cgroup-parent; NULL = the default place */
+	/* OCI linux.cgroupsPath ("/libpod_parent/libpod-ID"): the cgroup
+	 * itself, in place of parent and sbx's name; see sbx_cgroup_plan_path. */
+	const char *path;
 	bool allow_no_cgroup; /* no usable cgroup: warn and run without limits */
 };
 
@@ -113,6 +116,11 @@ struct sbx_cgroup_plan {
 	/* v1: parent directory per controller, NULL where not mounted (only
 	 * cpuacct and freezer may be missing). */
 	char *v1_parent[SBX_CG_NCTRL];
+	/* v1 with a cgroupsPath: the caller's own cgroup per controller, from
+	 * which the missing levels down to v1_parent are made (and removed
+	 * after).  NULL otherwise. */
+	char *v1_base[SBX_CG_NCTRL];
+	char *name; /* the cgroup's name; NULL = sbx-<pid>-<random> */
 };
 void sbx_cgroup_plan_free(struct sbx_cgroup_plan *p);
 /* Decide v2 / v1 and the parent.  `cgroup_parent` is req->parent
@@ -120,6 +128,13 @@ void sbx_cgroup_plan_free(struct sbx_cgroup_plan *p);
  * delegate it. */
 int sbx_cgroup_plan(const struct sbx_cgroup_host *h, const char *cgroup_parent, unsigned needed,
 		    struct sbx_cgroup_plan *p, struct sbx_error **err);
+/* The same for an OCI cgroupsPath: absolute, its last component the
+ * cgroup's name.  v2: the rest is the parent, as --cgroup-parent.  v1: the
+ * whole path goes beneath the caller's own cgroup in each hierarchy (never
+ * elsewhere: v1 has no delegation), its missing levels made at create and
+ * removed, when empty, at destroy. */
+int sbx_cgroup_plan_path(const struct sbx_cgroup_host *h, const char *path, unsigned needed,
+			 struct sbx_cgroup_plan *p, struct sbx_error **err);
 /* Carry out a plan: create the run's cgroup and write the limits. */
 int sbx_cgroup_create_from_plan(const struct sbx_cgroup_host *h, const struct sbx_cgroup_plan *p,
 				const struct sbx_limits *l, struct sbx_cgroup **out, struct sbx_error **err);

@@ -22,6 +22,10 @@ struct sbx_cgroup {
 	/* v1: the run's directory per controller; co-mounted controllers
 	 * (cpu,cpuacct) hold equal strings. NULL where not joined. */
 	char *v1_dir[SBX_CG_NCTRL];
+	/* v1 with a cgroupsPath: the highest level create made above v1_dir
+	 * (removed at destroy, with what lies between, when empty); NULL where
+	 * every level existed. */
+	char *v1_made[SBX_CG_NCTRL];
 	/* Between sbx_cgroup_start and sbx_cgroup_finish of a deferred (v1)
 	 * cgroup: what creating it needs; NULL once created. */
 	struct sbx_cg_pending *pending;
@@ -52,7 +56,9 @@ int sbx_cg2_kill(struct sbx_cgroup *cg, struct sbx_error **err);
 int sbx_cg2_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *st, struct sbx_error **err);
 int sbx_cg2_destroy(struct sbx_cgroup *cg, const struct sbx_cgroup_host *h, struct sbx_error **err);
 
-int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsigned needed,
+/* nested: a path beneath the caller's own cgroup for the parent (OCI
+ * cgroupsPath), made at create; NULL = cgroup_parent's rules. */
+int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, const char *nested, unsigned needed,
 		 struct sbx_cgroup_plan *p, struct sbx_error **err);
 int sbx_cg1_create(const struct sbx_cgroup_plan *p, const struct sbx_limits *l, const char *name,
 		   struct sbx_cgroup *cg, struct sbx_error **err);

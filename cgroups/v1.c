@@ -38,7 +38,18 @@ static bool first_of_hierarchy(char *const *dirs, int c)
 	return true;
 }
 
-int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsigned needed,
+static void tidy_slashes(char *dir)
+{
+	char *w = dir;
+	for (char *r = dir; *r; r++)
+		if (!(*r == '/' && w > dir && w[-1] == '/'))
+			*w++ = *r;
+	*w = '\0';
+	if (w - dir > 1 && w[-1] == '/')
+		w[-1] = '\0';
+}
+
+int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, const char *nested, unsigned needed,
 		 struct sbx_cgroup_plan *p, struct sbx_error **err)
 {
 	memset(p, 0, sizeof(*p));
@@ -60,16 +71,25 @@ int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 			continue;
 		}
 		char *dir = NULL;
+		if (nested) {
+			/* Beneath the caller's own cgroup, whatever the path
+			 * says: the levels below it are made at create. */
+			p->v1_base[c] = sbx_xasprintf("%s%s/%s", f->h->root, m->mount_point, rel);
+			tidy_slashes(p->v1_base[c]);
+			dir = sbx_xasprintf("%s/%s", p->v1_base[c], nested);
+			tidy_slashes(dir);
+			if (!sbx_cg_exists(p->v1_base[c])) {
+				free(dir);
+				missing |= SBX_CG_BIT(c);
+				continue;
+			}
+			p->v1_parent[c] = dir;
+			continue;
+		}
 		dir = sbx_xasprintf("%s%s/%s", f->h->root, m->mount_point,
 			     cgroup_parent ? cgroup_parent : rel);
 		/* Tidy "//" from joining "/" paths. */
-		char *w = dir;
-		for (char *r = dir; *r; r++)
-			if (!(*r == '/' && w > dir && w[-1] == '/'))
-				*w++ = *r;
-		*w = '\0';
-		if (w - dir > 1 && w[-1] == '/')
-			w[-1] = '\0';
+		tidy_slashes(dir);
 		if (!sbx_cg_exists(dir)) {
 			if (cgroup_parent && (needed & SBX_CG_BIT(c))) {
 				sbx_error_set(
@@ -105,6 +125,44 @@ int sbx_cg1_plan(const struct sbx_cg_facts *f, const char *cgroup_parent, unsign
 	return 0;
 }
 
+/* mkdir -p of parent beneath base (which exists); *made = the highest level
+ * made, NULL when all were there. */
+static int make_levels(const char *base, const char *parent, char **made, struct sbx_error **err)
+{
+	*made = NULL;
+	size_t bl = strlen(base);
+	cleanup_free char *path = sbx_xstrdup(parent);
+	for (char *slash = path + bl; slash && *slash;) {
+		slash = strchr(slash + 1, '/');
+		if (slash)
+			*slash = '\0';
+		if (mkdir(path, 0755) == 0) {
+			if (*made == NULL)
+				*made = sbx_xstrdup(path);
+		} else if (errno != EEXIST) {
+			return sbx_error_set(err, errno, "mkdir %s", path);
+		}
+		if (slash)
+			*slash = '/';
+	}
+	return 0;
+}
+
+/* Remove the levels create made above dir, from dir's parent up to made,
+ * while they are empty (another container may be using one). */
+static void remove_levels(const char *dir, const char *made)
+{
+	if (made == NULL)
+		return;
+	cleanup_free char *path = sbx_xstrdup(dir);
+	size_t ml = strlen(made);
+	for (char *slash = strrchr(path, '/'); slash && (size_t)(slash - path) >= ml; slash = strrchr(path, '/')) {
+		*slash = '\0';
+		if (rmdir(path) < 0)
+			return;
+	}
+}
+
 int sbx_cg1_create(const struct sbx_cgroup_plan *p, const struct sbx_limits *l, const char *name,
 		   struct sbx_cgroup *cg, struct sbx_error **err)
 {
@@ -116,9 +174,31 @@ int sbx_cg1_create(const struct sbx_cgroup_plan *p, const struct sbx_limits *l, 
 		cg->v1_dir[c] = sbx_cg_join(p->v1_parent[c], name);
 		if (!first_of_hierarchy(p->v1_parent, c))
 			continue;
-		sbx_cgroup_remove_stale(p->v1_parent[c], 1);
-		if (mkdir(cg->v1_dir[c], 0755) < 0) {
+		if (p->v1_base[c] == NULL)
+			sbx_cgroup_remove_stale(p->v1_parent[c], 1);
+		int made_r = 0;
+		/* A level made here may be removed by another container's
+		 * teardown before our mkdir below: make them again then. */
+		for (int tries = 0; tries < 3; tries++) {
+			if (p->v1_base[c]) {
+				char *made = NULL;
+				if (make_levels(p->v1_base[c], p->v1_parent[c], &made, err) < 0) {
+					free(cg->v1_dir[c]);
+					cg->v1_dir[c] = NULL;
+					return -1;
+				}
+				if (made && cg->v1_made[c] == NULL)
+					cg->v1_made[c] = made;
+				else
+					free(made);
+			}
+			made_r = mkdir(cg->v1_dir[c], 0755);
+			if (made_r == 0 || errno != ENOENT || p->v1_base[c] == NULL)
+				break;
+		}
+		if (made_r < 0) {
 			sbx_error_set(err, errno, "mkdir %s", cg->v1_dir[c]);
+			remove_levels(cg->v1_dir[c], cg->v1_made[c]);
 			/* Not ours: keep destroy from removing it. */
 			free(cg->v1_dir[c]);
 			cg->v1_dir[c] = NULL;
@@ -243,8 +323,10 @@ int sbx_cg1_destroy(struct sbx_cgroup *cg, struct sbx_error **err)
 		/* The usual case: pid 1's exit ended every process of the
 		 * sandbox, and the directory goes at once; EBUSY says there
 		 * are tasks left, and only then are they listed and killed. */
-		if (rmdir(dir) == 0 || errno == ENOENT)
+		if (rmdir(dir) == 0 || errno == ENOENT) {
+			remove_levels(dir, cg->v1_made[c]);
 			continue;
+		}
 		if (!killed && cg->v1_dir[SBX_CG_FREEZER] && sbx_cg_exists(cg->v1_dir[SBX_CG_FREEZER])) {
 			kill_frozen(cg->v1_dir[SBX_CG_FREEZER]);
 			killed = true;
@@ -254,6 +336,8 @@ int sbx_cg1_destroy(struct sbx_cgroup *cg, struct sbx_error **err)
 			r = sbx_cg_rmdir(dir, SBX_CG_RMDIR_WAIT_MS);
 		if (r < 0 && ret == 0)
 			ret = sbx_error_set(err, -r, "removing cgroup %s", dir);
+		if (r == 0)
+			remove_levels(dir, cg->v1_made[c]);
 	}
 	return ret;
 }

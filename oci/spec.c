@@ -985,6 +985,32 @@ static int parse_paths(struct ctx *x, const json_t *v, const char *path, bool ma
 	return 0;
 }
 
+/* linux.cgroupsPath: where the container's cgroup goes (cgroups/cgroup.h,
+ * sbx_cgroup_plan_path).  podman's "/libpod_parent/libpod-ID", containerd's
+ * "/NAMESPACE/ID", the CRI's "/kubepods/.../ID"; the systemd form
+ * ("slice:prefix:name") asks for the systemd cgroup manager. */
+static int parse_cgroups_path(struct ctx *x, const char *p)
+{
+	if (strchr(p, ':'))
+		return field_error(x->err, "linux.cgroupsPath",
+				   "\"%s\" is systemd's form: sbx creates and removes its cgroups itself "
+				   "(cgroupfs), beneath its caller's cgroup (use the client's cgroupfs manager)",
+				   p);
+	if (p[0] != '/' || strlen(p) > 1024)
+		return field_error(x->err, "linux.cgroupsPath", "\"%s\" must be an absolute path", p);
+	for (const char *c = p; *c == '/';) {
+		const char *e = strchrnul(c + 1, '/');
+		size_t n = (size_t)(e - c - 1);
+		if (n == 0 || (n == 1 && c[1] == '.') || (n == 2 && c[1] == '.' && c[2] == '.'))
+			return field_error(x->err, "linux.cgroupsPath",
+					   "\"%s\": empty, \".\" and \"..\" components are not supported", p);
+		c = e;
+	}
+	free(x->c->cgroup_path);
+	x->c->cgroup_path = xstrdup(p);
+	return 0;
+}
+
 /* Only sysctls of namespaces the container owns, as runc allows. */
 static bool sysctl_namespaced(const char *k, bool own_net)
 {
@@ -1055,6 +1081,8 @@ static int parse_linux(struct ctx *x, const json_t *l)
 	    get_string(x, l, "rootfsPropagation", "linux", &prop) < 0 ||
 	    get_string(x, l, "mountLabel", "linux", &label) < 0 ||
 	    lsm_field(x, "linux.mountLabel", label, "SELinux", "/sys/fs/selinux/enforce") < 0)
+		return -1;
+	if (cgpath && *cgpath && parse_cgroups_path(x, cgpath) < 0)
 		return -1;
 	/* sbx's mounts are private: nothing propagates either way. */
 	if (prop && *prop && strcmp(prop, "private") != 0 && strcmp(prop, "rprivate") != 0 &&

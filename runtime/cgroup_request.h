@@ -11,6 +11,7 @@ static inline struct sbx_cgroup_request sbx_config_cgroup_request(const struct s
 	return (struct sbx_cgroup_request){
 		.limits = c->limits,
 		.parent = c->cgroup_parent,
+		.path = c->cgroup_path,
 		.allow_no_cgroup = c->allow_no_cgroup,
 	};
 }

@@ -68,6 +68,7 @@ void sbx_config_free(struct sbx_config *c)
 	free(c->stdout_file);
 	free(c->stderr_file);
 	free(c->cgroup_parent);
+	free(c->cgroup_path);
 	free(c->image_config);
 	sbx_strv_free(c->sys_masked);
 	memset(c, 0, sizeof(*c));

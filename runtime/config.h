@@ -88,6 +88,7 @@ struct sbx_config {
 	char *stdout_file; /* NULL = caller's stdout */
 	char *stderr_file;
 	char *cgroup_parent;
+	char *cgroup_path; /* OCI linux.cgroupsPath only: the cgroup itself (cgroups/cgroup.h) */
 	bool allow_no_cgroup;
 	/* As root, container ids 0..idmap_size-1 map onto host ids
 	 * idmap_host_base..; never host root (see docs/configuration.md). */

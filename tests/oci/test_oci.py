@@ -237,6 +237,48 @@ class Lifecycle(Bundles):
             self.assertFalse(os.path.exists(cg), cg)
         self.assertEqual(cgroup_dirs(pid), set())
 
+    def test_cgroups_path_places_the_cgroup_and_leaves_nothing(self):
+        """linux.cgroupsPath (podman's form): the container's cgroup is that
+        path; on v1 beneath the caller's own cgroup in each hierarchy, the
+        levels sbx made removed after."""
+        top = "sbx-test-cgpath-%d" % os.getpid()
+        path = "/%s/libpod-c1" % top
+
+        def edit(spec):
+            spec["linux"]["cgroupsPath"] = path
+            spec["linux"]["resources"] = {"memory": {"limit": 64 << 20}, "pids": {"limit": 40}}
+        pid = self.create(self.bundle(["/bin/sh", "-c", "exit 0"], edit), "cg1")
+        with open(os.path.join(self.root, "cg1", "state.json")) as f:
+            init = json.load(f)["init_pid"]
+
+        def line(p, ctrl):
+            with open("/proc/%d/cgroup" % p) as f:
+                return next(l.rstrip("\n").split(":", 2)[2] for l in f if ctrl in l.split(":")[1].split(","))
+        pure_v2 = os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers"))
+        if pure_v2:
+            self.assertEqual(line(init, ""), path)
+            made = os.path.join(CGROUP_ROOT, top)
+        else:
+            own = line(os.getpid(), "memory")
+            self.assertEqual(line(init, "memory"), (own.rstrip("/") + path))
+            d = os.path.join(CGROUP_ROOT, "memory") + own.rstrip("/") + path
+            with open(os.path.join(d, "memory.limit_in_bytes")) as f:
+                self.assertEqual(int(f.read()), 64 << 20)
+            made = os.path.dirname(d)
+        sbx(self.root, "delete", "--force", "cg1", check=0)
+        self.assertFalse(alive(pid))
+        if pure_v2:  # v2: the parent levels are the client's, as --cgroup-parent's
+            self.assertFalse(os.path.exists(os.path.join(made, "libpod-c1")))
+            os.rmdir(made)
+        else:
+            self.assertFalse(os.path.exists(made), made)
+        # The systemd form is refused, named.
+        def systemd(spec):
+            spec["linux"]["cgroupsPath"] = "machine.slice:libpod:c2"
+        p = sbx(self.root, "create", "--bundle", self.bundle(["/bin/true"], systemd, name="b2"), "cg2")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("linux.cgroupsPath", p.stderr)
+
     def test_created_container_killed_or_deleted_never_runs(self):
         w = None
 

@@ -480,3 +480,56 @@ Test(cgroup_plan, create_only_adds_missing_controllers)
 	sbx_error_free(&err);
 	sbx_cgroup_plan_free(&p);
 }
+
+/* An OCI cgroupsPath on a hybrid host: beneath the caller's own cgroup in
+ * each v1 hierarchy, never at the hierarchy's top; the levels create makes
+ * are gone after a failed create (the fake tree has no limit files), while
+ * a level that was there stays. */
+Test(cgroup_plan, oci_path_v1_beneath_own_cgroups_levels_made_and_removed)
+{
+	cg2("/sys/fs/cgroup/unified", "", "", "1\n", true);
+	for (const char *const *d =
+		 (const char *const[]){"/sys/fs/cgroup/memory/process_api/abc", "/sys/fs/cgroup/pids",
+				       "/sys/fs/cgroup/cpu/libpod_parent", "/sys/fs/cgroup/cpuacct",
+				       "/sys/fs/cgroup/freezer", NULL};
+	     *d; d++)
+		mkdirs(P(*d));
+	struct sbx_cgroup_host h = host(hybrid_self, hybrid_mountinfo, 0);
+	struct sbx_cgroup_plan p;
+	struct sbx_error *err = NULL;
+	cr_assert_eq(sbx_cgroup_plan_path(&h, "/libpod_parent/libpod-c1", ALL, &p, &err), 0, "%s",
+		     err ? err->msg : "");
+	cr_expect_eq(p.version, 1);
+	cr_expect_str_eq(p.name, "libpod-c1");
+	cr_expect_str_eq(p.v1_parent[SBX_CG_MEMORY], P("/sys/fs/cgroup/memory/process_api/abc/libpod_parent"));
+	cr_expect_str_eq(p.v1_base[SBX_CG_MEMORY], P("/sys/fs/cgroup/memory/process_api/abc"));
+	cr_expect_str_eq(p.v1_parent[SBX_CG_PIDS], P("/sys/fs/cgroup/pids/libpod_parent"));
+	struct sbx_cgroup *cg = NULL;
+	cr_assert_lt(sbx_cgroup_create_from_plan(&h, &p, &limits, &cg, &err), 0);
+	sbx_error_free(&err);
+	cr_expect_eq(count_entries(P("/sys/fs/cgroup/memory/process_api/abc")), 0, "levels left in memory");
+	cr_expect_eq(count_entries(P("/sys/fs/cgroup/pids")), 0, "levels left in pids");
+	cr_expect_eq(count_entries(P("/sys/fs/cgroup/cpu/libpod_parent")), 0, "run cgroup left in cpu");
+	cr_expect_eq(count_entries(P("/sys/fs/cgroup/cpu")), 1, "a level that was there is removed");
+	sbx_cgroup_plan_free(&p);
+	/* The top of the hierarchy is never reached: ".." and the like. */
+	for (const char *const *bad = (const char *const[]){"/a/../../x", "/a//b", "rel/x", "/a/.", "/", NULL};
+	     *bad; bad++) {
+		cr_expect_lt(sbx_cgroup_plan_path(&h, *bad, ALL, &p, &err), 0, "%s accepted", *bad);
+		cr_expect(err && strstr(err->msg, "cgroupsPath"), "%s", err ? err->msg : "(none)");
+		sbx_error_free(&err);
+	}
+}
+
+Test(cgroup_plan, oci_path_v2_parent_and_name)
+{
+	cg2("/sys/fs/cgroup", "cpu memory pids\n", "", "1\n", true);
+	struct sbx_cgroup_host h = host("0::/\n", v2_mountinfo, 0);
+	struct sbx_cgroup_plan p;
+	struct sbx_error *err = NULL;
+	cr_assert_eq(sbx_cgroup_plan_path(&h, "/default/c2", ALL, &p, &err), 0, "%s", err ? err->msg : "");
+	cr_expect_eq(p.version, 2);
+	cr_expect_str_eq(p.parent, P("/sys/fs/cgroup/default"));
+	cr_expect_str_eq(p.name, "c2");
+	sbx_cgroup_plan_free(&p);
+}

@@ -228,6 +228,8 @@ Test(oci_spec, supported_fields_map)
 	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
 	cr_expect_str_eq(p.c.hostname, "box");
 	cr_expect_eq(p.c.network, SBX_NET_LOOPBACK);
+	cr_expect_str_eq(p.c.cgroup_path, "/k8s/pod1/c1");
+	cr_expect_null(p.c.cgroup_parent);
 	cr_expect_eq(p.c.idmap_host_base, 200000);
 	cr_expect_eq(p.c.idmap_size, 65536);
 	cr_expect_eq(p.c.limits.memory, 256u << 20);
@@ -296,6 +298,29 @@ Test(oci_spec, kernel_filesystems)
 	expect_refused("\"mounts\":[{\"destination\":\"/sys\",\"type\":\"sysfs\",\"options\":[\"x-bad\"]}]",
 		       "", "mounts[0].options");
 	expect_refused("\"linux\":{\"maskedPaths\":[\"/sys/../etc\"]}", "", "linux.maskedPaths[0]");
+}
+
+/* podman's and containerd's forms; systemd's is refused with the reason. */
+Test(oci_spec, cgroups_path)
+{
+	char *json = spec_with("\"linux\":{\"cgroupsPath\":\"/default/c1\"}", "");
+	struct parsed p;
+	char *msg;
+	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
+	cr_expect_str_eq(p.c.cgroup_path, "/default/c1");
+	free(json);
+	release(&p);
+	json = spec_with("", "");
+	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
+	cr_expect_null(p.c.cgroup_path);
+	free(json);
+	release(&p);
+	expect_refused("\"linux\":{\"cgroupsPath\":\"machine.slice:libpod:c1\"}", "", "linux.cgroupsPath");
+	expect_refused("\"linux\":{\"cgroupsPath\":\"machine.slice:libpod:c1\"}", "", "cgroupfs");
+	expect_refused("\"linux\":{\"cgroupsPath\":\"default/c1\"}", "", "linux.cgroupsPath");
+	expect_refused("\"linux\":{\"cgroupsPath\":\"/a/../../c1\"}", "", "linux.cgroupsPath");
+	expect_refused("\"linux\":{\"cgroupsPath\":\"/a//c1\"}", "", "linux.cgroupsPath");
+	expect_refused("\"linux\":{\"cgroupsPath\":\"/a/c1/\"}", "", "linux.cgroupsPath");
 }
 
 Test(oci_spec, refused_fields_are_named)
