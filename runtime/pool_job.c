@@ -362,20 +362,9 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 	sb->r->pool_acquire_ms = (double)(sbx_now_ns() - t) / 1e6;
 	sb->r->phases_us[SBX_P_CLONE] = us_since(t);
 	sb->launched = true;
+	sbx_sandbox_watch(sb, 0 /* not our child: the zygote's */, pidfd);
 	struct sbx_supervision *s = &sb->s;
-	s->pid = 0; /* not our child: the zygote's */
-	s->pidfd = pidfd;
-	s->sock = sb->sock[0];
-	sb->sock[0] = -1;
-	s->timeout = c->limits.timeout;
-	s->cgroup = sb->cg;
-	s->filter = sb->filter;
-	s->expect_out = c->out_dir != NULL;
 	s->cancel_fd = conn;
-	sbx_relay_init(&s->out, sb->out[0], sb->out_dst, sb->own_out, c->limits.output);
-	sbx_relay_init(&s->err, sb->errp[0], sb->err_dst, sb->own_err, c->limits.output);
-	sb->out[0] = sb->errp[0] = -1;
-	sb->own_out = sb->own_err = false;
 	s->setup_deadline = sbx_now_ns() + sbx_setup_deadline_ns();
 	return 0;
 }

@@ -212,6 +212,24 @@ void sbx_sandbox_block_signals(struct sbx_sandbox *sb)
 	sb->mask_saved = true;
 }
 
+void sbx_sandbox_watch(struct sbx_sandbox *sb, pid_t pid, int pidfd)
+{
+	const struct sbx_config *c = sb->c;
+	struct sbx_supervision *s = &sb->s;
+	s->pid = pid;
+	s->pidfd = pidfd;
+	s->sock = sb->sock[0];
+	sb->sock[0] = -1;
+	s->timeout = c->limits.timeout;
+	s->cgroup = sb->cg;
+	s->filter = sb->filter;
+	s->expect_out = c->out_dir != NULL;
+	sbx_relay_init(&s->out, sb->out[0], sb->out_dst, sb->own_out, c->limits.output);
+	sbx_relay_init(&s->err, sb->errp[0], sb->err_dst, sb->own_err, c->limits.output);
+	sb->out[0] = sb->errp[0] = -1;
+	sb->own_out = sb->own_err = false; /* the relays own them now */
+}
+
 int sbx_sandbox_launch(struct sbx_sandbox *sb)
 {
 	const struct sbx_config *c = sb->c;
@@ -244,19 +262,8 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 	close(sb->errp[1]);
 	sb->sock[1] = sb->out[1] = sb->errp[1] = -1;
 
+	sbx_sandbox_watch(sb, pid, pidfd);
 	struct sbx_supervision *s = &sb->s;
-	s->pid = pid;
-	s->pidfd = pidfd;
-	s->sock = sb->sock[0];
-	sb->sock[0] = -1;
-	s->timeout = c->limits.timeout;
-	s->cgroup = sb->cg;
-	s->filter = sb->filter;
-	s->expect_out = c->out_dir != NULL;
-	sbx_relay_init(&s->out, sb->out[0], sb->out_dst, sb->own_out, c->limits.output);
-	sbx_relay_init(&s->err, sb->errp[0], sb->err_dst, sb->own_err, c->limits.output);
-	sb->out[0] = sb->errp[0] = -1;
-	sb->own_out = sb->own_err = false; /* the relays own them now */
 
 	t = sbx_now_ns();
 	SBX_FAULT_DIE("clone");

@@ -51,6 +51,9 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb);
 /* launch's first act, for front ends with a launch of their own (a pool
  * job): block the forwarded signals, remembering the caller's mask. */
 void sbx_sandbox_block_signals(struct sbx_sandbox *sb);
+/* Hand the channels to the supervision of pid 1 (`pid`, 0 when it is not
+ * our child, and its pidfd): what launch does once pid 1 exists. */
+void sbx_sandbox_watch(struct sbx_sandbox *sb, pid_t pid, int pidfd);
 /* v1: create the cgroup that prepare only planned, and record it in the
  * result; no-op when prepare made it.  launch calls it after the go; a
  * front end that starts pid 1 another way calls it before (pool jobs). */
