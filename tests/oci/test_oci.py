@@ -648,8 +648,16 @@ class Podman(unittest.TestCase):
             subprocess.run(["podman", "--runtime", SBX, "rm", "-f", "--ignore", n], capture_output=True)
         # podman's cgroupfs manager makes libpod_parent (and conmon's
         # cgroup) and leaves them: ours to remove if they were not there.
-        for cg in podman_cgroups() - cls.cgroups_before:
-            rmdir_tree(cg)
+        # conmon and the `podman container cleanup` it starts may still be
+        # exiting (and may make conmon's cgroup again): wait for them first.
+        for _ in range(100):
+            if subprocess.run(["pgrep", "-x", "conmon"], capture_output=True).returncode != 0:
+                break
+            time.sleep(0.1)
+        for _ in range(3):
+            for cg in podman_cgroups() - cls.cgroups_before:
+                rmdir_tree(cg)
+            time.sleep(0.2)
         if not cls.root_existed and os.path.isdir("/run/sbx"):
             leftovers = [e for e in os.listdir("/run/sbx") if e != ".lock"]
             assert not leftovers, "state left in /run/sbx: %s" % leftovers
