@@ -21,10 +21,12 @@
 #include "lib/safefs.h"
 #include "lib/cleanup.h"
 #include "lib/idmap_defaults.h"
+#include "lib/readfile.h"
 #include "lib/strv.h"
 #include "lib/clock.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define DOCKERFILE_MAX (1 << 20)
 #define DEFAULT_MIRROR "http://deb.debian.org/debian"
 
 void rfs_build_opts_init(struct rfs_build_opts *o)
@@ -880,17 +882,16 @@ int rfs_build(const struct rfs_build_opts *o, struct sbx_error **err)
 	struct stat st;
 	if (!o->force && lstat(o->out, &st) == 0)
 		return sbx_error_set(err, 0, "%s exists (use --force to replace it)", o->out);
-	FILE *in = fopen(o->file, "r");
-	if (in == NULL)
+	/* A Dockerfile is text of a few kilobytes: read it bounded, and a read
+	 * error is an error, not a shorter file. */
+	cleanup_close int in = open(o->file, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
 		return sbx_error_set(err, errno, "%s", o->file);
-	size_t len = 0;
-	FILE *m = open_memstream(&text, &len);
-	char buf[8192];
-	size_t k;
-	while ((k = fread(buf, 1, sizeof(buf), in)) > 0)
-		fwrite(buf, 1, k, m);
-	fclose(in);
-	fclose(m);
+	int rr = sbx_read_fd(in, DOCKERFILE_MAX, &text, NULL);
+	if (rr == -EFBIG)
+		return sbx_error_set(err, 0, "%s: larger than %d bytes", o->file, DOCKERFILE_MAX);
+	if (rr < 0)
+		return sbx_error_set(err, -rr, "reading %s", o->file);
 	if (df_parse(text, o->file, &f, err) < 0)
 		return -1;
 	if (o->context) {

@@ -254,3 +254,15 @@ Test(rootfs_build, copy_from_unknown_stage)
 {
 	build_fails("FROM scratch\nCOPY --from=nope /a /b\n", "COPY --from=nope: no earlier stage");
 }
+
+/* The Dockerfile is read bounded: a huge one is refused, named. */
+Test(rootfs_build, oversized_dockerfile_is_refused)
+{
+	size_t n = (1u << 20) + 64;
+	char *big = malloc(n + 1);
+	memcpy(big, "FROM scratch\n", 13);
+	memset(big + 13, '#', n - 13);
+	big[n] = '\0';
+	build_fails(big, "larger than 1048576 bytes");
+	free(big);
+}
