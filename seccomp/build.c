@@ -19,6 +19,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/alloc.h"
+#include "compact.h"
 
 #define MARKER SCMP_ACT_TRACE(0x5b5)
 #define MARKER_TEXT "TRACE(1461)"
@@ -130,8 +131,8 @@ static struct sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf
 	return (struct sock_filter)BPF_JUMP(code, k, jt, jf);
 }
 
-int sbx_seccomp_build_plain(const struct sbx_seccomp_profile *p, struct sock_filter **prog, size_t *len,
-			    struct sbx_error **err)
+int sbx_seccomp_build_libseccomp(const struct sbx_seccomp_profile *p, struct sock_filter **prog, size_t *len,
+				 struct sbx_error **err)
 {
 	cleanup_scmp scmp_filter_ctx ctx = NULL;
 	if (make_ctx(p, true, &ctx, err) < 0)
@@ -183,6 +184,23 @@ int sbx_seccomp_build_plain(const struct sbx_seccomp_profile *p, struct sock_fil
 	}
 	*len = n + extra;
 	*prog = steal_ptr(f);
+	return 0;
+}
+
+int sbx_seccomp_build_plain(const struct sbx_seccomp_profile *p, struct sock_filter **prog, size_t *len,
+			    struct sbx_error **err)
+{
+	if (sbx_seccomp_build_libseccomp(p, prog, len, err) < 0)
+		return -1;
+	/* One architecture (the default profile's case): the shorter program
+	 * with the same answers, cheaper for the kernel to load (compact.h). */
+	struct sock_filter *shorter;
+	size_t n_shorter;
+	if (p->n_arches == 1 && sbx_bpf_compact(*prog, *len, p->arches[0], &shorter, &n_shorter) == 1) {
+		free(*prog);
+		*prog = shorter;
+		*len = n_shorter;
+	}
 	return 0;
 }
 

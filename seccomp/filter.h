@@ -42,6 +42,10 @@ struct sbx_seccomp {
  * The profile's file and lines appear in errors. */
 int sbx_seccomp_build_plain(const struct sbx_seccomp_profile *p, struct sock_filter **prog, size_t *len,
 			    struct sbx_error **err);
+/* The same as libseccomp makes it, before sbx_bpf_compact (compact.h):
+ * build_plain's first half, and what its tests compare it with. */
+int sbx_seccomp_build_libseccomp(const struct sbx_seccomp_profile *p, struct sock_filter **prog, size_t *len,
+				 struct sbx_error **err);
 /* libseccomp's pseudo filter code for the profile, with notes, written to fd. */
 int sbx_seccomp_write_pfc(const struct sbx_seccomp_profile *p, int fd, struct sbx_error **err);
 /* Wrap a plain program (copied) into a loadable filter. */

@@ -4,7 +4,7 @@
 # seccomp/profiles/default.yaml into a C file holding the YAML text (for
 # `sbx seccomp export default`) and its BPF program, so a run with
 # `--seccomp default` does no libseccomp work.
-SECCOMP_CORE := seccomp/names.c seccomp/profile.c seccomp/bpf.c seccomp/build.c seccomp/filter.c
+SECCOMP_CORE := seccomp/names.c seccomp/profile.c seccomp/bpf.c seccomp/build.c seccomp/compact.c seccomp/filter.c
 SECCOMP_GEN_C := $(BUILD)/gen/seccomp/default.c
 
 LIB_SRCS += $(SECCOMP_CORE) seccomp/compile.c seccomp/load.c seccomp/notify.c seccomp/cli.c \

@@ -510,3 +510,102 @@ Test(seccomp_cli, check_and_usage, .init = cr_redirect_stdout)
 	cr_assert(strncmp(out, "default: ok (", 13) == 0, "%s", out);
 	cr_assert(strstr(out, want), "%s", out);
 }
+
+/* ---- the shorter program (seccomp/compact.h) gives libseccomp's answers ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* An argument worth trying: one of the program's constants (or next to
+ * it), in the low or high half, or anything. */
+static uint64_t some_arg(const struct sock_filter *f, size_t n)
+{
+	uint64_t k = f[rng() % n].k + (uint64_t)(int)(rng() % 3) - 1;
+	switch (rng() % 4) {
+	case 0: return k;
+	case 1: return k << 32;
+	case 2: return rng() % 2 ? 0 : ~0ull;
+	default: return rng();
+	}
+}
+
+static void expect_same_answers(const char *yaml, size_t max_len)
+{
+	struct sbx_error *err = NULL;
+	struct sbx_seccomp_profile p;
+	cr_assert_eq(sbx_seccomp_profile_parse(yaml, strlen(yaml), "t.yaml", &p, &err), 0, "%s",
+		     err ? err->msg : "");
+	struct sock_filter *orig = NULL, *mine = NULL;
+	size_t n_orig = 0, n_mine = 0;
+	cr_assert_eq(sbx_seccomp_build_libseccomp(&p, &orig, &n_orig, &err), 0);
+	cr_assert_eq(sbx_seccomp_build_plain(&p, &mine, &n_mine, &err), 0);
+	cr_expect_leq(n_mine, max_len, "%zu instructions (libseccomp: %zu)", n_mine, n_orig);
+	static const uint32_t arches[] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64, 0 };
+	for (int i = 0; i < 400000; i++) {
+		uint32_t nr = (uint32_t)(rng() % 4 == 0 ? rng() : rng() % 1100);
+		if (rng() % 8 == 0)
+			nr |= 0x40000000u; /* x32 */
+		struct seccomp_data d = { .nr = (int)nr, .arch = arches[rng() % 8 < 5 ? 0 : rng() % 4],
+					  .instruction_pointer = rng() };
+		for (int a = 0; a < 6; a++)
+			d.args[a] = some_arg(orig, n_orig);
+		uint32_t want = sbx_bpf_run(orig, n_orig, &d), got = sbx_bpf_run(mine, n_mine, &d);
+		if (want != got)
+			cr_assert_fail("arch 0x%x nr %u args 0x%llx 0x%llx 0x%llx: libseccomp 0x%x, compact 0x%x", d.arch,
+				       nr, (unsigned long long)d.args[0], (unsigned long long)d.args[1],
+				       (unsigned long long)d.args[2], want, got);
+	}
+	free(orig);
+	free(mine);
+	sbx_seccomp_profile_free(&p);
+}
+
+Test(seccomp_compact, default_profile_same_answers_in_about_half_the_length)
+{
+	/* libseccomp: 455 instructions */
+	expect_same_answers(sbx_seccomp_default_yaml, 260);
+}
+
+Test(seccomp_compact, conditions_quiet_rules_and_newer_calls)
+{
+	expect_same_answers("default_action: errno EPERM\n"
+			    "newest_syscall: openat2\nnewer_action: errno ENOSYS\n"
+			    "architectures: [x86_64]\nbad_arch_action: kill_process\n"
+			    "syscalls:\n"
+			    "  - {action: allow, names: [read, write, close, exit_group, sendmsg, getpid, getppid, gettid]}\n"
+			    "  - {action: allow, names: [mmap, munmap, mprotect, brk, rt_sigreturn, futex]}\n"
+			    "  - action: allow\n    names: [socket]\n"
+			    "    args: [{index: 0, op: eq, value: [1, 2, 10]}]\n"
+			    "  - action: allow\n    names: [personality]\n"
+			    "    args: [{index: 0, op: le, value: 8}]\n"
+			    "  - action: allow\n    names: [clone]\n"
+			    "    args: [{index: 0, op: masked_eq, mask: 0x7e020080, value: 0}]\n"
+			    "  - {action: errno EACCES, report: false, names: [kill]}\n"
+			    "  - {action: errno ENOSYS, names: [clone3]}\n",
+			    100000);
+}
+
+/* More than one architecture: left as libseccomp made it. */
+Test(seccomp_compact, several_architectures_left_alone)
+{
+	const char *yaml = "default_action: errno EPERM\narchitectures: [x86_64, x86]\n"
+			   "syscalls:\n  - {action: allow, names: [read, write, close, exit_group, sendmsg]}\n";
+	struct sbx_error *err = NULL;
+	struct sbx_seccomp_profile p;
+	cr_assert_eq(sbx_seccomp_profile_parse(yaml, strlen(yaml), "t.yaml", &p, &err), 0);
+	struct sock_filter *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	cr_assert_eq(sbx_seccomp_build_libseccomp(&p, &a, &na, &err), 0);
+	cr_assert_eq(sbx_seccomp_build_plain(&p, &b, &nb, &err), 0);
+	cr_expect_eq(na, nb);
+	cr_expect_eq(memcmp(a, b, na * sizeof(*a)), 0);
+	free(a);
+	free(b);
+	sbx_seccomp_profile_free(&p);
+}
