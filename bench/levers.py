@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Several sbx binaries side by side: what each change of a series bought.
 
-    bench/levers.py [--rounds N --runs N] [--chart PNG] NAME=SBX_BINARY ...
+    bench/levers.py [--rounds N --runs N] [--floor] [--chart PNG] NAME=SBX_BINARY ...
 
 Times `sbx run --rootfs build/rootfs -- /bin/true` for every binary, root
 and rootless (setpriv to uid 65534, --allow-no-cgroup), next to bubblewrap
@@ -10,12 +10,16 @@ each round (bench/measure.py), and prints one markdown table per privilege:
 median, p25-p75, and the ratio to bubblewrap.  With --chart it also draws
 the medians (bars p25-p75) with bench/report.py's chart.  Keep a copy of
 each binary (make, then cp build/sbx /tmp/sbx-NAME): the binaries are the
-levers, in the order given.  Needs root; writes only its work directory
-(removed) and the chart.
+levers, in the order given.  --floor adds bench/floor.c (built here): the
+same kernel work without the cgroup and without anything of sbx's own,
+loading the last binary's default seccomp program; the floor on this
+machine.  Needs root; writes only its work directory (removed) and the
+chart.
 """
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -28,7 +32,7 @@ import runners as rn  # noqa: E402
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
-def commands(binaries, rootfs, rootless):
+def commands(binaries, rootfs, rootless, floor=None):
     pre = rn.SETPRIV if rootless else []
     extra = ["--allow-no-cgroup"] if rootless else []
     cmds = {"bubblewrap": pre + ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind",
@@ -36,7 +40,21 @@ def commands(binaries, rootfs, rootless):
                                  "/tmp", "/bin/true"]}
     for name, path in binaries:
         cmds[name] = pre + [path, "run", "--rootfs", rootfs] + extra + ["--", "/bin/true"]
+    if floor:
+        cmds["floor (bench/floor.c)"] = pre + [floor[0], rootfs, floor[1], "--", "/bin/true"]
     return cmds
+
+
+def build_floor(work, sbx):
+    """bench/floor.c, static, and the seccomp program it loads (sbx's)."""
+    exe, bpf = os.path.join(work, "floor"), os.path.join(work, "default.bpf")
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "floor.c")
+    subprocess.run(["cc", "-O2", "-static", "-o", exe, src], check=True)
+    with open(bpf, "wb") as f:
+        subprocess.run([sbx, "seccomp", "export", "default", "--bpf"], stdout=f, check=True)
+    os.chmod(work, 0o755)
+    os.chmod(bpf, 0o644)
+    return exe, bpf
 
 
 def main():
@@ -45,6 +63,7 @@ def main():
     p.add_argument("--rounds", type=int, default=8)
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--chart", help="PNG to draw")
+    p.add_argument("--floor", action="store_true", help="add bench/floor.c, the prototype")
     p.add_argument("binaries", nargs="+", metavar="NAME=SBX_BINARY")
     args = p.parse_args()
     if os.geteuid() != 0:
@@ -57,10 +76,11 @@ def main():
     work = tempfile.mkdtemp(prefix="sbx-levers-")
     stats = {}
     try:
+        floor = build_floor(work, binaries[-1][1]) if args.floor else None
         for rootless in (False, True):
             kind = "rootless" if rootless else "root"
             times, notes = measure.hyperfine_rounds(
-                commands(binaries, rootfs, rootless), args.rounds, args.runs, 2, ENV, work,
+                commands(binaries, rootfs, rootless, floor), args.rounds, args.runs, 2, ENV, work,
                 kind, 1800, lambda m: print("levers: " + m, file=sys.stderr, flush=True))
             for n in notes:
                 print("levers: " + n, file=sys.stderr)
@@ -68,7 +88,7 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("load average at the end: %s\n" % " ".join(open("/proc/loadavg").read().split()[:3]))
-    names = [n for n, _ in binaries] + ["bubblewrap"]
+    names = [n for n, _ in binaries] + (["floor (bench/floor.c)"] if args.floor else []) + ["bubblewrap"]
     for kind in ("root", "rootless"):
         s = stats[kind]
         print("| %s | median, ms | p25–p75 | × bubblewrap |" % kind)
