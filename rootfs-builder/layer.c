@@ -14,6 +14,7 @@
 
 #include "rootfs-builder/pathset.h"
 #include "lib/safefs.h"
+#include "lib/alloc.h"
 #include "lib/cleanup.h"
 #include "lib/idmap_defaults.h"
 
@@ -210,25 +211,19 @@ static void set_xattrs(struct rfs_extract *x, const struct rfs_layer_desc *d, co
 	}
 }
 
-static int add_dir_fixup(struct rfs_extract *x, const char *path, struct archive_entry *e)
+static void add_dir_fixup(struct rfs_extract *x, const char *path, struct archive_entry *e)
 {
 	if (x->n_dirs == x->cap_dirs) {
-		size_t cap = x->cap_dirs ? 2 * x->cap_dirs : 256;
-		struct rfs_dir_fixup *t = realloc(x->dirs, cap * sizeof(*t));
-		if (t == NULL)
-			return -1;
-		x->dirs = t;
-		x->cap_dirs = cap;
+		x->cap_dirs = x->cap_dirs ? 2 * x->cap_dirs : 256;
+		x->dirs = sbx_xreallocarray(x->dirs, x->cap_dirs, sizeof(*x->dirs));
 	}
 	struct rfs_dir_fixup *f = &x->dirs[x->n_dirs];
-	if ((f->path = strdup(path)) == NULL)
-		return -1;
+	f->path = sbx_xstrdup(path);
 	f->mode = archive_entry_mode(e) & 07777;
 	f->mtime.tv_sec = archive_entry_mtime(e);
 	f->mtime.tv_nsec = archive_entry_mtime_nsec(e);
 	f->seq = x->seq++;
 	x->n_dirs++;
-	return 0;
 }
 
 /* Remove what is at parent/base unless it is a directory and keep_dir. */
@@ -353,8 +348,7 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 		return 0;
 	}
 
-	if (rfs_pathset_add(written, path) < 0)
-		return sbx_error_set(err, ENOMEM, "pathset");
+	rfs_pathset_add(written, path);
 
 	/* Directories the archive implies but does not list belong to the
 	 * image's root, like the ones it lists without an owner. */
@@ -402,8 +396,7 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 		if (fchmod(fd, 0700) < 0 || set_owner(x, fd, "", e) < 0)
 			return sbx_error_set(err, errno, "chown/chmod");
 		set_xattrs(x, d, path, fd, e);
-		if (add_dir_fixup(x, path, e) < 0)
-			return sbx_error_set(err, ENOMEM, "fixup");
+		add_dir_fixup(x, path, e);
 		return 0;
 	}
 	case AE_IFREG: {
@@ -473,11 +466,11 @@ int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct r
 	char path[PATH_MAX] = "";
 	rfs_hash_init(&p.stored);
 	rfs_hash_init(&p.plain);
-	p.buf = malloc(BUF_SIZE);
+	p.buf = sbx_xmalloc(BUF_SIZE);
 	p.raw = archive_read_new();
 	tar = archive_read_new();
-	if (p.buf == NULL || p.raw == NULL || tar == NULL) {
-		sbx_error_set(err, ENOMEM, "allocating readers");
+	if (p.raw == NULL || tar == NULL) {
+		sbx_error_set(err, ENOMEM, "allocating archive readers");
 		goto out;
 	}
 	archive_read_support_filter_gzip(p.raw);
