@@ -25,7 +25,7 @@
 void sbx_inner_init(struct sbx_inner *in, const struct sbx_config *c, const struct sbx_seccomp *filter,
 		    const struct sbx_contain_fds *fds)
 {
-	*in = (struct sbx_inner){ .c = c, .filter = filter, .fds = fds, .sock = fds->sock, .userns_dir = -1, .root = -1,
+	*in = (struct sbx_inner){ .c = c, .filter = filter, .fds = fds, .sock = fds->sock, .userns_dir = -1,
 				  .ready = { .type = SBX_MSG_READY }, .rlimit_fallback = fds->rlimit_fallback,
 				  .console = -1 };
 }
@@ -129,20 +129,10 @@ int sbx_step_scrub(struct sbx_inner *in, struct sbx_error **err) { return sbx_in
 int sbx_step_filesystem(struct sbx_inner *in, struct sbx_error **err)
 {
 	uint64_t t0 = sbx_now_ns();
-	in->root = sbx_mounts_setup(in->c, &in->src, in->fds->cgroup2_own, err);
+	int r = sbx_mounts_setup(in->c, &in->src, in->fds->cgroup2_own, err);
 	sbx_mounts_close_sources(&in->src);
 	in->src_open = false;
 	in->ready.phase_us[SBX_PHASE_MOUNTS] = (sbx_now_ns() - t0) / 1000;
-	return in->root < 0 ? sbx_error_wrap(err, "setting up the filesystem") : 0;
-}
-
-int sbx_step_enter_root(struct sbx_inner *in, struct sbx_error **err)
-{
-	uint64_t t0 = sbx_now_ns();
-	int r = sbx_mounts_enter_root(in->root, in->c->writable_rootfs, err);
-	close(in->root);
-	in->root = -1;
-	in->ready.phase_us[SBX_PHASE_MOUNTS] += (sbx_now_ns() - t0) / 1000;
 	return r < 0 ? sbx_error_wrap(err, "setting up the filesystem") : 0;
 }
 

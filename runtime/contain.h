@@ -35,7 +35,6 @@ struct sbx_inner {
 	int sock;
 	struct sbx_mount_sources src;
 	bool src_open;
-	int root;               /* the new root, built and not yet entered; -1 */
 	int userns_dir;         /* host /proc/sys/user, until the limits are written */
 	struct sbx_msg ready;   /* phases measured inside, sent with /out */
 	uint64_t fork_ns;
@@ -57,7 +56,6 @@ int sbx_step_become_root(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_die_with_supervisor(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_scrub(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_filesystem(struct sbx_inner *in, struct sbx_error **err);
-int sbx_step_enter_root(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_hostname(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_network(struct sbx_inner *in, struct sbx_error **err);
 int sbx_step_userns_limits(struct sbx_inner *in, struct sbx_error **err);

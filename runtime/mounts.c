@@ -585,11 +585,6 @@ static int enter_root(int rootfd, bool writable, struct sbx_error **err)
 	return 0;
 }
 
-int sbx_mounts_enter_root(int rootfd, bool writable, struct sbx_error **err)
-{
-	return enter_root(rootfd, writable, err);
-}
-
 int sbx_mounts_setup(const struct sbx_config *c, const struct sbx_mount_sources *src, bool cgroup2_own,
 		     struct sbx_error **err)
 {
@@ -617,5 +612,5 @@ int sbx_mounts_setup(const struct sbx_config *c, const struct sbx_mount_sources 
 		return sbx_error_wrap(err, "setting up /out");
 	if (setup_binds(c, src, rootfd, writable_root, err) < 0)
 		return -1;
-	return sbx_steal_fd(&rootfd);
+	return enter_root(rootfd, c->writable_rootfs, err);
 }

@@ -19,16 +19,13 @@ struct sbx_mount_sources {
 int sbx_mounts_open_sources(const struct sbx_config *c, struct sbx_mount_sources *s, struct sbx_error **err);
 void sbx_mounts_close_sources(struct sbx_mount_sources *s);
 
-/* Build the sandbox's filesystem view: the rootfs with /proc, /dev, /tmp
- * and the configured mounts (with an OCI spec's sysfs, mqueue and cgroup).
- * Runs in the child, inside its new user and mount namespaces.  Returns an
- * fd of the new root, for sbx_mounts_enter_root, or -1. */
+/* Build the sandbox's filesystem view and make it the root.  Runs in the
+ * child, inside its new user and mount namespaces.  On return the process
+ * is in the read-only rootfs (pivot_root) with /proc, /dev, /tmp and the
+ * configured mounts (with an OCI spec's sysfs, mqueue and cgroup). */
 /* cgroup2_own: pid 1 was cloned into the sandbox's own v2 cgroup, which is
  * then its cgroup namespace's root (for an OCI cgroup mount). */
 int sbx_mounts_setup(const struct sbx_config *c, const struct sbx_mount_sources *s, bool cgroup2_own,
 		     struct sbx_error **err);
-/* Make it the root: pivot_root, the old root detached, the new one
- * read-only unless `writable` (and nosuid, nodev). */
-int sbx_mounts_enter_root(int rootfd, bool writable, struct sbx_error **err);
 
 #endif

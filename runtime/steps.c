@@ -43,13 +43,6 @@ static const struct pid1_step pid1_steps[] = {
 	 * joined after the mounts, which it ran in parallel with, and before
 	 * anything of the sandbox uses the network. */
 	{ "net", sbx_step_network },
-	/* pivot_root and the old root detached: after the join, because the
-	 * detach waits for an RCU grace period, which cannot end while another
-	 * CPU is inside the long system call that makes the network namespace
-	 * (a non-preemptible kernel passes no quiescent state there): 1.5-2.5
-	 * ms instead of 0.05 when the two overlapped.  Until here pid 1 runs
-	 * only its own code, with the host's root still its root. */
-	{ "pivot", sbx_step_enter_root },
 	/* After the mounts (detached trees count as mount namespaces), with
 	 * CAP_SYS_RESOURCE still ours. */
 	{ "userns_limits", sbx_step_userns_limits },

@@ -39,7 +39,7 @@ static const char *const points[] = {
 	"netns",
 	/* pid 1 (runtime/steps.c) */
 	"output", "go", "fds", "sources", "memfd_noexec", "root", "deathsig", "scrub", "mounts",
-	"hostname", "net", "pivot", "userns_limits", "cgroup_join", "rlimits", "ready", "bounding", "fork", "confine",
+	"hostname", "net", "userns_limits", "cgroup_join", "rlimits", "ready", "bounding", "fork", "confine",
 	/* the workload */
 	"signals", "setsid", "groups", "user", "caps", "workdir", "close_fds", "no_new_privs", "seccomp_load"
 };
