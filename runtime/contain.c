@@ -19,7 +19,6 @@
 #include "lib/clock.h"
 #include "mounts.h"
 #include "net.h"
-#include "netns.h"
 #include "steps.h"
 
 void sbx_inner_init(struct sbx_inner *in, const struct sbx_config *c, const struct sbx_seccomp *filter,
@@ -83,8 +82,7 @@ int sbx_step_wait_for_go(struct sbx_inner *in, struct sbx_error **err)
 
 int sbx_step_close_inherited(struct sbx_inner *in, struct sbx_error **err)
 {
-	const int net = in->fds->net_follows ? in->fds->net_sock : -1;
-	return sbx_close_all_except((const int[]){ 0, 1, 2, in->sock, in->fds->start_gate, net }, 6, err);
+	return sbx_close_all_except((const int[]){ 0, 1, 2, in->sock, in->fds->start_gate }, 5, err);
 }
 
 int sbx_step_open_sources(struct sbx_inner *in, struct sbx_error **err)
@@ -146,20 +144,13 @@ int sbx_step_hostname(struct sbx_inner *in, struct sbx_error **err)
 	return 0;
 }
 
-/* Made beside us while we built the filesystem (runtime/netns.h), lo up
- * already: joined here, before anything of the sandbox uses the network.
- * Otherwise clone3 made it, and lo comes up here. */
 int sbx_step_network(struct sbx_inner *in, struct sbx_error **err)
 {
+	if (in->c->network != SBX_NET_LOOPBACK)
+		return 0;
 	uint64_t t0 = sbx_now_ns();
-	if (in->fds->net_follows) {
-		int r = sbx_netns_join(in->fds->net_sock, err);
-		close(in->fds->net_sock);
-		if (r < 0)
-			return sbx_error_wrap(err, "setting up the network namespace");
-	} else if (in->c->network == SBX_NET_LOOPBACK && sbx_net_loopback_up(err) < 0) {
+	if (sbx_net_loopback_up(err) < 0)
 		return sbx_error_wrap(err, "setting up the loopback network");
-	}
 	in->ready.phase_us[SBX_PHASE_NET] += (sbx_now_ns() - t0) / 1000;
 	return 0;
 }

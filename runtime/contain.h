@@ -23,8 +23,6 @@ struct sbx_contain_fds {
 	bool cgroup2_own;       /* cloned into the sandbox's own v2 cgroup: its cgroup namespace's root */
 	bool rlimit_fallback;   /* no cgroup: bound pids, memory and file size by rlimits */
 	int start_gate;         /* O_PATH fd of a FIFO, or -1: see sbx_step_start_gate */
-	bool net_follows;       /* the network namespace comes from a helper on net_sock (runtime/netns.h) */
-	int net_sock;
 };
 
 /* What pid 1 carries from one step to the next. */

@@ -18,7 +18,6 @@
 #include "lib/alloc.h"
 #include "lib/cleanup.h"
 #include "lib/clock.h"
-#include "netns.h"
 #include "outcopy.h"
 #include "seccomp/seccomp.h"
 #include "steps.h"
@@ -29,8 +28,7 @@ static uint64_t us_since(uint64_t t0) { return (sbx_now_ns() - t0) / 1000; }
 void sbx_sandbox_init(struct sbx_sandbox *sb, const struct sbx_config *c, struct sbx_result *r)
 {
 	*sb = (struct sbx_sandbox){
-		.c = c, .r = r, .sock = { -1, -1 }, .out = { -1, -1 }, .errp = { -1, -1 }, .net = { -1, -1 },
-		.net_helper = -1,
+		.c = c, .r = r, .sock = { -1, -1 }, .out = { -1, -1 }, .errp = { -1, -1 },
 		.out_dst = STDOUT_FILENO, .err_dst = STDERR_FILENO,
 		.s = { .pid = -1, .pidfd = -1, .sock = -1, .listener = -1, .out_dirfd = -1, .cancel_fd = -1 },
 		.start_gate = -1,
@@ -96,8 +94,7 @@ int sbx_sandbox_prepare(struct sbx_sandbox *sb)
 	if (SBX_FAULT("channels", err) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->sock) < 0 || pipe2(sb->out, O_CLOEXEC) < 0 ||
-	    pipe2(sb->errp, O_CLOEXEC) < 0 ||
-	    (sbx_netns_beside(c) && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sb->net) < 0))
+	    pipe2(sb->errp, O_CLOEXEC) < 0)
 		return sbx_error_set(err, errno, "creating the sandbox's channels");
 	return 0;
 }
@@ -106,7 +103,7 @@ static pid_t clone_sandbox(const struct sbx_config *c, int cgroup_fd, int *pidfd
 {
 	uint64_t flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
 			 CLONE_PIDFD;
-	if (c->network != SBX_NET_HOST && !sbx_netns_beside(c))
+	if (c->network != SBX_NET_HOST)
 		flags |= CLONE_NEWNET;
 	struct clone_args args = {
 		.flags = flags,
@@ -200,16 +197,6 @@ static int make_cgroup(struct sbx_sandbox *sb)
 	return 0;
 }
 
-/* After the go: pid 1 builds its filesystem while the helper makes the
- * network namespace (runtime/netns.h). */
-static int spawn_netns(struct sbx_sandbox *sb, int userns)
-{
-	sb->net_helper = sbx_netns_spawn(sb->c, userns, sb->net[0], &sb->err);
-	close(sb->net[0]);
-	sb->net[0] = -1;
-	return sb->net_helper < 0 ? -1 : 0;
-}
-
 /* SIGINT/SIGTERM/SIGHUP reach the supervisor through a signalfd, to be
  * forwarded; blocked from before the clone so none is lost (the child
  * inherits the mask, and pid 1 blocks everything anyway).  The caller's
@@ -262,13 +249,10 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 		close(sb->sock[0]);
 		close(sb->out[0]);
 		close(sb->errp[0]);
-		if (sb->net[0] >= 0)
-			close(sb->net[0]);
 		struct sbx_contain_fds fds = { .sock = sb->sock[1], .out = sb->out[1], .err = sb->errp[1],
 					       .cgroup_follows = sb->cgroup_deferred,
 					       .cgroup2_own = sbx_cgroup_clone_fd(sb->cg) >= 0,
-					       .rlimit_fallback = r->limits_rlimit, .start_gate = sb->start_gate,
-					       .net_follows = sb->net[1] >= 0, .net_sock = sb->net[1] };
+					       .rlimit_fallback = r->limits_rlimit, .start_gate = sb->start_gate };
 		sbx_contain_main(c, sb->filter, &fds);
 	}
 	sb->launched = true;
@@ -276,9 +260,7 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 	close(sb->sock[1]);
 	close(sb->out[1]);
 	close(sb->errp[1]);
-	if (sb->net[1] >= 0)
-		close(sb->net[1]);
-	sb->sock[1] = sb->out[1] = sb->errp[1] = sb->net[1] = -1;
+	sb->sock[1] = sb->out[1] = sb->errp[1] = -1;
 
 	sbx_sandbox_watch(sb, pid, pidfd);
 	struct sbx_supervision *s = &sb->s;
@@ -291,11 +273,6 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 		return -1;
 	}
 	r->phases_us[SBX_P_IDMAP] = us_since(t);
-	cleanup_close int userns = -1;
-	if (sb->net[0] >= 0 && (userns = sbx_netns_userns(pid, err)) < 0) {
-		abort_launch(sb);
-		return -1;
-	}
 
 	/* The go is checked: a sandbox that never gets it would wait for ever. */
 	struct sbx_msg go = { .type = SBX_MSG_GO };
@@ -310,10 +287,6 @@ int sbx_sandbox_launch(struct sbx_sandbox *sb)
 	}
 	s->setup_deadline = sbx_now_ns() + sbx_setup_deadline_ns();
 	SBX_FAULT_DIE("go");
-	if (sb->net[0] >= 0 && spawn_netns(sb, userns) < 0) {
-		abort_launch(sb);
-		return -1;
-	}
 	if (sb->cgroup_deferred && make_cgroup(sb) < 0) {
 		abort_launch(sb);
 		return -1;
@@ -444,8 +417,6 @@ void sbx_sandbox_teardown(struct sbx_sandbox *sb)
 	close_pair(sb->sock);
 	close_pair(sb->out);
 	close_pair(sb->errp);
-	close_pair(sb->net);
-	sbx_netns_reap(&sb->net_helper);
 	if (sb->own_out)
 		close(sb->out_dst);
 	if (sb->own_err)

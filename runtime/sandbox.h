@@ -35,8 +35,6 @@ struct sbx_sandbox {
 	struct sbx_cgroup *cg;
 	bool cgroup_deferred; /* v1: made in launch, while pid 1 builds the sandbox */
 	int sock[2], out[2], errp[2];
-	int net[2];           /* to pid 1 from the network namespace's helper (runtime/netns.h) */
-	pid_t net_helper;     /* the helper, until reaped at teardown; -1 = none */
 	int out_dst, err_dst; /* where the workload's output goes */
 	bool own_out, own_err;
 	sigset_t caller_mask; /* restored at teardown */

@@ -39,9 +39,6 @@ static const struct pid1_step pid1_steps[] = {
 	{ "scrub", sbx_step_scrub },
 	{ "mounts", sbx_step_filesystem },
 	{ "hostname", sbx_step_hostname },
-	/* The network namespace, made meanwhile beside us (runtime/netns.h):
-	 * joined after the mounts, which it ran in parallel with, and before
-	 * anything of the sandbox uses the network. */
 	{ "net", sbx_step_network },
 	/* After the mounts (detached trees count as mount namespaces), with
 	 * CAP_SYS_RESOURCE still ours. */

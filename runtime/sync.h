@@ -24,8 +24,6 @@ enum sbx_msg_type {
 			      * while the sandbox builds itself (v1): the cgroup's
 			      * "tasks" files to join (SCM_RIGHTS); status 1 = no
 			      * cgroup after all (--allow-no-cgroup): use rlimits */
-	SBX_MSG_NETNS,       /* network namespace helper -> pid 1, on a socket of its
-			      * own: the namespace to join (SCM_RIGHTS), runtime/netns.h */
 };
 
 enum sbx_inner_phase { SBX_PHASE_MOUNTS, SBX_PHASE_NET, SBX_PHASE_EXEC_PREP, SBX_INNER_PHASES };

@@ -33,7 +33,6 @@
 #include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/nsfs.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -112,19 +111,6 @@ static int namespaces(void)
 		else
 			printf("%s %lu\n", ns[i], (unsigned long)st.st_ino);
 	}
-	return 0;
-}
-
-/* "own" when the network namespace belongs to our own user namespace (the
- * sandbox's root can configure it, and nobody else's root could). */
-static int net_owner(void)
-{
-	int net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int owner = net < 0 ? -1 : ioctl(net, NS_GET_USERNS);
-	struct stat a, b;
-	if (owner < 0 || fstat(owner, &a) < 0 || stat("/proc/self/ns/user", &b) < 0)
-		return errname(errno);
-	printf("%s\n", a.st_ino == b.st_ino && a.st_dev == b.st_dev ? "own" : "other");
 	return 0;
 }
 
@@ -310,8 +296,6 @@ int main(int argc, char **argv)
 		return namespaces();
 	if (!strcmp(c, "ifaces"))
 		return ifaces();
-	if (!strcmp(c, "net_owner"))
-		return net_owner();
 	if (!strcmp(c, "read"))
 		return cat(a);
 	if (!strcmp(c, "write")) {

@@ -35,8 +35,6 @@ TestSuite(faults, .init = setup, .timeout = 180);
 static const char *const points[] = {
 	/* the supervisor */
 	"seccomp_compile", "cgroup", "channels", "clone", "idmap",
-	/* the network namespace's helper (runtime/netns.h), beside pid 1 */
-	"netns",
 	/* pid 1 (runtime/steps.c) */
 	"output", "go", "fds", "sources", "memfd_noexec", "root", "deathsig", "scrub", "mounts",
 	"hostname", "net", "userns_limits", "cgroup_join", "rlimits", "ready", "bounding", "fork", "confine",

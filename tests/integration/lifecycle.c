@@ -99,21 +99,6 @@ Test(lifecycle, only_loopback_exists_and_is_up)
 	h_free(&o);
 }
 
-/* The network namespace is made beside pid 1 by a helper that enters the
- * sandbox's user namespace first (runtime/netns.h): it must belong to the
- * sandbox's user namespace, as one made by clone3 does, root and rootless. */
-Test(lifecycle, network_namespace_belongs_to_the_sandbox_user_namespace)
-{
-	struct sbx_out o;
-	RUN(&o, 0, "--seccomp", "unconfined", "--", PROBE, "net_owner");
-	cr_expect_str_eq(o.out, "own\n", "stderr: %s", o.err);
-	h_free(&o);
-	h_need_userns_as(NOBODY);
-	RUN(&o, NOBODY, "--allow-no-cgroup", "--seccomp", "unconfined", "--network", "none", "--", PROBE, "net_owner");
-	cr_expect_str_eq(o.out, "own\n", "stderr: %s", o.err);
-	h_free(&o);
-}
-
 Test(lifecycle, root_is_read_only_and_tmp_is_writable)
 {
 	struct sbx_out o;
