@@ -24,6 +24,7 @@
 #include "lib/clock.h"
 #include "cgroup_request.h"
 #include "init.h"
+#include "kernel_limits.h"
 #include "pool.h"
 #include "result.h"
 #include "sandbox.h"
@@ -141,8 +142,35 @@ static int bind_source(const struct sbx_bind *b, struct sbx_error **err)
 	return fd;
 }
 
+/* The counters of the job's own user namespace (zygote.py: own_userns),
+ * as sbx run's pid 1 sets them in its own. */
+static json_t *userns_limits_json(const struct sbx_config *c)
+{
+	json_t *o = json_object();
+	for (int i = 0; i < SBX_USERNS_LIMITS; i++)
+		if (c->userns_limits[i] != SBX_UNSET)
+			json_object_set_new(o, sbx_userns_limit_names[i],
+					    json_integer((json_int_t)c->userns_limits[i]));
+	return o;
+}
+
+/* Without a cgroup: runtime/kernel_limits.c's fallback, by resource name,
+ * which the job's workload sets on itself (null: the cgroup limits). */
+static json_t *rlimits_json(const struct sbx_config *c, bool fallback)
+{
+	if (!fallback)
+		return json_null();
+	json_t *o = json_object();
+	if (c->limits.pids)
+		json_object_set_new(o, "RLIMIT_NPROC", json_integer((json_int_t)c->limits.pids));
+	if (c->limits.memory)
+		json_object_set_new(o, "RLIMIT_DATA", json_integer((json_int_t)c->limits.memory));
+	json_object_set_new(o, "RLIMIT_FSIZE", json_integer((json_int_t)sbx_rlimit_fsize(c)));
+	return o;
+}
+
 static char *request_json(const struct sbx_pool *p, const struct sbx_config *c,
-			  const struct sbx_seccomp *filter, size_t n_cgroup)
+			  const struct sbx_seccomp *filter, size_t n_cgroup, bool rlimits)
 {
 	json_t *o = json_object(), *a;
 	json_object_set_new(o, "argv", a = json_array());
@@ -166,6 +194,8 @@ static char *request_json(const struct sbx_pool *p, const struct sbx_config *c,
 	json_object_set_new(o, "tmpfs_exec", json_boolean(c->tmpfs_exec));
 	json_object_set_new(o, "out_size", json_integer(c->out_dir ? (json_int_t)c->out_size : 0));
 	json_object_set_new(o, "n_cgroup", json_integer((json_int_t)n_cgroup));
+	json_object_set_new(o, "userns_limits", userns_limits_json(c));
+	json_object_set_new(o, "rlimits", rlimits_json(c, rlimits));
 	json_object_set_new(o, "tmpfs", a = json_array());
 	for (size_t i = 0; i < c->n_tmpfs; i++)
 		json_array_append_new(
@@ -251,6 +281,31 @@ static int wait_started(int sock, int conn, int ctl, int *pidfd, struct sbx_erro
 	}
 }
 
+/* What the job's first process writes "0" to, to move itself into its
+ * cgroup(s) before the request's untrusted parts run: v1, the "tasks" file
+ * of each hierarchy; v2, the job cgroup's cgroup.procs.  On v2 the job
+ * cannot name that cgroup (it is in the zygote's cgroup namespace, and the
+ * job's cgroup is a sibling of the zygote's, outside it), but since Linux
+ * 5.16 the kernel checks a write to cgroup.procs against the credentials
+ * *and the cgroup namespace of the opener* (the CVE-2021-4197 fix): opened
+ * here, on the host, the move is allowed exactly as if we made it, and the
+ * job never needs to see the host's hierarchy.  Moving itself, the job
+ * needs no pid of ours, so no pid can be stale.  Without a cgroup (--allow-
+ * no-cgroup): none; the job sets the rlimit fallback on itself. */
+static int join_fds_open(struct sbx_cgroup *cg, int *fds, struct sbx_error **err)
+{
+	if (sbx_cgroup_version(cg) == 1)
+		return sbx_cgroup_self_attach_fds(cg, fds, SBX_CGROUP_MAX_HIERARCHIES, err);
+	if (sbx_cgroup_version(cg) != 2)
+		return 0;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/cgroup.procs", sbx_cgroup_path(cg));
+	fds[0] = open(path, O_WRONLY | O_CLOEXEC);
+	if (fds[0] < 0)
+		return sbx_error_set(err, errno, "opening %s for the job to join its cgroup", path);
+	return 1;
+}
+
 /* A zygote's control socket, as a job supervisor holds it. */
 struct zygote_ctl {
 	int index;
@@ -269,15 +324,6 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 	 * the cgroup prepare only planned must exist before. */
 	if (sbx_sandbox_finish_cgroup(sb) < 0)
 		return -1;
-	if (sbx_cgroup_version(sb->cg) != 1)
-		/* v2: the job would join its cgroup from inside the zygote's
-		 * cgroup namespace, which does not contain it; none: the rlimit
-		 * fallback is set in a fresh pid 1, and every job would inherit
-		 * it from the zygote. */
-		return sbx_error_set(
-		    err, ENOTSUP, "pool jobs need a cgroup v1 hierarchy here (this host: %s)",
-		    sbx_cgroup_version(sb->cg) == 2 ? "cgroup v2, not implemented yet"
-						    : "no cgroup; --allow-no-cgroup is for sbx run");
 	uint64_t t = sbx_now_ns();
 	int bind_fds[MAX_FDS];
 	size_t n_bind = 0;
@@ -295,7 +341,7 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 	}
 	sb->r->phases_us[SBX_P_MOUNTS] = us_since(t);
 	int join_fds[SBX_CGROUP_MAX_HIERARCHIES];
-	int n_join = sbx_cgroup_self_attach_fds(sb->cg, join_fds, SBX_CGROUP_MAX_HIERARCHIES, err);
+	int n_join = join_fds_open(sb->cg, join_fds, err);
 	if (n_join < 0) {
 		for (size_t j = 0; j < n_bind; j++)
 			close(bind_fds[j]);
@@ -305,7 +351,7 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 	sbx_sandbox_block_signals(sb);
 
 	t = sb->start_ns = sbx_now_ns();
-	cleanup_free char *req = request_json(p, c, sb->filter, (size_t)n_join);
+	cleanup_free char *req = request_json(p, c, sb->filter, (size_t)n_join, sb->r->limits_rlimit);
 	int pidfd = -1, r = ZYGOTE_GONE;
 	/* Our zygote first, then the others that were ready: a zygote that
 	 * dies with the request unread (its exit closes its socket only after

@@ -137,12 +137,15 @@ static __attribute__((noreturn)) void keeper(const struct sbx_pool *p, int ctl)
 	/* The zygote lives as long as the pool; its output goes to the pool's
 	 * stderr; /out and reports are the jobs'. */
 	c.keep_caps = true;
-	/* The zygote makes each job's mount, pid, net, ipc, uts and cgroup
-	 * namespaces in its user namespace: those counters cannot be 0 there.
-	 * Nested user namespaces stay at sbx's limit (none), so no job can
-	 * regain capabilities; jobs' seccomp filters refuse namespace flags. */
-	static const int ns[] = {SBX_UL_PID_NAMESPACES, SBX_UL_NET_NAMESPACES, SBX_UL_MNT_NAMESPACES,
-				 SBX_UL_IPC_NAMESPACES, SBX_UL_UTS_NAMESPACES, SBX_UL_CGROUP_NAMESPACES};
+	/* The zygote makes each job's user (zygote.py: own_userns), mount,
+	 * pid, net, ipc, uts and cgroup namespaces in its user namespace:
+	 * those counters cannot be 0 there.  Each job's own user namespace
+	 * gets the job's counters (sbx's default: no namespace of any kind),
+	 * so no job can make another; jobs' seccomp filters refuse namespace
+	 * flags too. */
+	static const int ns[] = {SBX_UL_USER_NAMESPACES, SBX_UL_PID_NAMESPACES, SBX_UL_NET_NAMESPACES,
+				 SBX_UL_MNT_NAMESPACES,	 SBX_UL_IPC_NAMESPACES, SBX_UL_UTS_NAMESPACES,
+				 SBX_UL_CGROUP_NAMESPACES};
 	for (size_t i = 0; i < sizeof(ns) / sizeof(*ns); i++)
 		c.userns_limits[ns[i]] = SBX_UNSET;
 	c.limits.timeout = 0;
