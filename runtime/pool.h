@@ -22,6 +22,10 @@
 
 #define SBX_POOL_MAX_SIZE 64
 #define SBX_POOL_MAGIC "SBXPOOL1"
+/* Descriptors in one request to a zygote: the job's channel, stdin, two
+ * output pipes, its cgroup join fds, its binds (the kernel takes 253). */
+#define SBX_POOL_MAX_FDS 250
+#define SBX_POOL_MAX_BINDS (SBX_POOL_MAX_FDS - 4 - 8)
 
 /* Client <-> job supervisor, over the pool's SOCK_SEQPACKET socket.
  * Request: SBX_POOL_MAGIC, then the `sbx run` options and command as
@@ -66,6 +70,15 @@ struct sbx_pool {
 int sbx_pool_main(int argc, char **argv);
 int sbx_pool_client_main(int argc, char **argv);
 bool sbx_pool_requested(int argc, char **argv);
+
+/* pool_fds.c: one packet with descriptors (SCM_RIGHTS, at most
+ * SBX_POOL_MAX_FDS); recv takes at most *n and says in *n how many came. */
+int sbx_pool_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n);
+ssize_t sbx_pool_recv_fds(int sock, void *buf, size_t len, int *fds, size_t *n);
+
+/* pool_binds.c: each of c's bind sources as a detached mount (fds[i]),
+ * made with the caller's access to the paths, as root or rootless. */
+int sbx_pool_bind_sources(const struct sbx_config *c, int *fds, struct sbx_error **err);
 
 /* pool_zygote.c */
 int sbx_zygote_start(const struct sbx_pool *p, struct sbx_zygote *z, struct sbx_error **err);

@@ -32,38 +32,12 @@
 #include "supervise.h"
 #include "sync.h"
 
-#define MAX_FDS 250
 /* How long a zygote may take to start a job before the job fails. */
 #define START_TIMEOUT_MS 30000
 
 static uint64_t us_since(uint64_t t0)
 {
 	return (sbx_now_ns() - t0) / 1000;
-}
-
-static int send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n)
-{
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	union {
-		char b[CMSG_SPACE(sizeof(int) * MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (n > 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
-	}
-	ssize_t r;
-	do
-		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -1 : 0;
 }
 
 /* Variables a Python interpreter reads while it starts (or its preloaded
@@ -121,25 +95,6 @@ static int can_serve(const struct sbx_pool *p, const struct sbx_zygote *z, const
 					     "does not set",
 					     p->base.env[i]);
 	return 0;
-}
-
-/* A bind source as a detached mount, made here on the host side with the
- * client's path: the zygote's job attaches it (move_mount) without ever
- * looking the host path up. */
-static int bind_source(const struct sbx_bind *b, struct sbx_error **err)
-{
-	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, b->source,
-			      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
-	if (fd < 0)
-		return sbx_error_set(err, errno, "bind %s:%s: open_tree", b->source, b->target);
-	struct mount_attr a = {.attr_set =
-				   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (b->rw ? 0 : MOUNT_ATTR_RDONLY)};
-	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
-		int e = errno;
-		close(fd);
-		return sbx_error_set(err, e, "bind %s:%s: mount_setattr", b->source, b->target);
-	}
-	return fd;
 }
 
 /* The counters of the job's own user namespace (zygote.py: own_userns),
@@ -325,20 +280,10 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 	if (sbx_sandbox_finish_cgroup(sb) < 0)
 		return -1;
 	uint64_t t = sbx_now_ns();
-	int bind_fds[MAX_FDS];
-	size_t n_bind = 0;
-	if (c->n_binds > MAX_FDS - 4 - SBX_CGROUP_MAX_HIERARCHIES)
-		return sbx_error_set(err, E2BIG, "%zu binds: a pool job takes at most %d", c->n_binds,
-				     MAX_FDS - 4 - SBX_CGROUP_MAX_HIERARCHIES);
-	for (size_t i = 0; i < c->n_binds; i++) {
-		int fd = bind_source(&c->binds[i], err);
-		if (fd < 0) {
-			for (size_t j = 0; j < n_bind; j++)
-				close(bind_fds[j]);
-			return -1;
-		}
-		bind_fds[n_bind++] = fd;
-	}
+	int bind_fds[SBX_POOL_MAX_BINDS];
+	size_t n_bind = c->n_binds;
+	if (sbx_pool_bind_sources(c, bind_fds, err) < 0)
+		return -1;
 	sb->r->phases_us[SBX_P_MOUNTS] = us_since(t);
 	int join_fds[SBX_CGROUP_MAX_HIERARCHIES];
 	int n_join = join_fds_open(sb->cg, join_fds, err);
@@ -364,7 +309,7 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 			r = sbx_error_set(err, errno, "creating the job's channels");
 			break;
 		}
-		int fds[MAX_FDS];
+		int fds[SBX_POOL_MAX_FDS];
 		size_t n = 0;
 		fds[n++] = sb->sock[1];
 		fds[n++] = io[0];
@@ -374,7 +319,7 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 			fds[n++] = join_fds[i];
 		for (size_t i = 0; i < n_bind; i++)
 			fds[n++] = bind_fds[i];
-		int sent = send_fds(ctl[a].fd, req, strlen(req), fds, n);
+		int sent = sbx_pool_send_fds(ctl[a].fd, req, strlen(req), fds, n);
 		int e = errno;
 		close(sb->sock[1]);
 		close(sb->out[1]);
@@ -437,7 +382,7 @@ static void reply_result(int conn, const struct sbx_result *r)
 	if (mfd < 0 || write(mfd, e, strlen(e) + 1) < 0 || write(mfd, json, strlen(json)) < 0)
 		perror("sbx pool: result");
 	struct sbx_pool_reply_msg m = {.type = SBX_POOL_RESULT, .exit_code = r->exit_code};
-	send_fds(conn, &m, sizeof(m), &mfd, mfd >= 0 ? 1 : 0);
+	sbx_pool_send_fds(conn, &m, sizeof(m), &mfd, mfd >= 0 ? 1 : 0);
 	if (mfd >= 0)
 		close(mfd);
 }
@@ -494,7 +439,7 @@ int sbx_pool_job(const struct sbx_pool *p, const struct sbx_zygote *z, int conn,
 	buf[n] = '\0';
 	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	struct sbx_pool_reply_msg acc = {.type = SBX_POOL_ACCEPTED};
-	send_fds(conn, &acc, sizeof(acc), &self, self >= 0 ? 1 : 0);
+	sbx_pool_send_fds(conn, &acc, sizeof(acc), &self, self >= 0 ? 1 : 0);
 
 	/* The options: NUL-separated strings after the magic. */
 	char *args[4096];

@@ -164,9 +164,16 @@ def drop_privileges(job):
         check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "dropping capability %d from the bounding set" % cap)
     check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing the ambient set")
     check(libc.prctl(PR_SET_SECUREBITS, SECUREBITS, 0, 0, 0), "setting securebits")
-    os.setgroups([])
-    os.setresgid(job["gid"], job["gid"], job["gid"])
-    os.setresuid(job["uid"], job["uid"], job["uid"])
+    # A rootless sandbox's user namespace has setgroups denied (and so has
+    # the job's, its child): as sbx run, the groups stay as they are there.
+    with open("/proc/self/setgroups") as f:
+        if f.read().strip() != "deny":
+            os.setgroups([])
+    try:
+        os.setresgid(job["gid"], job["gid"], job["gid"])
+        os.setresuid(job["uid"], job["uid"], job["uid"])
+    except OSError as e:
+        raise SetupError("switching to user %d:%d: %s" % (job["uid"], job["gid"], e.strerror))
     hdr = struct.pack("=Ii", 0x20080522, 0)
     data = bytes(24)
     check(libc.syscall(NR["capset"], hdr, data), "setting capability sets")
