@@ -942,22 +942,32 @@ static pid_t background_sleep(struct pool *p, uid_t uid, const char *seconds)
 
 static const char cgroup_py[] = "print('cgroup', open('/proc/self/cgroup').read().split())\n";
 
-/* While another job runs, one job is OOM-killed in its own cgroup: the
- * other runs to its end, the zygote lives on, the next job is fine.  The
- * job sees only its own cgroup (its cgroup namespace is rooted there). */
-Test(pool, oom_while_the_pool_is_busy_ends_that_job_only)
+/* While another job runs, one job is OOM-killed in its own cgroup, one
+ * kills itself and one times out: the other runs to its end, the zygote
+ * lives on, the next job is fine.  The job sees only its own cgroup (its
+ * cgroup namespace is rooted there). */
+Test(pool, oom_kill_and_timeout_while_the_pool_is_busy_end_that_job_only)
 {
 	struct pool p;
 	pool_start(&p, 2, NULL);
 	write_file(p.dir, "sleep.py", sleep_py);
 	write_file(p.dir, "hog.py", hog_py);
 	write_file(p.dir, "ok.py", ok_py);
+	write_file(p.dir, "kill.py", kill_py);
 	write_file(p.dir, "cg.py", cgroup_py);
 	struct sbx_out o;
 	job(&o, &p, "ok.py", NULL); /* the zygotes are up */
 	h_free(&o);
-	pid_t busy = background_sleep(&p, 0, "4");
+	pid_t busy = background_sleep(&p, 0, "12");
 	usleep(300000);
+	job(&o, &p, "kill.py", NULL);
+	cr_expect_eq(o.status, 137, "%s", o.err);
+	cr_expect_str_eq(h_rs(o.report, "status"), "signaled");
+	h_free(&o);
+	const char *a[] = {"--pool", p.sock, "--timeout", "1", "--", "python3", "/srv/sleep.py", "30", NULL};
+	cr_assert_eq(h_run_report(&o, 0, 60, a), 0);
+	cr_expect_eq(o.status, 124, "%s", o.err);
+	h_free(&o);
 	job(&o, &p, "hog.py", (const char *const[]){"--memory", "80M", NULL});
 	cr_expect_eq(o.status, 137, "%s", o.err);
 	cr_expect_str_eq(h_rs(o.report, "status"), "oom");
