@@ -995,6 +995,9 @@ static const char limits_py[] =
     "print('nproc', *R.getrlimit(R.RLIMIT_NPROC), 'data', *R.getrlimit(R.RLIMIT_DATA),\n"
     "      'fsize', *R.getrlimit(R.RLIMIT_FSIZE))\n"
     "print('userns', open('/proc/sys/user/max_user_namespaces').read().strip())\n"
+    "import ctypes\n"
+    "ino = [ctypes.CDLL(None).inotify_init1(0) for i in range(12)]\n"
+    "print('inotify', sum(1 for i in ino if i >= 0))\n"
     "n, err = 0, 0\n"
     "for i in range(int(sys.argv[1])):\n"
     "    try:\n"
@@ -1061,7 +1064,7 @@ Test(pool, rootless_pool_without_cgroup_gives_each_job_its_rlimits)
 {
 	h_need_userns_as(NOBODY);
 	struct pool p;
-	pool_start_as(&p, 2, (const char *const[]){"--allow-no-cgroup", "--pids", "64", NULL}, NOBODY, NULL);
+	pool_start_as(&p, 1, (const char *const[]){"--allow-no-cgroup", "--pids", "64", NULL}, NOBODY, NULL);
 	write_file(p.dir, "limits.py", limits_py);
 	write_file(p.dir, "sleep.py", sleep_py);
 	char rw[1100], flag[1200], bind[1200];
@@ -1101,6 +1104,7 @@ Test(pool, rootless_pool_without_cgroup_gives_each_job_its_rlimits)
 	cr_assert(strstr(o.out, "forks") && sscanf(strstr(o.out, "forks"), "forks %d %d", &forks, &e) == 2,
 		  "%s", o.out);
 	cr_expect(forks >= 5 && forks < 8, "%d forks under --pids 8 beside a job of 21 processes", forks);
+	cr_expect(strstr(o.out, "inotify 8\n"), "inotify instances beside a job that holds 8: %s", o.out);
 	h_free(&o);
 	int st;
 	waitpid(holder, &st, 0);
