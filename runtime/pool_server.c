@@ -39,7 +39,12 @@ const char sbx_pool_usage[] =
     "  --recycle N         replace each zygote after N jobs (default 0: never); bounds\n"
     "                      how many jobs share one address-space layout\n"
     "Every other option is an `sbx run` option (see sbx run --help): the default\n"
-    "of every job, which the job's own options extend or override.\n";
+    "of every job, which the job's own options extend or override.\n"
+    "\n"
+    "Each job gets a cgroup of its own, where sbx run would make it (rootless on\n"
+    "cgroup v2: start the pool in a leaf of a delegated subtree and pass\n"
+    "--cgroup-parent SUBTREE); with --allow-no-cgroup, sbx run's rlimits, set in\n"
+    "each job and never above the pool's own.  --network host is not served.\n";
 
 enum { O_SOCKET = 1000, O_SIZE, O_PRELOAD, O_MOUNTPOINT, O_RECYCLE };
 

@@ -7,12 +7,16 @@
 # program, and only then runs the job's script.
 #
 # Process tree of one job (see docs/architecture.md, "Warm pool"):
-#   zygote --fork--> J: joins the job's cgroup, unshares mount/uts/ipc/net/
+#   zygote --fork--> J: joins the job's cgroup (v1 or v2, through descriptors
+#                       the supervisor opened), unshares mount/uts/ipc/net/
 #                       cgroup/pid namespaces, mounts, hostname, loopback
 #          J --fork--> P1 (pid 1 of the job): fresh /proc, hands its pidfd and
-#                       /out to the supervisor, reaps; J exits at once
-#          P1 --fork--> W (pid 2): setsid, ids, capabilities, env, workdir,
-#                       seccomp last, then the script as `python3 SCRIPT` would
+#                       /out to the supervisor, maps W's user namespace, reaps;
+#                       J exits at once
+#          P1 --fork--> W (pid 2): a user namespace of its own, its counters
+#                       and (no cgroup) rlimits, setsid, ids, capabilities,
+#                       env, workdir, seccomp last, then the script as
+#                       `python3 SCRIPT` would
 #
 # Requests come on fd 0 (a SOCK_SEQPACKET socket from the pool): one JSON
 # object and its descriptors per packet.  The wire format of the messages to
@@ -477,7 +481,14 @@ def job_main(job, fds):
         stdio = fds[1:4]
         n_cg = job["n_cgroup"]
         for fd in fds[4:4 + n_cg]:
-            os.write(fd, b"0")  # into the job's cgroup before anything is charged
+            # Into the job's cgroup before anything is charged: a v1 "tasks"
+            # file or the v2 cgroup.procs, opened by the supervisor, whose
+            # credentials and cgroup namespace the kernel checks the move
+            # against (the job's cgroup is outside the zygote's namespace).
+            try:
+                os.write(fd, b"0")
+            except OSError as e:
+                raise SetupError("joining the job's cgroup: %s" % e.strerror)
             os.close(fd)
         binds = fds[4 + n_cg:]
         check(libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP |
