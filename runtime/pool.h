@@ -72,8 +72,8 @@ int sbx_pool_client_main(int argc, char **argv);
 bool sbx_pool_requested(int argc, char **argv);
 
 /* pool_fds.c: one packet with descriptors (SCM_RIGHTS, at most
- * SBX_POOL_MAX_FDS); recv takes at most *n and says in *n how many came. */
-int sbx_pool_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n);
+ * SBX_POOL_MAX_FDS; runtime/sync.h: sbx_send_with_fds sends them); takes at
+ * most *n and says in *n how many came. */
 ssize_t sbx_pool_recv_fds(int sock, void *buf, size_t len, int *fds, size_t *n);
 
 /* pool_binds.c: each of c's bind sources as a detached mount (fds[i]),

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "sync.h"
 
 static int bind_source(const struct sbx_bind *b, struct sbx_error **err)
 {
@@ -71,7 +72,7 @@ static __attribute__((noreturn)) void clone_in_own_namespace(const struct sbx_co
 		_exit(1);
 	}
 	char ok = 0;
-	_exit(sbx_pool_send_fds(sock, &ok, 1, fds, c->n_binds) < 0 ? 1 : 0);
+	_exit(sbx_send_with_fds(sock, &ok, 1, fds, c->n_binds) < 0 ? 1 : 0);
 }
 
 static int bind_sources_unprivileged(const struct sbx_config *c, int *fds, struct sbx_error **err)

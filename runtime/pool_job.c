@@ -319,7 +319,7 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 			fds[n++] = join_fds[i];
 		for (size_t i = 0; i < n_bind; i++)
 			fds[n++] = bind_fds[i];
-		int sent = sbx_pool_send_fds(ctl[a].fd, req, strlen(req), fds, n);
+		int sent = sbx_send_with_fds(ctl[a].fd, req, strlen(req), fds, n);
 		int e = errno;
 		close(sb->sock[1]);
 		close(sb->out[1]);
@@ -382,7 +382,7 @@ static void reply_result(int conn, const struct sbx_result *r)
 	if (mfd < 0 || write(mfd, e, strlen(e) + 1) < 0 || write(mfd, json, strlen(json)) < 0)
 		perror("sbx pool: result");
 	struct sbx_pool_reply_msg m = {.type = SBX_POOL_RESULT, .exit_code = r->exit_code};
-	sbx_pool_send_fds(conn, &m, sizeof(m), &mfd, mfd >= 0 ? 1 : 0);
+	sbx_send_with_fds(conn, &m, sizeof(m), &mfd, mfd >= 0 ? 1 : 0);
 	if (mfd >= 0)
 		close(mfd);
 }
@@ -439,7 +439,7 @@ int sbx_pool_job(const struct sbx_pool *p, const struct sbx_zygote *z, int conn,
 	buf[n] = '\0';
 	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	struct sbx_pool_reply_msg acc = {.type = SBX_POOL_ACCEPTED};
-	sbx_pool_send_fds(conn, &acc, sizeof(acc), &self, self >= 0 ? 1 : 0);
+	sbx_send_with_fds(conn, &acc, sizeof(acc), &self, self >= 0 ? 1 : 0);
 
 	/* The options: NUL-separated strings after the magic. */
 	char *args[4096];

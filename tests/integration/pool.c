@@ -166,6 +166,28 @@ static int wait_exit(pid_t pid, int timeout_s)
 	return -1;
 }
 
+/* /proc/PID/FILE into buf (NUL-terminated); its length, or -1. */
+static ssize_t read_proc(const char *pid, const char *file, char *buf, size_t size)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "/proc/%s/%s", pid, file);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	size_t len = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+/* Whether process `pid` is a zygote (by its command line). */
+static bool is_zygote(const char *pid)
+{
+	char buf[4096];
+	ssize_t len = read_proc(pid, "cmdline", buf, sizeof(buf));
+	return len > 11 && memcmp(buf, "python3\0-c\0", 11) == 0 && strstr(buf + 11, ZYGOTE_MARK) != NULL;
+}
+
 /* Processes in the cgroups of this pool's keepers (the zygotes' sandboxes;
  * tests run side by side, so never count other pools'); with `zygotes`,
  * only the zygotes themselves, their pids into `pids`. */
@@ -176,36 +198,17 @@ static int pool_sandbox_procs(struct pool *p, bool zygotes, int *pids, int max)
 	cr_assert(d);
 	for (struct dirent *e; (e = readdir(d));) {
 		int pid = atoi(e->d_name);
-		if (pid <= 0)
+		char buf[4096];
+		if (pid <= 0 || read_proc(e->d_name, "cgroup", buf, sizeof(buf)) < 0)
 			continue;
-		char path[64], buf[4096];
-		snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-		FILE *f = fopen(path, "r");
-		if (f == NULL)
-			continue;
-		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[len] = '\0';
 		bool ours = false;
 		for (size_t i = 0; i < p->n_keepers && !ours; i++) {
 			char tag[32];
 			snprintf(tag, sizeof(tag), "/sbx-%d-", p->keepers[i]);
 			ours = strstr(buf, tag) != NULL;
 		}
-		if (!ours)
+		if (!ours || (zygotes && !is_zygote(e->d_name)))
 			continue;
-		if (zygotes) {
-			snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-			f = fopen(path, "r");
-			if (f == NULL)
-				continue;
-			len = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[len] = '\0';
-			if (len < 12 || memcmp(buf, "python3\0-c\0", 11) != 0 ||
-			    strstr(buf + 11, ZYGOTE_MARK) == NULL)
-				continue;
-		}
 		if (pids && n < max)
 			pids[n] = pid;
 		n++;
@@ -429,14 +432,20 @@ static void expect_zygote_lives(struct pool *p, long long *jobs)
 	h_free(&o);
 }
 
+/* The scripts of the tests that end jobs: sleep, hog, kill, ok. */
+static void write_ending_scripts(struct pool *p)
+{
+	write_file(p->dir, "sleep.py", sleep_py);
+	write_file(p->dir, "hog.py", hog_py);
+	write_file(p->dir, "kill.py", kill_py);
+	write_file(p->dir, "ok.py", ok_py);
+}
+
 Test(pool, timeout_oom_and_kill_end_the_job_only)
 {
 	struct pool p;
 	pool_start(&p, 1, NULL);
-	write_file(p.dir, "sleep.py", sleep_py);
-	write_file(p.dir, "hog.py", hog_py);
-	write_file(p.dir, "kill.py", kill_py);
-	write_file(p.dir, "ok.py", ok_py);
+	write_ending_scripts(&p);
 	struct sbx_out o;
 	job(&o, &p, "ok.py", NULL);
 	cr_assert_eq(o.status, 0, "%s", o.err);
@@ -950,10 +959,7 @@ Test(pool, oom_kill_and_timeout_while_the_pool_is_busy_end_that_job_only)
 {
 	struct pool p;
 	pool_start(&p, 2, NULL);
-	write_file(p.dir, "sleep.py", sleep_py);
-	write_file(p.dir, "hog.py", hog_py);
-	write_file(p.dir, "ok.py", ok_py);
-	write_file(p.dir, "kill.py", kill_py);
+	write_ending_scripts(&p);
 	write_file(p.dir, "cg.py", cgroup_py);
 	struct sbx_out o;
 	job(&o, &p, "ok.py", NULL); /* the zygotes are up */
@@ -1036,18 +1042,10 @@ static int nobodys_zygotes(void)
 	DIR *d = opendir("/proc");
 	cr_assert(d);
 	for (struct dirent *e; (e = readdir(d));) {
-		char path[300], buf[4096];
+		char path[300];
 		struct stat st;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		if (atoi(e->d_name) <= 0 || stat(path, &st) < 0 || st.st_uid != NOBODY)
-			continue;
-		FILE *f = fopen(path, "r");
-		if (f == NULL)
-			continue;
-		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[len] = '\0';
-		if (len > 11 && memcmp(buf, "python3\0-c\0", 11) == 0 && strstr(buf + 11, ZYGOTE_MARK))
+		snprintf(path, sizeof(path), "/proc/%s", e->d_name);
+		if (atoi(e->d_name) > 0 && stat(path, &st) == 0 && st.st_uid == NOBODY && is_zygote(e->d_name))
 			n++;
 	}
 	closedir(d);
