@@ -7,6 +7,8 @@
  *   pool_server.c  `sbx pool`: zygotes up, accept clients, drain on SIGTERM
  *   pool_zygote.c  one zygote: an sbx sandbox run by a keeper process
  *   pool_job.c     one job's supervisor, forked by the server per client
+ *   pool_binds.c   a job's bind sources as detached mounts (root or rootless)
+ *   pool_fds.c     receiving descriptors over the pool's sockets
  *   pool_client.c  `sbx run --pool`: hands its stdio and options over
  *   pool/zygote.py the zygote itself (runs inside the sandbox) */
 #ifndef SBX_POOL_H
