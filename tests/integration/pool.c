@@ -1125,6 +1125,35 @@ Test(pool, rootless_pool_without_cgroup_gives_each_job_its_rlimits)
 	cr_expect_eq(nobodys_zygotes(), 0, "zygotes left");
 }
 
+/* A cgroup delegated to NOBODY as the kernel documents it: the directory
+ * and its cgroup.procs, cgroup.subtree_control and cgroup.threads. */
+static void make_delegated(const char *dir)
+{
+	cr_assert_eq(mkdir(dir, 0755), 0, "%s: %s", dir, strerror(errno));
+	static const char *const files[] = {"", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads"};
+	for (size_t i = 0; i < 4; i++) {
+		char f[300];
+		snprintf(f, sizeof(f), "%s%s", dir, files[i]);
+		cr_assert_eq(chown(f, NOBODY, NOBODY), 0, "chown %s: %s", f, strerror(errno));
+	}
+}
+
+/* A rootless job over its --memory is OOM-killed in its own v2 cgroup,
+ * beneath `deleg`. */
+static void expect_oom_in(struct pool *p, const char *deleg)
+{
+	struct sbx_out o;
+	job_as(&o, NOBODY, p, "hog.py", (const char *const[]){"--memory", "80M", NULL});
+	cr_expect_eq(o.status, 137, "%s", o.err);
+	cr_expect_str_eq(h_rs(o.report, "status"), "oom");
+	json_t *cg = json_object_get(o.report, "cgroup");
+	cr_expect_eq(json_integer_value(json_object_get(cg, "version")), 2);
+	const char *path = json_string_value(json_object_get(cg, "path"));
+	cr_expect(path && strncmp(path, deleg, strlen(deleg)) == 0, "job cgroup %s not in %s",
+		  path ? path : "(null)", deleg);
+	h_free(&o);
+}
+
 /* A rootless pool in a delegated cgroup v2 subtree (as docs/cgroups.md
  * describes: the caller's shell in a leaf, --cgroup-parent the subtree):
  * zygotes and jobs get cgroups there, each job its own limits; nothing is
@@ -1138,30 +1167,16 @@ Test(pool, rootless_pool_in_a_delegated_v2_subtree)
 	snprintf(parent, sizeof(parent), "/sbxtest-pool-%d", (int)getpid());
 	snprintf(deleg, sizeof(deleg), "/sys/fs/cgroup%s", parent);
 	snprintf(shell, sizeof(shell), "%s/shell", deleg);
-	cr_assert_eq(mkdir(deleg, 0755), 0, "%s: %s", deleg, strerror(errno));
-	cr_assert_eq(mkdir(shell, 0755), 0);
-	static const char *const files[] = {"", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads"};
-	for (size_t i = 0; i < 8; i++) {
-		char f[300];
-		snprintf(f, sizeof(f), "%s%s", i < 4 ? deleg : shell, files[i % 4]);
-		cr_assert_eq(chown(f, NOBODY, NOBODY), 0, "chown %s: %s", f, strerror(errno));
-	}
+	make_delegated(deleg);
+	make_delegated(shell);
 	struct pool p;
 	pool_start_as(&p, 1, (const char *const[]){"--cgroup-parent", parent, NULL}, NOBODY, shell);
 	write_file(p.dir, "hog.py", hog_py);
 	write_file(p.dir, "ok.py", ok_py);
 	write_file(p.dir, "cg.py", cgroup_py);
 	write_file(p.dir, "limits.py", limits_py);
+	expect_oom_in(&p, deleg);
 	struct sbx_out o;
-	job_as(&o, NOBODY, &p, "hog.py", (const char *const[]){"--memory", "80M", NULL});
-	cr_expect_eq(o.status, 137, "%s", o.err);
-	cr_expect_str_eq(h_rs(o.report, "status"), "oom");
-	json_t *cg = json_object_get(o.report, "cgroup");
-	cr_expect_eq(json_integer_value(json_object_get(cg, "version")), 2);
-	const char *path = json_string_value(json_object_get(cg, "path"));
-	cr_expect(path && strncmp(path, deleg, strlen(deleg)) == 0, "job cgroup %s not in %s",
-		  path ? path : "(null)", deleg);
-	h_free(&o);
 	limits_job(&o, NOBODY, &p, "40", "0", NULL, (const char *const[]){"--pids", "8", NULL});
 	cr_expect_eq(o.status, 0, "%s", o.err);
 	int forks = -1, e = -1;
@@ -1192,4 +1207,43 @@ Test(pool, rootless_pool_in_a_delegated_v2_subtree)
 	h_rmtree(p.dir);
 	free(p.dir);
 	running_dir = NULL;
+}
+
+/* Alone in a delegated cgroup (as `systemd-run --user --scope -p
+ * Delegate=yes` starts it) and without --cgroup-parent: the pool moves into
+ * a leaf there, and its zygotes' and jobs' cgroups go beside the leaf; after
+ * SIGTERM the cgroup is as it was (empty, its controllers as before). */
+Test(pool, rootless_pool_alone_in_a_delegated_v2_cgroup)
+{
+	if (!pure_v2_host())
+		cr_skip_test("needs a cgroup v2 hierarchy with controllers (make check-vm runs this)");
+	h_need_userns_as(NOBODY);
+	char deleg[128];
+	snprintf(deleg, sizeof(deleg), "/sys/fs/cgroup/sbxtest-alone-%d", (int)getpid());
+	make_delegated(deleg);
+	char before[256] = "", after[256] = "", path[300];
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", deleg);
+	FILE *f = fopen(path, "r");
+	cr_assert(f);
+	if (fgets(before, sizeof(before), f) == NULL)
+		before[0] = '\0';
+	fclose(f);
+	struct pool p;
+	pool_start_as(&p, 1, NULL, NOBODY, deleg);
+	write_file(p.dir, "hog.py", hog_py);
+	write_file(p.dir, "ok.py", ok_py);
+	expect_oom_in(&p, deleg);
+	struct sbx_out o;
+	job_as(&o, NOBODY, &p, "ok.py", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	h_free(&o);
+	pool_note_only_keepers(&p, 1);
+	pool_stop(&p);
+	f = fopen(path, "r");
+	cr_assert(f);
+	if (fgets(after, sizeof(after), f) == NULL)
+		after[0] = '\0';
+	fclose(f);
+	cr_expect_str_eq(after, before, "the delegated cgroup's controllers changed");
+	cr_expect_eq(rmdir(deleg), 0, "the delegated cgroup is not as it was: %s", strerror(errno));
 }
