@@ -19,12 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "hooks.h"
 #include "lib/cleanup.h"
 #include "runtime/config.h"
 #include "runtime/escape.h"
 #include "runtime/result.h"
 #include "runtime/sandbox.h"
+#include "seccomp/seccomp.h"
 #include "spec.h"
 #include "state.h"
 #include "sysctl.h"
@@ -96,6 +98,7 @@ struct supervisor {
 	const char *console_socket; /* absolute, or NULL */
 	bool console_sent;
 	char *console_error;
+	const struct sbx_seccomp *filter; /* the container's, for createContainer hooks */
 };
 
 /* process.terminal: the pty's master, from pid 1 through the supervisor,
@@ -174,6 +177,7 @@ static void on_ready(void *arg, pid_t pid1)
 	if (sbx_oci_sysctl_apply(pid1, sv->spec, &err) < 0 ||
 	    sbx_oci_hooks_run(sv->spec, SBX_HOOK_PRESTART, &sv->st, "created", pid1, &err) < 0 ||
 	    sbx_oci_hooks_run(sv->spec, SBX_HOOK_CREATE_RUNTIME, &sv->st, "created", pid1, &err) < 0 ||
+	    sbx_oci_hooks_run_inside(sv->spec, SBX_HOOK_CREATE_CONTAINER, sv->c, sv->filter, &sv->st, &err) < 0 ||
 	    sbx_oci_state_write(sv->dirfd, &sv->st, &err) < 0) {
 		report_ready(sv, err->msg);
 		sbx_error_free(&err);
@@ -251,8 +255,11 @@ static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int
 	sb.s.on_ready = on_ready;
 	sb.s.on_console = on_console;
 	sb.s.on_ready_arg = sv;
-	if (sbx_sandbox_prepare(&sb) == 0 && sbx_sandbox_launch(&sb) == 0)
-		sbx_sandbox_supervise(&sb);
+	if (sbx_sandbox_prepare(&sb) == 0) {
+		sv->filter = sb.filter;
+		if (sbx_sandbox_launch(&sb) == 0)
+			sbx_sandbox_supervise(&sb);
+	}
 	sbx_sandbox_collect(&sb);
 	sbx_sandbox_teardown(&sb);
 	close(gate);
@@ -353,8 +360,6 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 		sbx_error_set(err, 0, "linux.sysctl: not supported rootless");
 		goto out;
 	}
-	if (sbx_oci_hooks_check(&spec, err) < 0)
-		goto out;
 
 	lock = sbx_oci_lock(g->root, true, &rootfd, err);
 	if (lock < 0)
@@ -529,6 +534,27 @@ static void close_container(struct locked *l)
 		close(l->rootfd);
 }
 
+/* hooks.startContainer, read again from the bundle: in the container, as
+ * its process (ids, filter), while pid 1 still waits at the gate. */
+static int start_container_hooks(const struct sbx_oci_global *g, const char *id, const struct sbx_oci_state *st,
+				 struct sbx_error **err)
+{
+	struct sbx_config c;
+	struct sbx_oci_spec s = {0};
+	struct sbx_seccomp *filter = NULL;
+	sbx_config_init(&c);
+	int r = sbx_oci_spec_load(st->bundle, &c, &s, err);
+	c.rootless = geteuid() != 0;
+	if (r == 0 && s.n_hooks[SBX_HOOK_START_CONTAINER] > 0)
+		r = sbx_oci_container_filter(g->root, id, &filter, err);
+	if (r == 0)
+		r = sbx_oci_hooks_run_inside(&s, SBX_HOOK_START_CONTAINER, &c, filter, st, err);
+	sbx_seccomp_free(filter);
+	sbx_oci_spec_free(&s);
+	sbx_config_free(&c);
+	return r;
+}
+
 int sbx_oci_start(const struct sbx_oci_global *g, const char *id, struct sbx_error **err)
 {
 	struct locked l;
@@ -538,6 +564,14 @@ int sbx_oci_start(const struct sbx_oci_global *g, const char *id, struct sbx_err
 	cleanup_close int dir = -1, fifo = -1, sup = -1;
 	if (l.status != SBX_OCI_CREATED) {
 		sbx_error_set(err, 0, "cannot start a container that is %s", sbx_oci_status_names[l.status]);
+		goto out;
+	}
+	if (start_container_hooks(g, id, &l.st, err) < 0) {
+		/* runtime-spec: a failed startContainer hook stops the
+		 * container; its pid 1, still at the gate, takes all with it. */
+		cleanup_close int init = sbx_oci_pidfd(l.st.init_pid, l.st.init_start);
+		if (init >= 0)
+			pidfd_signal(init, SIGKILL);
 		goto out;
 	}
 	dir = openat(l.rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

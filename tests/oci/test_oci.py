@@ -393,6 +393,82 @@ class Lifecycle(Bundles):
         with open(os.path.join(self.tmp, "ppid")) as f:
             self.assertEqual(cgroup_dirs(int(f.read())), set())
 
+    def test_container_hooks_run_inside_with_the_state(self):
+        """createContainer (a host file, run in the container at create) and
+        startContainer (a container path, at start, before the process):
+        the container's namespaces, its process's confinement, the state
+        on stdin with the container's own pid."""
+        w = None
+        script = os.path.join(self.tmp, "create-container.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\ncat > /w/cc.state\n"
+                    "for n in pid mnt user net ipc uts cgroup; do readlink /proc/self/ns/$n; done > /w/cc.ns\n"
+                    "grep CapEff /proc/self/status > /w/cc.caps\n")
+        os.chmod(script, 0o755)
+
+        def edit(spec):
+            nonlocal w
+            w = self.work_dir(spec)
+            spec["hooks"] = {
+                "createContainer": [{"path": script, "timeout": 10}],
+                "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > /w/sc.state; test ! -e /w/ran"],
+                                    "env": ["PATH=/bin:/usr/bin"]}],
+            }
+        b = self.bundle(["/bin/sh", "-c", "test -e /w/sc.state && touch /w/ran"], edit)
+        pid = self.create(b, "ch1")
+        with open(os.path.join(self.root, "ch1", "state.json")) as f:
+            init = json.load(f)["init_pid"]
+        with open(os.path.join(w, "cc.state")) as f:
+            st = json.load(f)
+        self.assertEqual((st["id"], st["status"], st["bundle"], st["pid"]), ("ch1", "created", b, 1))
+        with open(os.path.join(w, "cc.ns")) as f:
+            ns = f.read().split()
+        # pid 1's namespaces (read from the host: pid 1 is not dumpable).
+        for i, n in enumerate(("pid", "mnt", "user", "net", "ipc", "uts", "cgroup")):
+            self.assertEqual(ns[i], os.readlink("/proc/%d/ns/%s" % (init, n)), n)
+            self.assertNotEqual(ns[i], os.readlink("/proc/self/ns/%s" % n), n)
+        with open(os.path.join(w, "cc.caps")) as f:
+            self.assertEqual(f.read().split(), ["CapEff:", "0000000000000000"])
+        self.assertFalse(os.path.exists(os.path.join(w, "sc.state")))
+        sbx(self.root, "start", "ch1", check=0)
+        self.assertEqual(wait_pid(pid), 0)
+        with open(os.path.join(w, "sc.state")) as f:
+            self.assertEqual(json.load(f)["pid"], 1)
+        self.assertTrue(os.path.exists(os.path.join(w, "ran")), "the process ran before startContainer")
+
+    def test_failing_create_container_hook_fails_create_and_leaves_nothing(self):
+        b = self.bundle(["/bin/true"], lambda s: s.update(
+            {"hooks": {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo $PPID > %s/ppid" % self.tmp]}],
+                       "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 4"]}]}}))
+        p = sbx(self.root, "create", "--bundle", b, "ch2")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("hooks.createContainer[0] (/bin/sh): exited with status 4", p.stderr)
+        self.assertEqual(os.listdir(self.root), [".lock"])
+        # The prestart hook's parent is the supervisor, whose cgroup is gone.
+        with open(os.path.join(self.tmp, "ppid")) as f:
+            supervisor = int(f.read())
+        self.assertEqual(cgroup_dirs(supervisor), set())
+        self.assertFalse(alive(supervisor))
+
+    def test_failing_start_container_hook_fails_start_and_stops_the_container(self):
+        w = None
+
+        def edit(spec):
+            nonlocal w
+            w = self.work_dir(spec)
+            spec["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 30"], "timeout": 1}]}
+        b = self.bundle(["/bin/sh", "-c", "touch /w/ran"], edit)
+        pid = self.create(b, "ch3")
+        p = sbx(self.root, "start", "ch3")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("hooks.startContainer[0] (/bin/sh): timed out after 1 s", p.stderr)
+        self.assertEqual(wait_pid(pid), 137)
+        self.assertEqual(self.state("ch3")["status"], "stopped")
+        self.assertFalse(os.path.exists(os.path.join(w, "ran")))
+        self.assertEqual(cgroup_dirs(pid), set())
+        sbx(self.root, "delete", "ch3", check=0)
+        self.assertEqual(os.listdir(self.root), [".lock"])
+
     def test_create_killed_while_waiting_leaves_no_sandbox(self):
         """A client killing `sbx create` before it returned: nobody will
         start or delete that container by its pid, so the supervisor ends
