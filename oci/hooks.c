@@ -141,8 +141,10 @@ int sbx_oci_hooks_run_inside(const struct sbx_oci_spec *s, enum sbx_oci_hook_kin
 	if (s->n_hooks[kind] == 0)
 		return 0;
 	/* runtime-spec: in hooks run in the container's namespaces, pid is
-	 * the container process's pid as the container sees it. */
-	cleanup_free char *state = state_json(st, "created", 1);
+	 * the container process's pid as the container sees it; create has
+	 * not finished while createContainer runs (runc says so too). */
+	cleanup_free char *state =
+	    state_json(st, kind == SBX_HOOK_CREATE_CONTAINER ? "creating" : "created", 1);
 	struct sbx_oci_proc p = {.c = c, .s = s, .filter = filter, .cwd = "/"};
 	for (size_t i = 0; i < s->n_hooks[kind]; i++) {
 		char where[64];

@@ -420,7 +420,7 @@ class Lifecycle(Bundles):
             init = json.load(f)["init_pid"]
         with open(os.path.join(w, "cc.state")) as f:
             st = json.load(f)
-        self.assertEqual((st["id"], st["status"], st["bundle"], st["pid"]), ("ch1", "created", b, 1))
+        self.assertEqual((st["id"], st["status"], st["bundle"], st["pid"]), ("ch1", "creating", b, 1))
         with open(os.path.join(w, "cc.ns")) as f:
             ns = f.read().split()
         # pid 1's namespaces (read from the host: pid 1 is not dumpable).
@@ -833,6 +833,40 @@ class Podman(unittest.TestCase):
         self.assertEqual(self.podman("rm", "-f", n2).returncode, 0)
         self.assertFalse(os.path.exists(os.path.join("/run/sbx", cid)))
 
+
+    def test_container_hooks_from_a_hooks_dir(self):
+        """podman's OCI hooks (--hooks-dir): a createContainer hook (a host
+        file) and a startContainer hook (a path of the container) run in
+        the container, with podman's state on stdin, before the process."""
+        tmp = tempfile.mkdtemp(prefix="sbx-oci-hooks-")
+        try:
+            hooks, w = os.path.join(tmp, "hooks.d"), os.path.join(tmp, "w")
+            os.mkdir(hooks)
+            os.mkdir(w)
+            os.chown(w, 1000000000, 1000000000)
+            script = os.path.join(tmp, "cc.sh")
+            with open(script, "w") as f:
+                f.write("#!/bin/sh\ncat > /w/cc.state\nreadlink /proc/self/ns/mnt > /w/cc.mnt\n")
+            os.chmod(script, 0o755)
+            for stage, hook in (("createContainer", {"path": script}),
+                                ("startContainer", {"path": "/bin/sh", "args": ["sh", "-c", "cat > /w/sc.state"]})):
+                with open(os.path.join(hooks, stage + ".json"), "w") as f:
+                    json.dump({"version": "1.0.0", "hook": hook, "when": {"always": True}, "stages": [stage]}, f)
+            n = "sbx-test-hooks-%d" % os.getpid()
+            args = self.run_args("/bin/sh", "-c", "readlink /proc/self/ns/mnt; cat /w/sc.state", name=n)
+            args[1:1] = ["-v", w + ":/w"]
+            p = self.podman("--hooks-dir", hooks, *args)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            mnt, state = p.stdout.split("\n", 1)
+            with open(os.path.join(w, "cc.mnt")) as f:
+                self.assertEqual(f.read().strip(), mnt)
+            for name, status in (("cc.state", "creating"), ("sc.state", "created")):
+                with open(os.path.join(w, name)) as f:
+                    st = json.load(f)
+                self.assertEqual((st["status"], st["pid"]), (status, 1), name)
+            self.assertEqual(json.loads(state)["id"], st["id"])
+        finally:
+            shutil.rmtree(tmp)
 
 CTR_TOOLS = ["containerd", "ctr", "containerd-shim-runc-v2", "umoci", "skopeo", "busybox"]
 
