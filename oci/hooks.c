@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +77,8 @@ static char *const *hook_argv(const struct sbx_oci_hook *h, char **dflt)
 	return h->args && h->args[0] ? h->args : dflt;
 }
 
-static int run_one(const struct sbx_oci_hook *h, const char *where, const char *state, struct sbx_error **err)
+static int run_one(const struct sbx_oci_hook *h, const char *where, const char *state, const int *home,
+		   struct sbx_error **err)
 {
 	int in[2];
 	if (pipe2(in, O_CLOEXEC) < 0)
@@ -89,6 +91,11 @@ static int run_one(const struct sbx_oci_hook *h, const char *where, const char *
 	}
 	if (pid == 0) {
 		dup2(in[0], STDIN_FILENO);
+		/* Back in the runtime's namespaces (the supervisor joined the
+		 * container's or given ones): these hooks run on the host. */
+		for (int i = 0; home && i < SBX_OCI_HOME_NS; i++)
+			if (home[i] >= 0 && setns(home[i], 0) < 0)
+				_exit(126);
 		char *dflt[2];
 		char *const noenv[] = {NULL};
 		execve(h->path, hook_argv(h, dflt), h->env ? h->env : noenv);
@@ -157,7 +164,8 @@ int sbx_oci_hooks_run_inside(const struct sbx_oci_spec *s, enum sbx_oci_hook_kin
 }
 
 int sbx_oci_hooks_run(const struct sbx_oci_spec *s, enum sbx_oci_hook_kind kind,
-		      const struct sbx_oci_state *st, const char *status, pid_t pid, struct sbx_error **err)
+		      const struct sbx_oci_state *st, const char *status, pid_t pid, const int *home,
+		      struct sbx_error **err)
 {
 	if (s->n_hooks[kind] == 0)
 		return 0;
@@ -165,7 +173,7 @@ int sbx_oci_hooks_run(const struct sbx_oci_spec *s, enum sbx_oci_hook_kind kind,
 	for (size_t i = 0; i < s->n_hooks[kind]; i++) {
 		char where[64];
 		snprintf(where, sizeof(where), "hooks.%s[%zu]", sbx_oci_hook_names[kind], i);
-		if (run_one(&s->hooks[kind][i], where, state, err) < 0)
+		if (run_one(&s->hooks[kind][i], where, state, home, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -179,7 +187,7 @@ int sbx_oci_hooks_run_bundle(const char *bundle, enum sbx_oci_hook_kind kind, co
 	sbx_config_init(&c);
 	int r = sbx_oci_spec_load(bundle, &c, &s, err);
 	if (r == 0)
-		r = sbx_oci_hooks_run(&s, kind, st, status, pid, err);
+		r = sbx_oci_hooks_run(&s, kind, st, status, pid, NULL, err);
 	sbx_oci_spec_free(&s);
 	sbx_config_free(&c);
 	return r;

@@ -27,10 +27,17 @@
 
 struct sbx_seccomp;
 
-/* Run the hooks of `kind` in order; the first that fails (non-zero status,
- * a signal, its timeout) stops them with an error naming it. */
+/* The runtime's own network, ipc and uts namespaces, as descriptors, for
+ * the hooks of a supervisor that has left them. */
+#define SBX_OCI_HOME_NS 3
+
+/* Run the hooks of `kind` on the host in order, in the namespaces `home`
+ * (SBX_OCI_HOME_NS descriptors, -1 or NULL: the caller's); the first that
+ * fails (non-zero status, a signal, its timeout) stops them with an error
+ * naming it. */
 int sbx_oci_hooks_run(const struct sbx_oci_spec *s, enum sbx_oci_hook_kind kind,
-		      const struct sbx_oci_state *st, const char *status, pid_t pid, struct sbx_error **err);
+		      const struct sbx_oci_state *st, const char *status, pid_t pid, const int *home,
+		      struct sbx_error **err);
 /* createContainer or startContainer: in the container of pid st->init_pid
  * (checked by st->init_start), as process.user of `c`, under `filter`
  * (NULL: none); the state's pid is 1, the container's own view. */

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -99,7 +100,33 @@ struct supervisor {
 	bool console_sent;
 	char *console_error;
 	const struct sbx_seccomp *filter; /* the container's, for createContainer hooks */
+	int home[SBX_OCI_HOME_NS];	  /* the runtime's net, ipc, uts namespaces, for host hooks */
 };
+
+static const struct {
+	const char *name;
+	int flag;
+} home_ns[SBX_OCI_HOME_NS] = {{"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}};
+
+/* The supervisor's pid is the container's to clients (the pid file,
+ * `state`), and they take its namespaces for the container's: Kubernetes
+ * puts a pod's containers into /proc/PID/ns/{ipc,uts} of its pause
+ * container's PID, podman --ipc/--uts container:X likewise.  So once pid 1
+ * is built the supervisor enters pid 1's network, ipc and uts namespaces
+ * (host root may; rootless it may not, and stays where it is).  Nothing of
+ * the supervisor's depends on them; host hooks go back to `home`. */
+static int adopt_namespaces(pid_t pid1, struct sbx_error **err)
+{
+	for (int i = 0; i < SBX_OCI_HOME_NS; i++) {
+		char theirs[64];
+		snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", pid1, home_ns[i].name);
+		cleanup_close int fd = open(theirs, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, home_ns[i].flag) < 0)
+			return sbx_error_set(err, errno, "entering the container's %s namespace (%s)",
+					     home_ns[i].name, theirs);
+	}
+	return 0;
+}
 
 /* process.terminal: the pty's master, from pid 1 through the supervisor,
  * goes to the client's --console-socket (SCM_RIGHTS), as runc sends it.
@@ -175,9 +202,10 @@ static void on_ready(void *arg, pid_t pid1)
 	sv->st.init_pid = pid1;
 	sv->st.init_start = sbx_oci_proc_start(pid1);
 	if (sbx_oci_sysctl_apply(pid1, sv->spec, &err) < 0 ||
-	    sbx_oci_hooks_run(sv->spec, SBX_HOOK_PRESTART, &sv->st, "created", pid1, &err) < 0 ||
-	    sbx_oci_hooks_run(sv->spec, SBX_HOOK_CREATE_RUNTIME, &sv->st, "created", pid1, &err) < 0 ||
+	    sbx_oci_hooks_run(sv->spec, SBX_HOOK_PRESTART, &sv->st, "created", pid1, sv->home, &err) < 0 ||
+	    sbx_oci_hooks_run(sv->spec, SBX_HOOK_CREATE_RUNTIME, &sv->st, "created", pid1, sv->home, &err) < 0 ||
 	    sbx_oci_hooks_run_inside(sv->spec, SBX_HOOK_CREATE_CONTAINER, sv->c, sv->filter, &sv->st, &err) < 0 ||
+	    (!sv->c->rootless && adopt_namespaces(pid1, &err) < 0) ||
 	    sbx_oci_state_write(sv->dirfd, &sv->st, &err) < 0) {
 		report_ready(sv, err->msg);
 		sbx_error_free(&err);
@@ -213,20 +241,37 @@ static int apply_inherited(const struct sbx_oci_spec *s, struct sbx_error **err)
 	return 0;
 }
 
-/* linux.namespaces network with a path: the supervisor enters it, and the
- * sandbox, cloned without CLONE_NEWNET (network "host" to the runtime),
- * shares it.  Host root may enter any network namespace; the sandbox's root
- * has no capability over it (its user namespace does not own it). */
-static int join_netns(const struct sbx_oci_spec *s, struct sbx_error **err)
+/* One namespace given by path: the supervisor enters it, and the sandbox,
+ * cloned without its CLONE_NEW* flag (network "host" to the runtime,
+ * shared_ipc, shared_uts), shares it.  Host root may enter any of them;
+ * the sandbox's root has no capability over them (its user namespace does
+ * not own them).  setns checks the kind. */
+static int join_ns(const char *path, int flag, const char *what, struct sbx_error **err)
 {
-	if (s->netns_path == NULL)
+	if (path == NULL)
 		return 0;
-	cleanup_close int fd = open(s->netns_path, O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return sbx_error_set(err, errno, "linux.namespaces: network namespace %s", s->netns_path);
-	if (setns(fd, CLONE_NEWNET) < 0)
-		return sbx_error_set(err, errno, "linux.namespaces: joining network namespace %s",
-				     s->netns_path);
+		return sbx_error_set(err, errno, "linux.namespaces: %s namespace %s", what, path);
+	if (setns(fd, flag) < 0)
+		return sbx_error_set(err, errno, "linux.namespaces: joining %s namespace %s", what, path);
+	return 0;
+}
+
+/* A joined uts namespace keeps its hostname (the sandbox cannot set it):
+ * the spec may only ask for the one it has (a pod's containers repeat the
+ * pod's). */
+static int join_namespaces(const struct sbx_oci_spec *s, const struct sbx_config *c, struct sbx_error **err)
+{
+	if (join_ns(s->netns_path, CLONE_NEWNET, "network", err) < 0 ||
+	    join_ns(s->ipcns_path, CLONE_NEWIPC, "ipc", err) < 0 ||
+	    join_ns(s->utsns_path, CLONE_NEWUTS, "uts", err) < 0)
+		return -1;
+	struct utsname u;
+	if (s->utsns_path && c->hostname && (uname(&u) < 0 || strcmp(u.nodename, c->hostname) != 0))
+		return sbx_error_set(err, 0,
+				     "hostname: %s cannot be set in the joined uts namespace %s (its hostname is %s)",
+				     c->hostname, s->utsns_path, u.nodename);
 	return 0;
 }
 
@@ -241,7 +286,12 @@ static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int
 		report_ready(sv, err->msg);
 		_exit(1);
 	}
-	if (join_netns(sv->spec, &err) < 0 || apply_inherited(sv->spec, &err) < 0) {
+	for (int i = 0; i < SBX_OCI_HOME_NS; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", home_ns[i].name);
+		sv->home[i] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (join_namespaces(sv->spec, sv->c, &err) < 0 || apply_inherited(sv->spec, &err) < 0) {
 		report_ready(sv, err->msg);
 		_exit(1);
 	}
@@ -280,7 +330,7 @@ static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int
 		(void)!write(fd, code, strlen(code));
 	struct sbx_error *herr = NULL;
 	sv->st.pid = 0;
-	if (sbx_oci_hooks_run(sv->spec, SBX_HOOK_POSTSTOP, &sv->st, "stopped", 0, &herr) < 0) {
+	if (sbx_oci_hooks_run(sv->spec, SBX_HOOK_POSTSTOP, &sv->st, "stopped", 0, sv->home, &herr) < 0) {
 		fprintf(stderr, "sbx: warning: %s\n", herr->msg);
 		sbx_error_free(&herr);
 	}

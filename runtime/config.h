@@ -82,6 +82,9 @@ struct sbx_config {
 	 * spec's masked paths under /sys, hidden once sysfs is there. */
 	unsigned kernel_mounts;
 	char **sys_masked;
+	/* An ipc or uts namespace the supervisor joined (a pod's): the clone
+	 * makes none, and the hostname is left as it is. */
+	bool shared_ipc, shared_uts;
 	uint64_t userns_limits[SBX_USERNS_LIMITS]; /* SBX_UNSET = leave the kernel's value */
 	char *seccomp;     /* "default", "unconfined" or a profile path */
 	char *report;      /* NULL = none, "-" = stderr */

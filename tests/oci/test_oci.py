@@ -469,6 +469,60 @@ class Lifecycle(Bundles):
         sbx(self.root, "delete", "ch3", check=0)
         self.assertEqual(os.listdir(self.root), [".lock"])
 
+    def test_ipc_and_uts_namespaces_joined_by_path_as_in_a_pod(self):
+        """Kubernetes' pod pattern: a container joins /proc/PID/ns/{ipc,uts}
+        of the pause container, PID being what its runtime reported (the
+        pid file).  The supervisor's namespaces are the container's, and a
+        container joining them shares them; host hooks still run in the
+        host's."""
+        out = os.path.join(self.tmp, "hooks")
+        os.mkdir(out)
+
+        def pause(spec):
+            spec["hostname"] = "pod-a"
+            spec["hooks"] = {"prestart": [{"path": "/bin/sh", "args": [
+                "sh", "-c", "readlink /proc/self/ns/net /proc/self/ns/ipc /proc/self/ns/uts > %s/ns" % out]}]}
+        pa = self.bundle(["/bin/sh", "-c", "while :; do sleep 0.05; done"], pause, name="pa")
+        sup = self.create(pa, "pa")
+        sbx(self.root, "start", "pa", check=0)
+        with open(os.path.join(self.root, "pa", "state.json")) as f:
+            init = json.load(f)["init_pid"]
+        kinds = ("net", "ipc", "uts")
+        theirs = [os.readlink("/proc/%d/ns/%s" % (init, n)) for n in kinds]
+        self.assertEqual([os.readlink("/proc/%d/ns/%s" % (sup, n)) for n in kinds], theirs)
+        with open(os.path.join(out, "ns")) as f:
+            self.assertEqual(f.read().split(), [os.readlink("/proc/self/ns/" + n) for n in kinds])
+
+        def member(hostname, extra=()):
+            def edit(spec):
+                spec["hostname"] = hostname
+                spec["linux"]["namespaces"] = [n for n in spec["linux"]["namespaces"] if n["type"] not in ("ipc", "uts")]
+                spec["linux"]["namespaces"] += [{"type": "ipc", "path": "/proc/%d/ns/ipc" % sup},
+                                                {"type": "uts", "path": "/proc/%d/ns/uts" % sup}] + list(extra)
+            return edit
+        b = self.bundle(["/bin/sh", "-c", "readlink /proc/self/ns/ipc /proc/self/ns/uts; hostname"], member("pod-a"),
+                        name="pb")
+        p = sbx(self.root, "run", "--bundle", b, "pb")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.split(), theirs[1:] + ["pod-a"])
+        b = self.bundle(["/bin/true"], member("other"), name="pc")
+        p = sbx(self.root, "run", "--bundle", b, "pc")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("hostname: other cannot be set in the joined uts namespace", p.stderr)
+        b = self.bundle(["/bin/true"], member("pod-a", [{"type": "pid", "path": "/proc/%d/ns/pid" % init}]),
+                        name="pd")
+        p = sbx(self.root, "run", "--bundle", b, "pd")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("joining an existing pid namespace is not supported by sbx: sbx's pid 1", p.stderr)
+        # The pod's ipc sysctls are the pause container's to set.
+        b = self.bundle(["/bin/true"], lambda s: (member("pod-a")(s), s["linux"].update(
+            {"sysctl": {"kernel.msgmax": "9000"}})), name="pe")
+        p = sbx(self.root, "run", "--bundle", b, "pe")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("linux.sysctl.kernel.msgmax: not a sysctl of the container's own namespaces", p.stderr)
+        self.assertEqual(sorted(os.listdir(self.root)), [".lock", "pa"])
+        self.assertEqual(os.readlink("/proc/%d/ns/uts" % sup), theirs[2], "the pod's uts namespace changed")
+
     def test_create_killed_while_waiting_leaves_no_sandbox(self):
         """A client killing `sbx create` before it returned: nobody will
         start or delete that container by its pid, so the supervisor ends
