@@ -61,7 +61,9 @@ static __attribute__((noreturn)) void writer(int user, int net, int ipc, const s
 	}
 	if (joined && write_all(s, true, report) < 0)
 		_exit(1);
-	if (setns(user, CLONE_NEWUSER) < 0 || setns(ipc, CLONE_NEWIPC) < 0) {
+	/* A joined ipc namespace (a pod's) is not the sandbox's user
+	 * namespace's: its sysctls were refused (oci/spec.c). */
+	if (setns(user, CLONE_NEWUSER) < 0 || (s->ipcns_path == NULL && setns(ipc, CLONE_NEWIPC) < 0)) {
 		dprintf(report, "entering the sandbox's namespaces: %s", strerror(errno));
 		_exit(1);
 	}

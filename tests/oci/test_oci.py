@@ -856,6 +856,22 @@ class Podman(unittest.TestCase):
         self.assertIn("/sys tmpfs", p.stdout.splitlines())
         self.assertIn("No such file", p.stdout)
 
+    def test_ipc_and_uts_of_another_container(self):
+        """podman --ipc container:X --uts container:X: the namespaces of the
+        pid sbx reported for X."""
+        n = "sbx-test-pod-%d" % os.getpid()
+        p = self.podman(*self.run_args("/bin/sh", "-c", "while :; do sleep 0.05; done", name=n, detach=True))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        pid = int(self.podman("inspect", "--format", "{{.State.Pid}}", n).stdout)
+        want = [os.readlink("/proc/%d/ns/%s" % (pid, k)) for k in ("ipc", "uts")]
+        self.assertNotEqual(want, [os.readlink("/proc/self/ns/%s" % k) for k in ("ipc", "uts")])
+        args = self.run_args("/bin/sh", "-c", "readlink /proc/self/ns/ipc /proc/self/ns/uts")
+        args[1:1] = ["--ipc", "container:" + n, "--uts", "container:" + n]
+        p = self.podman(*args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.split(), want)
+        self.assertEqual(self.podman("rm", "-f", n).returncode, 0)
+
     def test_stop_of_a_process_that_ignores_sigterm(self):
         n = "sbx-test-stop-%d" % os.getpid()
         p = self.podman(*self.run_args("/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", name=n,
@@ -977,7 +993,7 @@ class Containerd(unittest.TestCase):
         for sub in ("bin", "proc", "dev", "tmp", "sys", "etc"):
             os.makedirs(os.path.join(r, sub), exist_ok=True)
         shutil.copy(shutil.which("busybox"), os.path.join(r, "bin", "busybox"))
-        for tool in ("sh", "sleep", "echo", "cat"):
+        for tool in ("sh", "sleep", "echo", "cat", "readlink", "hostname"):
             os.symlink("busybox", os.path.join(r, "bin", tool))
         run("umoci", "repack", "--image", "img:latest", "b")
         run("umoci", "config", "--image", "img:latest", "--config.cmd", "/bin/sh")
@@ -1055,6 +1071,27 @@ class Containerd(unittest.TestCase):
         self.ctr("containers", "delete", "c3")
         self.assertEqual(os.listdir("/run/containerd/runc/" + self.ns), [".lock"])
 
+
+    def test_pod_members_join_the_pause_containers_ipc_and_uts(self):
+        """The CRI's pod: `--with-ns ipc:/proc/PID/ns/ipc` (and uts), PID
+        being the pause container's task pid as the shim reports it."""
+        p = self.ctr("run", "-d", "--runc-binary", SBX, "sbxtest:v1", "pause1", "/bin/sh", "-c",
+                     "while :; do sleep 0.05; done")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        pid = next(int(line.split()[1]) for line in self.ctr("tasks", "ls").stdout.splitlines()[1:]
+                   if line.split()[0] == "pause1")
+        want = [os.readlink("/proc/%d/ns/%s" % (pid, n)) for n in ("ipc", "uts")]
+        self.assertNotEqual(want, [os.readlink("/proc/self/ns/%s" % n) for n in ("ipc", "uts")])
+        hostname = subprocess.run(["nsenter", "--uts=/proc/%d/ns/uts" % pid, "hostname"], capture_output=True,
+                                  text=True, check=True).stdout.strip()
+        p = self.ctr("run", "--rm", "--runc-binary", SBX, "--with-ns", "ipc:/proc/%d/ns/ipc" % pid,
+                     "--with-ns", "uts:/proc/%d/ns/uts" % pid, "sbxtest:v1", "member1", "/bin/sh", "-c",
+                     "readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; hostname")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.split(), want + [hostname], p.stderr)
+        self.assertEqual(self.ctr("tasks", "delete", "-f", "pause1").returncode, 0)
+        self.ctr("containers", "delete", "pause1")
+        self.assertEqual(os.listdir("/run/containerd/runc/" + self.ns), [".lock"])
 
 if __name__ == "__main__":
     unittest.main()
