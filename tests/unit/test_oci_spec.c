@@ -273,6 +273,36 @@ Test(oci_spec, network_namespace_joined_by_path)
 	release(&p);
 }
 
+/* A pod's ipc and uts namespaces, joined by path: no new ones at the
+ * clone; the joined ipc namespace's queues and sysctls are not the
+ * sandbox's. */
+Test(oci_spec, ipc_and_uts_namespaces_joined_by_path)
+{
+	char *json = spec_with("\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\",\"path\":"
+			       "\"/proc/7/ns/ipc\"},{\"type\":\"uts\",\"path\":\"/proc/7/ns/uts\"}]},"
+			       "\"mounts\":[{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\"}]",
+			       "");
+	struct parsed p;
+	char *msg;
+	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
+	cr_expect(p.c.shared_ipc && p.c.shared_uts);
+	cr_expect_str_eq(p.s.ipcns_path, "/proc/7/ns/ipc");
+	cr_expect_str_eq(p.s.utsns_path, "/proc/7/ns/uts");
+	cr_expect_eq(p.c.kernel_mounts, 0);
+	cr_assert_eq(p.s.n_warnings, 1);
+	cr_expect(strstr(p.s.warnings[0], "/dev/mqueue not mounted") != NULL, "%s", p.s.warnings[0]);
+	free(json);
+	release(&p);
+	json = spec_with("\"linux\":{\"namespaces\":[{\"type\":\"ipc\"},{\"type\":\"uts\"}]}", "");
+	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
+	cr_expect(!p.c.shared_ipc && !p.c.shared_uts);
+	free(json);
+	release(&p);
+	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"ipc\",\"path\":\"/proc/7/ns/ipc\"}],"
+		       "\"sysctl\":{\"kernel.msgmax\":\"9000\"}}",
+		       "", "linux.sysctl.kernel.msgmax");
+}
+
 /* Each kernel filesystem only at its place and of its type; no spec, no
  * mount (sbx run's sandboxes stay as they were). */
 Test(oci_spec, kernel_filesystems)
@@ -336,8 +366,10 @@ Test(oci_spec, refused_fields_are_named)
 	expect_refused("", "\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}", "process.capabilities.bounding");
 	expect_refused("", "\"oomScoreAdj\":5000", "process.oomScoreAdj");
 	expect_refused("\"domainname\":\"example.org\"", "", "domainname");
-	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"ipc\",\"path\":\"/proc/1/ns/ipc\"}]}", "",
+	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}]}", "",
 		       "linux.namespaces[0]");
+	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}]}", "",
+		       "sbx maps the container's ids itself");
 	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"net\"}]}", "",
 		       "linux.namespaces[0]");
 	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"time\"}]}", "", "linux.namespaces[0]");
