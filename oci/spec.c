@@ -1,5 +1,7 @@
 #include "spec.h"
 
+#include "devices.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -1110,11 +1112,7 @@ static int parse_linux(struct ctx *x, const json_t *l)
 	    parse_paths(x, get(l, "maskedPaths"), "linux.maskedPaths", true) < 0 ||
 	    parse_paths(x, get(l, "readonlyPaths"), "linux.readonlyPaths", false) < 0)
 		return -1;
-	const json_t *devices = get(l, "devices");
-	if (devices &&
-	    (want(x, devices, JSON_ARRAY, "linux.devices") < 0 ||
-	     (json_array_size(devices) > 0 &&
-	      field_error(x->err, "linux.devices", "creating device nodes is not supported by sbx") < 0)))
+	if (sbx_oci_devices_parse(get(l, "devices"), x->c, x->s, x->err) < 0)
 		return -1;
 	const char *cgpath, *prop, *label;
 	if (get_string(x, l, "cgroupsPath", "linux", &cgpath) < 0 ||

@@ -71,6 +71,11 @@ void sbx_config_free(struct sbx_config *c)
 	free(c->cgroup_path);
 	free(c->image_config);
 	sbx_strv_free(c->sys_masked);
+	for (size_t i = 0; i < c->n_devices; i++) {
+		free(c->devices[i].path);
+		free(c->devices[i].host);
+	}
+	free(c->devices);
 	memset(c, 0, sizeof(*c));
 }
 
