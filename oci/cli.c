@@ -14,6 +14,7 @@
 #include "exec.h"
 #include "lifecycle.h"
 #include "lib/cleanup.h"
+#include "runtime/idmap.h"
 #include "runtime/version.h"
 #include "spec_gen.h"
 
@@ -254,7 +255,7 @@ int sbx_oci_main(int argc, char **argv)
 	}
 	if (g.root == NULL) {
 		const char *xdg = getenv("XDG_RUNTIME_DIR");
-		if (geteuid() == 0 || xdg == NULL || *xdg == '\0')
+		if (!sbx_idmap_rootless() || xdg == NULL || *xdg == '\0')
 			default_root = strdup("/run/sbx");
 		else if (asprintf(&default_root, "%s/sbx", xdg) < 0)
 			default_root = NULL;

@@ -18,6 +18,7 @@
 #include "lib/cleanup.h"
 #include "runtime/caps.h"
 #include "runtime/config.h"
+#include "runtime/idmap.h"
 #include "runtime/init.h"
 #include "seccomp/seccomp.h"
 #include "spec.h"
@@ -346,7 +347,7 @@ int sbx_oci_exec(const struct sbx_oci_global *g, const char *id, const struct sb
 	}
 	if (load_process(&st, o, &c, &s, err) < 0)
 		goto out;
-	c.rootless = geteuid() != 0;
+	c.rootless = sbx_idmap_rootless();
 	if (!c.rootless && (c.uid >= c.idmap_size || c.gid >= c.idmap_size)) {
 		sbx_error_set(err, 0, "user %u:%u is outside the container's id range", c.uid, c.gid);
 		goto out;

@@ -24,6 +24,7 @@
 #include "hooks.h"
 #include "lib/cleanup.h"
 #include "runtime/config.h"
+#include "runtime/idmap.h"
 #include "runtime/escape.h"
 #include "runtime/result.h"
 #include "runtime/sandbox.h"
@@ -406,8 +407,10 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 	 * one that asks for limits fails, saying how to delegate. */
 	if (c.rootless && !spec.limits_set)
 		c.allow_no_cgroup = true;
-	if (c.rootless && spec.n_sysctls > 0) {
-		sbx_error_set(err, 0, "linux.sysctl: not supported rootless");
+	/* Rootless, only the container's own namespaces' sysctls can be
+	 * written (from inside its user namespace). */
+	if (c.rootless && spec.n_sysctls > 0 && spec.netns_path != NULL) {
+		sbx_error_set(err, 0, "linux.sysctl: not supported rootless with a network namespace joined by path");
 		goto out;
 	}
 
@@ -594,7 +597,7 @@ static int start_container_hooks(const struct sbx_oci_global *g, const char *id,
 	struct sbx_seccomp *filter = NULL;
 	sbx_config_init(&c);
 	int r = sbx_oci_spec_load(st->bundle, &c, &s, err);
-	c.rootless = geteuid() != 0;
+	c.rootless = sbx_idmap_rootless();
 	if (r == 0 && s.n_hooks[SBX_HOOK_START_CONTAINER] > 0)
 		r = sbx_oci_container_filter(g->root, id, &filter, err);
 	if (r == 0)

@@ -913,6 +913,50 @@ class Podman(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout.split(), ["10", "229"])
 
+    def test_rootless(self):
+        """podman as an unprivileged user (nobody: no subordinate ids, a
+        temporary HOME and XDG_RUNTIME_DIR, vfs storage).  podman runs sbx
+        as uid 0 of a user namespace that maps only the caller: sbx maps
+        only that one too, keeps its state under $XDG_RUNTIME_DIR/sbx, and
+        writes podman's default sysctl inside the container's namespaces."""
+        if not shutil.which("setpriv"):
+            self.skipTest("setpriv (util-linux) missing")
+        home = tempfile.mkdtemp(prefix="sbx-oci-rootless-")
+        xdg = os.path.join(home, "run")
+        try:
+            os.chmod(home, 0o755)
+            os.mkdir(xdg, 0o700)
+            for d in (home, xdg):
+                os.chown(d, 65534, 65534)
+            cmd = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "env", "-i",
+                   "HOME=" + home, "XDG_RUNTIME_DIR=" + xdg, "PATH=/usr/bin:/bin",
+                   "podman", "--storage-driver", "vfs", "--runtime", SBX, "run", "--rm", "--network", "none"]
+            p = subprocess.run(cmd + ULIMITS + ["--rootfs", ROOTFS, "/bin/sh", "-c",
+                               "id -u; cat /proc/self/uid_map /proc/sys/net/ipv4/ping_group_range; exit 3"],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 3, p.stderr)
+            self.assertEqual(p.stdout.split(), ["0", "0", "0", "1", "0", "0"])
+            self.assertEqual(os.listdir(os.path.join(xdg, "sbx")), [".lock"])
+        finally:
+            # podman's rootless pause process holds its user namespace.
+            try:
+                with open(os.path.join(xdg, "libpod", "tmp", "pause.pid")) as f:
+                    pause = int(f.read())
+                os.kill(pause, signal.SIGKILL)
+                for _ in range(100):
+                    if not alive(pause):
+                        break
+                    time.sleep(0.05)
+            except (FileNotFoundError, ProcessLookupError, ValueError):
+                pass
+            # It and conmon were re-parented to us (a subreaper): reap them.
+            try:
+                while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                    pass
+            except ChildProcessError:
+                pass
+            shutil.rmtree(home)
+
     def test_stop_of_a_process_that_ignores_sigterm(self):
         n = "sbx-test-stop-%d" % os.getpid()
         p = self.podman(*self.run_args("/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done", name=n,
