@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "lib/cleanup.h"
 #include "runtime/caps.h"
 #include "runtime/config.h"
@@ -158,7 +160,7 @@ static __attribute__((noreturn)) void die(const char *what, struct sbx_error *er
 
 /* The process, pid N in the sandbox: confined as the workload is
  * (runtime/workload.c, same order), then exec. */
-static __attribute__((noreturn)) void process_main(const struct sbx_oci_proc *p)
+static __attribute__((noreturn)) void process_main(const struct sbx_oci_proc *p, int tty)
 {
 	const struct sbx_config *c = p->c;
 	const struct sbx_oci_spec *s = p->s;
@@ -168,6 +170,10 @@ static __attribute__((noreturn)) void process_main(const struct sbx_oci_proc *p)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setsid() < 0)
 		die("setsid", NULL);
+	/* The terminal: controlling terminal of the new session, and stdio. */
+	if (tty >= 0 && (ioctl(tty, TIOCSCTTY, 0) < 0 || dup2(tty, 0) < 0 || dup2(tty, 1) < 0 ||
+			 dup2(tty, 2) < 0 || (tty > 2 && close(tty) < 0)))
+		die("the terminal", NULL);
 	/* Bounding set and locked securebits while CAP_SETPCAP is ours. */
 	if (sbx_caps_drop_bounding(false, &err) < 0)
 		die("dropping capabilities", err);
@@ -220,6 +226,28 @@ static __attribute__((noreturn)) void process_main(const struct sbx_oci_proc *p)
 	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
 }
 
+/* exec --tty, in the container's namespaces: a pty of its own devpts (as
+ * for its process, runtime/contain.c), the master sent to the client and
+ * not kept, the slave returned for the process. */
+static int open_terminal(int sock, struct sbx_error **err)
+{
+	cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return sbx_error_set(err, errno, "opening the container's /dev/ptmx");
+	int unlock = 0, slave;
+	/* TIOCGPTPEER: the slave from the master, not by a name. */
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+	    (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return sbx_error_set(err, errno, "opening the pty's slave");
+	int r = sbx_oci_console_send(sock, master, err);
+	close(sock);
+	if (r < 0) {
+		close(slave);
+		return -1;
+	}
+	return slave;
+}
+
 /* The helper: into the sandbox's cgroups and namespaces, then fork the
  * process into its pid namespace, wait, exit with its status. */
 static __attribute__((noreturn)) void helper_main(const struct sbx_oci_proc *p, const int *nsfd, pid_t pid1,
@@ -234,10 +262,10 @@ static __attribute__((noreturn)) void helper_main(const struct sbx_oci_proc *p, 
 	/* A copy of its caller (a supervisor, `sbx start`) that never execs:
 	 * keep no descriptor of the caller's open, a pipe's write end above
 	 * all (a hook reading its stdin to the end would wait for ever). */
-	int keep[N_NS + 5] = {0, 1, 2, p->exec_fd, p->stdin_fd};
+	int keep[N_NS + 6] = {0, 1, 2, p->exec_fd, p->stdin_fd, p->console_sock};
 	for (size_t i = 0; i < N_NS; i++)
-		keep[5 + i] = nsfd[i];
-	if (sbx_close_all_except(keep, N_NS + 5, &err) < 0)
+		keep[6 + i] = nsfd[i];
+	if (sbx_close_all_except(keep, N_NS + 6, &err) < 0)
 		die("closing descriptors", err);
 	if (join_cgroups(pid1, &err) < 0)
 		die("joining the container's cgroups", err);
@@ -250,11 +278,16 @@ static __attribute__((noreturn)) void helper_main(const struct sbx_oci_proc *p, 
 	for (size_t i = 0; i < N_NS; i++)
 		if (nsfd[i] >= 0)
 			close(nsfd[i]);
+	int tty = -1;
+	if (p->console_sock >= 0 && (tty = open_terminal(p->console_sock, &err)) < 0)
+		die("the terminal", err);
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork", NULL);
 	if (pid == 0)
-		process_main(p);
+		process_main(p, tty);
+	if (tty >= 0)
+		close(tty);
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -333,6 +366,7 @@ int sbx_oci_exec(const struct sbx_oci_global *g, const char *id, const struct sb
 	struct sbx_config c;
 	struct sbx_oci_spec s = {0};
 	struct sbx_seccomp *filter = NULL;
+	cleanup_close int console = -1;
 	sbx_config_init(&c);
 	if (sbx_oci_state_read(rootfd, id, &st, err) < 0) {
 		close(lock);
@@ -357,8 +391,17 @@ int sbx_oci_exec(const struct sbx_oci_global *g, const char *id, const struct sb
 		goto out;
 	close(lock);
 	lock = -1;
+	/* runc's rule: a terminal needs the socket, the socket a terminal. */
+	bool terminal = o->tty || (o->process && c.terminal);
+	if (terminal != (o->console_socket != NULL)) {
+		sbx_error_set(err, 0, terminal ? "a terminal needs --console-socket" : "--console-socket is only for a terminal");
+		goto out;
+	}
+	if (terminal && (console = sbx_oci_console_connect(o->console_socket, err)) < 0)
+		goto out;
 	const struct sbx_oci_proc p = {.c = &c, .s = &s, .filter = filter, .argv = c.argv, .env = c.env,
-				       .cwd = c.workdir ? c.workdir : "/", .exec_fd = -1, .stdin_fd = -1};
+				       .cwd = c.workdir ? c.workdir : "/", .exec_fd = -1, .stdin_fd = -1,
+				       .console_sock = console};
 	pid_t helper = sbx_oci_enter(st.init_pid, st.init_start, &p, o->detach, err);
 	if (helper < 0) {
 		sbx_error_wrap(err, "container %s", id);

@@ -36,6 +36,8 @@ struct sbx_oci_exec_opts {
 	char **argv; /* the command, if no --process */
 	const char *pid_file;
 	bool detach;
+	bool tty;		    /* --tty: a terminal, as process.terminal in --process */
+	const char *console_socket; /* where its master goes (runc's rule: with a terminal only) */
 };
 
 /* One process to start inside a running container (exec, and the hooks
@@ -50,6 +52,8 @@ struct sbx_oci_proc {
 	const char *path; /* execve'd as is (no PATH search); NULL: argv[0] along env's PATH */
 	int exec_fd;	  /* >= 0: this file, opened outside, is run (execveat), not a path */
 	int stdin_fd;	  /* >= 0: the process's stdin; else the caller's */
+	int console_sock; /* >= 0: a pty of the container's devpts is the process's terminal and
+			     stdio, its master sent over this connected socket; else none */
 };
 
 /* Fork the helper that joins pid 1's cgroups and namespaces (pid 1 checked

@@ -152,7 +152,7 @@ int sbx_oci_hooks_run_inside(const struct sbx_oci_spec *s, enum sbx_oci_hook_kin
 	 * not finished while createContainer runs (runc says so too). */
 	cleanup_free char *state =
 	    state_json(st, kind == SBX_HOOK_CREATE_CONTAINER ? "creating" : "created", 1);
-	struct sbx_oci_proc p = {.c = c, .s = s, .filter = filter, .cwd = "/"};
+	struct sbx_oci_proc p = {.c = c, .s = s, .filter = filter, .cwd = "/", .console_sock = -1};
 	for (size_t i = 0; i < s->n_hooks[kind]; i++) {
 		char where[64];
 		snprintf(where, sizeof(where), "hooks.%s[%zu]", sbx_oci_hook_names[kind], i);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "exec.h"
 #include "hooks.h"
 #include "lib/cleanup.h"
@@ -136,33 +137,9 @@ static void on_console(void *arg, int master)
 {
 	struct supervisor *sv = arg;
 	struct sbx_error *err = NULL;
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (sv->console_socket == NULL || strlen(sv->console_socket) >= sizeof(addr.sun_path)) {
-		sbx_error_set(&err, ENAMETOOLONG, "--console-socket");
-	} else {
-		strcpy(addr.sun_path, sv->console_socket);
-		char name[] = "/dev/ptmx";
-		struct iovec iov = {.iov_base = name, .iov_len = sizeof(name) - 1};
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		memset(&u, 0, sizeof(u));
-		struct msghdr mh = {
-		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &master, sizeof(int));
-		if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-		    sendmsg(s, &mh, MSG_NOSIGNAL) < 0)
-			sbx_error_set(&err, errno, "--console-socket %s: sending the terminal",
-				      sv->console_socket);
-		else
-			sv->console_sent = true;
-	}
+	int s = sbx_oci_console_connect(sv->console_socket, &err);
+	if (s >= 0 && sbx_oci_console_send(s, master, &err) == 0)
+		sv->console_sent = true;
 	if (s >= 0)
 		close(s);
 	close(master);

@@ -775,6 +775,57 @@ class Lifecycle(Bundles):
         os.close(master)
         self.assertEqual(out.decode().split(), ["/dev/pts/0", "stdin-is-a-tty"])
 
+    def test_exec_with_a_terminal(self):
+        """exec --tty: a pty of the container's devpts, its master sent to
+        --console-socket, the process's controlling terminal and stdio."""
+        import array
+        import socket
+        b = self.bundle(["/bin/sh", "-c", "while :; do sleep 0.05; done"])
+        pid = self.create(b, "xt1")
+        sbx(self.root, "start", "xt1", check=0)
+        cmd = ["/bin/sh", "-c", "tty; test -t 0 && echo stdin-is-a-tty; exit 6"]
+        p = sbx(self.root, "exec", "--tty", "xt1", *cmd)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("a terminal needs --console-socket", p.stderr)
+        path = os.path.join(self.tmp, "console.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+        got = {}
+
+        def accept():
+            conn, _ = srv.accept()
+            fds = array.array("i")
+            _, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(fds.itemsize))
+            for level, typ, data in anc:
+                if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                    fds.frombytes(data[:fds.itemsize])
+            got["fd"] = fds[0]
+            conn.close()
+
+        t = threading.Thread(target=accept)
+        t.start()
+        p = sbx(self.root, "exec", "--tty", "--console-socket", path, "xt1", *cmd)
+        t.join(10)
+        srv.close()
+        self.assertEqual(p.returncode, 6, p.stderr)
+        self.assertIn("fd", got, "no terminal was sent")
+        out = b""
+        while True:
+            try:
+                chunk = os.read(got["fd"], 4096)
+            except OSError:  # EIO once the process has gone
+                break
+            if not chunk:
+                break
+            out += chunk
+        os.close(got["fd"])
+        lines = out.decode().split()
+        self.assertRegex(lines[0], r"^/dev/pts/[0-9]+$")
+        self.assertEqual(lines[1:], ["stdin-is-a-tty"])
+        sbx(self.root, "delete", "--force", "xt1", check=0)
+        self.assertEqual(wait_pid(pid), 137)
+
     def test_features_document(self):
         p = subprocess.run([SBX, "features"], capture_output=True, text=True, check=True)
         f = json.loads(p.stdout)
@@ -864,6 +915,15 @@ class Podman(unittest.TestCase):
         p = self.podman("run", "-t", *self.run_args("/bin/sh", "-c", "tty; exit 3")[1:])
         self.assertEqual(p.returncode, 3, p.stderr)
         self.assertEqual(p.stdout.split(), ["/dev/pts/0"])
+
+    def test_exec_with_a_terminal(self):
+        n = "sbx-test-exec-tty-%d" % os.getpid()
+        p = self.podman(*self.run_args("/bin/sh", "-c", "while :; do sleep 0.05; done", name=n, detach=True))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.podman("exec", "-t", n, "/bin/sh", "-c", "tty; exit 4")
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertRegex(p.stdout.strip(), r"^/dev/pts/[0-9]+$")
+        self.assertEqual(self.podman("rm", "-f", n).returncode, 0)
 
     def test_default_network_is_joined(self):
         # podman makes the network namespace and passes its path.
