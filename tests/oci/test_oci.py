@@ -14,11 +14,13 @@ Every test leaves nothing behind: state directories, processes, cgroups,
 mounts, podman containers, containerd's state, files in /tmp.
 Run as root: tests/suites.d/oci BUILD_DIR.
 """
+import array
 import ctypes
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -109,6 +111,50 @@ def cgroups_of(pid):
                 if "sbx-" in path and os.path.isdir(mount):
                     out.add(mount + path)
     return out
+
+
+class ConsoleSocket:
+    """A client's --console-socket: takes one connection and the terminal's
+    master it carries (SCM_RIGHTS), as runc's clients do."""
+
+    def __init__(self, path):
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(1)
+        self.fd = None
+        self.thread = threading.Thread(target=self.accept, daemon=True)
+        self.thread.start()
+
+    def accept(self):
+        conn, _ = self.srv.accept()
+        fds = array.array("i")
+        _, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(fds.itemsize))
+        for level, typ, data in anc:
+            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                fds.frombytes(data[:fds.itemsize])
+        self.fd = fds[0] if fds else None
+        conn.close()
+
+    def master(self):
+        self.thread.join(10)
+        self.srv.close()
+        return self.fd
+
+
+def read_to_end(master):
+    """What a terminal's master reads until its last slave holder is gone
+    (EIO), then closed."""
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return out.decode()
 
 
 class Bundles(unittest.TestCase):
@@ -728,58 +774,26 @@ class Lifecycle(Bundles):
         """process.terminal: the master of a pty of the sandbox's own devpts
         reaches the client's --console-socket; the process has it as its
         controlling terminal and stdio."""
-        import array
-        import socket
         b = self.bundle(["/bin/sh", "-c", "tty; test -t 0 && echo stdin-is-a-tty; exit 5"],
                         lambda s: s["process"].update({"terminal": True}))
         path = os.path.join(self.tmp, "console.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(1)
-        got = {}
-
-        def accept():
-            conn, _ = srv.accept()
-            fds = array.array("i")
-            msg, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(fds.itemsize))
-            for level, typ, data in anc:
-                if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-                    fds.frombytes(data[:fds.itemsize])
-            got["fd"] = fds[0]
-            conn.close()
-
-        t = threading.Thread(target=accept)
-        t.start()
+        console = ConsoleSocket(path)
         # Without the socket, a terminal is refused (runc's rule).
         self.assertEqual(sbx(self.root, "create", "--bundle", b, "t0").returncode, 1)
         pidfile = os.path.join(self.tmp, "t1.pid")
         p = sbx(self.root, "create", "--bundle", b, "--console-socket", path, "--pid-file", pidfile, "t1")
         self.ids.append("t1")
         self.assertEqual(p.returncode, 0, p.stderr)
-        t.join(10)
-        srv.close()
-        self.assertIn("fd", got, "no terminal was sent")
-        master = got["fd"]
+        master = console.master()
+        self.assertIsNotNone(master, "no terminal was sent")
         sbx(self.root, "start", "t1", check=0)
         with open(pidfile) as f:
             self.assertEqual(wait_pid(int(f.read())), 5)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO once the last slave holder is gone
-                break
-            if not chunk:
-                break
-            out += chunk
-        os.close(master)
-        self.assertEqual(out.decode().split(), ["/dev/pts/0", "stdin-is-a-tty"])
+        self.assertEqual(read_to_end(master).split(), ["/dev/pts/0", "stdin-is-a-tty"])
 
     def test_exec_with_a_terminal(self):
         """exec --tty: a pty of the container's devpts, its master sent to
         --console-socket, the process's controlling terminal and stdio."""
-        import array
-        import socket
         b = self.bundle(["/bin/sh", "-c", "while :; do sleep 0.05; done"])
         pid = self.create(b, "xt1")
         sbx(self.root, "start", "xt1", check=0)
@@ -788,39 +802,12 @@ class Lifecycle(Bundles):
         self.assertEqual(p.returncode, 1)
         self.assertIn("a terminal needs --console-socket", p.stderr)
         path = os.path.join(self.tmp, "console.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(1)
-        got = {}
-
-        def accept():
-            conn, _ = srv.accept()
-            fds = array.array("i")
-            _, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(fds.itemsize))
-            for level, typ, data in anc:
-                if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-                    fds.frombytes(data[:fds.itemsize])
-            got["fd"] = fds[0]
-            conn.close()
-
-        t = threading.Thread(target=accept)
-        t.start()
+        console = ConsoleSocket(path)
         p = sbx(self.root, "exec", "--tty", "--console-socket", path, "xt1", *cmd)
-        t.join(10)
-        srv.close()
         self.assertEqual(p.returncode, 6, p.stderr)
-        self.assertIn("fd", got, "no terminal was sent")
-        out = b""
-        while True:
-            try:
-                chunk = os.read(got["fd"], 4096)
-            except OSError:  # EIO once the process has gone
-                break
-            if not chunk:
-                break
-            out += chunk
-        os.close(got["fd"])
-        lines = out.decode().split()
+        master = console.master()
+        self.assertIsNotNone(master, "no terminal was sent")
+        lines = read_to_end(master).split()
         self.assertRegex(lines[0], r"^/dev/pts/[0-9]+$")
         self.assertEqual(lines[1:], ["stdin-is-a-tty"])
         sbx(self.root, "delete", "--force", "xt1", check=0)
