@@ -114,8 +114,11 @@ static int run_one(const struct sbx_oci_hook *h, const char *where, const char *
 static int run_inside(const struct sbx_oci_hook *h, const char *where, const char *state, bool host_path,
 		      struct sbx_oci_proc *p, const struct sbx_oci_state *st, struct sbx_error **err)
 {
+	/* O_PATH: a reference, not a read by host root.  The exec (and a
+	 * script's interpreter, reopening /dev/fd/N) are checked against the
+	 * hook process's own ids in the container. */
 	cleanup_close int fd = -1;
-	if (host_path && (fd = open(h->path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (host_path && (fd = open(h->path, O_PATH | O_CLOEXEC)) < 0)
 		return sbx_error_set(err, errno, "%s: opening %s", where, h->path);
 	int in[2];
 	if (pipe2(in, O_CLOEXEC) < 0)

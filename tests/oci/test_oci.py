@@ -495,6 +495,18 @@ class Lifecycle(Bundles):
             supervisor = int(f.read())
         self.assertEqual(cgroup_dirs(supervisor), set())
         self.assertFalse(alive(supervisor))
+        # The host file is not read by host root for the container: a
+        # script its ids may run but not read fails there.
+        secret = os.path.join(self.tmp, "secret-hook.sh")
+        with open(secret, "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(secret, 0o711)
+        b = self.bundle(["/bin/true"], lambda s: s.update({"hooks": {"createContainer": [{"path": secret}]}}),
+                        name="b2")
+        p = sbx(self.root, "create", "--bundle", b, "ch2b")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("hooks.createContainer[0] (%s): exited with status" % secret, p.stderr)
+        self.assertEqual(os.listdir(self.root), [".lock"])
 
     def test_failing_start_container_hook_fails_start_and_stops_the_container(self):
         w = None
