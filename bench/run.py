@@ -18,7 +18,9 @@ import os
 import platform
 import shutil
 import signal
+import stat
 import subprocess
+import tempfile
 import sys
 import time
 
@@ -31,6 +33,7 @@ import runners as rn  # noqa: E402
 TOOLS = {"hyperfine": "hyperfine", "bwrap": "bubblewrap", "crun": "crun", "runc": "runc", "podman": "podman",
          "gnuplot": "gnuplot-nox", "setpriv": "util-linux"}
 HIDE_V2 = "/sys/fs/cgroup/unified"
+HOST_DEV_NULL = -1  # an O_PATH fd of the host's /dev/null, once covered
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # Iterations: (rounds, runs per round, warmup) per workload class, then loop
@@ -74,11 +77,51 @@ def enter_private_mountns(argv):
         os.environ["SBX_BENCH_MOUNTNS"] = "1"
         os.execvp("unshare", ["unshare", "--mount", "--propagation", "private", "--",
                               sys.executable, os.path.abspath(__file__)] + argv)
+    private_dev_null()
     if is_hybrid():
         subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=4k,mode=0555",
                         "sbx-bench-hide-v2", HIDE_V2], check=True)
         return True
     return False
+
+
+def private_dev_null():
+    """Cover /dev/null, in this namespace only, with a node of our own.
+
+    crun up to 1.23 (Debian 12 ships 1.8) chowns its stdio to the
+    container's root when they are not a terminal, /dev/null included
+    (crun issue 1845); hyperfine and bench/spawn give every run /dev/null,
+    so each crun run handed the host's /dev/null to uid 1000000000.  A
+    char 1:3 node on a private tmpfs behaves the same and takes the chown.
+    The host's node is kept open to check it at the end (host_dev_null_ok)."""
+    global HOST_DEV_NULL
+    HOST_DEV_NULL = os.open("/dev/null", os.O_PATH)
+    # The tmpfs is detached once the node is bound (the bind keeps it), so
+    # the host keeps no directory and no mount of ours.
+    d = tempfile.mkdtemp(prefix="sbx-bench-dev-")
+    try:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k,mode=0755", "sbx-bench-dev", d], check=True)
+        os.mknod(d + "/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        os.chmod(d + "/null", 0o666)
+        subprocess.run(["mount", "--bind", d + "/null", "/dev/null"], check=True)
+        subprocess.run(["umount", "--lazy", d], check=True)
+    finally:
+        os.rmdir(d)
+    # Our own stdio may be the host's node, opened before this namespace
+    # (a shell's `</dev/null`): runners that inherit it would reach it.
+    mine = os.stat("/dev/null")
+    for fd in (0, 1, 2):
+        st = os.fstat(fd)
+        if stat.S_ISCHR(st.st_mode) and st.st_rdev == mine.st_rdev and st.st_ino != mine.st_ino:
+            null = os.open("/dev/null", os.O_RDWR)
+            os.dup2(null, fd)
+            os.close(null)
+
+
+def host_dev_null_ok():
+    """The host's /dev/null as it was: root's, 0666."""
+    st = os.fstat(HOST_DEV_NULL)
+    return (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0, 0o666)
 
 
 def write_bundles(env, ws, quick):
@@ -242,6 +285,8 @@ def main():
         print(report.headline(results))
     finally:
         cleanup(env, spawner, args.keep)
+    if not host_dev_null_ok():
+        sys.exit("bench: the host's /dev/null changed owner or mode during the run")
     log("done in %.0f s" % (time.time() - t0))
 
 
