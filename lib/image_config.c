@@ -17,10 +17,7 @@ char *sbx_image_config_path(const char *rootfs)
 	size_t n = strlen(rootfs);
 	while (n > 1 && rootfs[n - 1] == '/')
 		n--;
-	char *p = NULL;
-	if (asprintf(&p, "%.*s%s", (int)n, rootfs, SBX_IMAGE_CONFIG_SUFFIX) < 0)
-		return NULL;
-	return p;
+	return sbx_xasprintf("%.*s%s", (int)n, rootfs, SBX_IMAGE_CONFIG_SUFFIX);
 }
 
 void sbx_image_config_init(struct sbx_image_config *c)
@@ -54,17 +51,16 @@ static int strv_from_json(json_t *a, char ***out, const char *what, struct sbx_e
 		return 0;
 	if (!json_is_array(a))
 		return sbx_error_set(err, 0, "%s: not an array of strings", what);
-	char **v = calloc(json_array_size(a) + 1, sizeof(*v));
-	if (v == NULL)
-		return sbx_error_set(err, ENOMEM, "%s", what);
+	char **v = sbx_xcalloc(json_array_size(a) + 1, sizeof(*v));
 	size_t i;
 	json_t *s;
 	json_array_foreach(a, i, s)
 	{
-		if (!json_is_string(s) || (v[i] = strdup(json_string_value(s))) == NULL) {
+		if (!json_is_string(s)) {
 			sbx_strv_free(v);
 			return sbx_error_set(err, 0, "%s: not an array of strings", what);
 		}
+		v[i] = sbx_xstrdup(json_string_value(s));
 	}
 	*out = v;
 	return 0;
@@ -162,9 +158,7 @@ int sbx_image_config_resolve_user(struct sbx_image_config *c, int rootfd, struct
 		c->uid = c->gid = 0;
 		return 0;
 	}
-	cleanup_free char *u = strdup(c->user);
-	if (u == NULL)
-		return sbx_error_set(err, ENOMEM, "user");
+	cleanup_free char *u = sbx_xstrdup(c->user);
 	char *g = strchr(u, ':');
 	if (g)
 		*g++ = '\0';
@@ -207,11 +201,7 @@ int sbx_image_config_write(const struct sbx_image_config *c, const char *path, s
 	json_object_set_new(j, "manifest", opt_str(c->manifest));
 	json_object_set_new(j, "config_digest", opt_str(c->config_digest));
 	json_object_set_new(j, "platform", opt_str(c->platform));
-	cleanup_free char *tmp = NULL;
-	if (asprintf(&tmp, "%s.tmp", path) < 0) {
-		json_decref(j);
-		return sbx_error_set(err, ENOMEM, "asprintf");
-	}
+	cleanup_free char *tmp = sbx_xasprintf("%s.tmp", path);
 	int r = json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(j);
 	if (r < 0 || rename(tmp, path) < 0) {

@@ -26,7 +26,7 @@ struct sbx_image_config {
 };
 
 /* "<rootfs>.image-config.json", trailing slashes of rootfs ignored.
- * Returns a malloc'd string or NULL (ENOMEM). */
+ * Returns a malloc'd string (allocation failure aborts: lib/alloc.h). */
 char *sbx_image_config_path(const char *rootfs);
 
 void sbx_image_config_init(struct sbx_image_config *c);

@@ -1,4 +1,5 @@
 #include "lib/safefs.h"
+#include "lib/alloc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -80,12 +81,10 @@ int rfs_open_parent(int rootfd, const char *path, int create, uid_t uid, gid_t g
 
 int rfs_mkdir_p(int rootfd, const char *path, uid_t uid, gid_t gid)
 {
-	char *p = NULL;
 	if (path[0] == '\0')
 		return 0;
 	/* A dummy last component makes rfs_open_parent create all of path. */
-	if (asprintf(&p, "%s/.", path) < 0)
-		return -1;
+	char *p = sbx_xasprintf("%s/.", path);
 	const char *base;
 	int fd = rfs_open_parent(rootfd, p, 1, uid, gid, &base);
 	int e = errno;

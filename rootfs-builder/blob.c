@@ -11,6 +11,7 @@
 
 #include "rootfs-builder/digest.h"
 #include "lib/safefs.h"
+#include "lib/alloc.h"
 #include "lib/cleanup.h"
 
 #define STREAM_BUF (256 * 1024)
@@ -96,9 +97,7 @@ int rfs_source_open_limited(struct rfs_source *s, const char *path, uint64_t max
 	struct stat st;
 	if (stat(path, &st) < 0)
 		return sbx_error_set(err, errno, "%s", path);
-	s->path = strdup(path);
-	if (s->path == NULL)
-		return sbx_error_set(err, ENOMEM, "strdup");
+	s->path = sbx_xstrdup(path);
 	if (S_ISDIR(st.st_mode)) {
 		s->dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (s->dirfd < 0)
@@ -168,11 +167,8 @@ struct rfs_stream {
 
 static int stream_new(struct rfs_stream **out, struct sbx_error **err)
 {
-	struct rfs_stream *st = calloc(1, sizeof(*st));
-	if (st == NULL || (st->buf = malloc(STREAM_BUF)) == NULL) {
-		free(st);
-		return sbx_error_set(err, ENOMEM, "allocating a stream");
-	}
+	struct rfs_stream *st = sbx_xcalloc(1, sizeof(*st));
+	st->buf = sbx_xmalloc(STREAM_BUF);
 	st->fd = -1;
 	*out = st;
 	return 0;
@@ -287,11 +283,7 @@ int rfs_source_read(struct rfs_source *s, const char *name, const char *digest, 
 	struct rfs_hash h;
 	rfs_hash_init(&h);
 	size_t cap = 4096, n = 0;
-	char *out = malloc(cap + 1);
-	if (out == NULL) {
-		rfs_stream_close(st);
-		return sbx_error_set(err, ENOMEM, "reading %s", name);
-	}
+	char *out = sbx_xmalloc(cap + 1);
 	for (;;) {
 		const void *p;
 		ssize_t r = rfs_stream_read(st, &p, err);
@@ -303,15 +295,9 @@ int rfs_source_read(struct rfs_source *s, const char *name, const char *digest, 
 			sbx_error_set(err, 0, "larger than %zu bytes", max);
 			goto fail_wrap;
 		}
-		while (n + (size_t)r > cap) {
+		while (n + (size_t)r > cap)
 			cap *= 2;
-			char *t = realloc(out, cap + 1);
-			if (t == NULL) {
-				sbx_error_set(err, ENOMEM, "realloc");
-				goto fail_wrap;
-			}
-			out = t;
-		}
+		out = sbx_xreallocarray(out, cap + 1, 1);
 		memcpy(out + n, p, (size_t)r);
 		rfs_hash_update(&h, p, (size_t)r);
 		n += (size_t)r;

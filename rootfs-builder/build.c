@@ -15,6 +15,7 @@
 
 #include "rootfs-builder/build_copy.h"
 #include "rootfs-builder/dockerfile.h"
+#include "lib/alloc.h"
 #include "rootfs-builder/harden.h"
 #include "lib/image_config.h"
 #include "rootfs-builder/import.h"
@@ -57,12 +58,9 @@ int rfs_build_add_base(struct rfs_build_opts *o, const char *spec, struct sbx_er
 	const char *eq = strchr(spec, '=');
 	if (eq == NULL || eq == spec || eq[1] == '\0')
 		return sbx_error_set(err, 0, "--base '%s': expected NAME=ARCHIVE", spec);
-	struct rfs_build_base *b = realloc(o->bases, (o->n_bases + 1) * sizeof(*b));
-	if (b == NULL)
-		return sbx_error_set(err, ENOMEM, "--base");
-	o->bases = b;
-	b[o->n_bases].name = strndup(spec, (size_t)(eq - spec));
-	b[o->n_bases].archive = strdup(eq + 1);
+	struct rfs_build_base *b = o->bases = sbx_xreallocarray(o->bases, o->n_bases + 1, sizeof(*b));
+	b[o->n_bases].name = sbx_xstrndup(spec, (size_t)(eq - spec));
+	b[o->n_bases].archive = sbx_xstrdup(eq + 1);
 	o->n_bases++;
 	return 0;
 }
@@ -71,11 +69,8 @@ int rfs_build_add_arg(struct rfs_build_opts *o, const char *spec, struct sbx_err
 {
 	if (strchr(spec, '=') == NULL || spec[0] == '=')
 		return sbx_error_set(err, 0, "--build-arg '%s': expected KEY=VALUE", spec);
-	char **a = realloc(o->args, (o->n_args + 1) * sizeof(*a));
-	if (a == NULL)
-		return sbx_error_set(err, ENOMEM, "--build-arg");
-	o->args = a;
-	a[o->n_args++] = strdup(spec);
+	char **a = o->args = sbx_xreallocarray(o->args, o->n_args + 1, sizeof(*a));
+	a[o->n_args++] = sbx_xstrdup(spec);
 	return 0;
 }
 
@@ -91,10 +86,9 @@ static const char *kv_get(const struct kv *l, const char *key)
 	return sbx_kv_get(l->v, key);
 }
 
-static int kv_set(struct kv *l, const char *key, const char *value)
+static void kv_set(struct kv *l, const char *key, const char *value)
 {
 	sbx_kv_set(&l->v, &l->n, key, strlen(key), value);
-	return 0;
 }
 
 static void kv_free(struct kv *l)
@@ -246,8 +240,8 @@ static int import_as_stage(struct build *b, struct stage *s, const char *archive
 				kv_set(&s->env, ic.env[i], eq + 1);
 			}
 		}
-		s->workdir = ic.workdir ? strdup(ic.workdir) : NULL;
-		s->user = ic.user ? strdup(ic.user) : NULL;
+		s->workdir = ic.workdir ? sbx_xstrdup(ic.workdir) : NULL;
+		s->user = ic.user ? sbx_xstrdup(ic.user) : NULL;
 		s->cmd = sbx_strv_dup(ic.cmd);
 		s->entrypoint = sbx_strv_dup(ic.entrypoint);
 		s->labels = ic.labels ? json_deep_copy(ic.labels) : NULL;
@@ -263,9 +257,7 @@ static int import_as_stage(struct build *b, struct stage *s, const char *archive
  * (and keeps dropping them for packages installed later). */
 static int from_debian(struct build *b, struct stage *s, const char *suite, int slim, struct sbx_error **err)
 {
-	cleanup_free char *tar = NULL;
-	if (asprintf(&tar, "%s/%s%s.tar", b->tmpdir, suite, slim ? "-slim" : "") < 0)
-		return sbx_error_set(err, ENOMEM, "asprintf");
+	cleanup_free char *tar = sbx_xasprintf("%s/%s%s.tar", b->tmpdir, suite, slim ? "-slim" : "");
 	const char *mirror = b->o->mirror ? b->o->mirror : DEFAULT_MIRROR;
 	const char *argv[40];
 	size_t n = 0;
@@ -301,16 +293,14 @@ static int from_debian(struct build *b, struct stage *s, const char *suite, int 
 	if (root < 0 || rfs_mkdir_p(root, "dev", image_root(b), image_root(b)) < 0)
 		return sbx_error_set(err, errno, "creating /dev in %s", s->dir);
 	kv_set(&s->env, "PATH", DEFAULT_PATH + 5);
-	s->cmd = calloc(2, sizeof(char *));
-	s->cmd[0] = strdup("bash");
+	s->cmd = sbx_xcalloc(2, sizeof(char *));
+	s->cmd[0] = sbx_xstrdup("bash");
 	return 0;
 }
 
 static int copy_tree(const char *from, const char *to, struct sbx_error **err)
 {
-	cleanup_free char *src = NULL;
-	if (asprintf(&src, "%s/.", from) < 0)
-		return sbx_error_set(err, ENOMEM, "asprintf");
+	cleanup_free char *src = sbx_xasprintf("%s/.", from);
 	char *argv[] = {"cp", "-a", "--reflink=auto", src, (char *)to, NULL};
 	return run_argv(argv, err);
 }
@@ -334,21 +324,17 @@ static int do_from(struct build *b, const struct df_instr *in, struct sbx_error 
 			goto out;
 		}
 	}
-	struct stage *t = realloc(b->stages, (b->n_stages + 1) * sizeof(*t));
-	if (t == NULL) {
-		sbx_error_set(err, ENOMEM, "stages");
-		goto out;
-	}
-	b->stages = t;
+	b->stages = sbx_xreallocarray(b->stages, b->n_stages + 1, sizeof(*b->stages));
 	struct stage *s = &b->stages[b->n_stages++];
 	memset(s, 0, sizeof(*s));
-	s->name = n == 3 ? strdup(w[2]) : NULL;
+	s->name = n == 3 ? sbx_xstrdup(w[2]) : NULL;
 	/* Stages live inside the scratch directory (0700, the caller's), not
 	 * beside --out: while a RUN step runs, its tree may hold anything the
 	 * step made (a set-uid shell, before the scan after the step), and no
 	 * other host user may reach it.  sbx run opens the rootfs before it
 	 * enters the sandbox, so the private parent does not shut it out. */
-	if (asprintf(&s->dir, "%s/stage-%zu", b->tmpdir, b->n_stages - 1) < 0 || mkdir(s->dir, 0700) < 0) {
+	s->dir = sbx_xasprintf("%s/stage-%zu", b->tmpdir, b->n_stages - 1);
+	if (mkdir(s->dir, 0700) < 0) {
 		sbx_error_set(err, errno, "creating a stage directory in %s", b->tmpdir);
 		goto out;
 	}
@@ -369,13 +355,13 @@ static int do_from(struct build *b, const struct df_instr *in, struct sbx_error 
 		if (copy_tree(prev->dir, s->dir, err) < 0)
 			goto out;
 		for (size_t i = 0; i < prev->env.n; i++) {
-			char *kv = strdup(prev->env.v[i]), *eq = strchr(kv, '=');
+			char *kv = sbx_xstrdup(prev->env.v[i]), *eq = strchr(kv, '=');
 			*eq = '\0';
 			kv_set(&s->env, kv, eq + 1);
 			free(kv);
 		}
-		s->workdir = prev->workdir ? strdup(prev->workdir) : NULL;
-		s->user = prev->user ? strdup(prev->user) : NULL;
+		s->workdir = prev->workdir ? sbx_xstrdup(prev->workdir) : NULL;
+		s->user = prev->user ? sbx_xstrdup(prev->user) : NULL;
 		s->cmd = sbx_strv_dup(prev->cmd);
 		s->entrypoint = sbx_strv_dup(prev->entrypoint);
 		s->labels = prev->labels ? json_deep_copy(prev->labels) : NULL;
@@ -418,7 +404,7 @@ static int resolve_user(struct stage *s, const char *user, int64_t *uid, int64_t
 {
 	struct sbx_image_config ic;
 	sbx_image_config_init(&ic);
-	ic.user = user ? strdup(user) : NULL;
+	ic.user = user ? sbx_xstrdup(user) : NULL;
 	cleanup_close int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r =
 	    fd < 0 ? sbx_error_set(err, errno, "%s", s->dir) : sbx_image_config_resolve_user(&ic, fd, err);
@@ -520,7 +506,7 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	snprintf(cpus, sizeof(cpus), "%ld", nproc > 0 ? nproc : 1);
 	size_t cap = 40 + 2 * (s->env.n + s->args.n) + in->n_args;
-	cleanup_free const char **argv = calloc(cap, sizeof(*argv));
+	cleanup_free const char **argv = sbx_xcalloc(cap, sizeof(*argv));
 	struct kv env = {0};
 	size_t n = 0;
 	argv[n++] = b->sbx;
@@ -557,13 +543,13 @@ static int do_run(struct build *b, struct stage *s, const struct df_instr *in, s
 	argv[n++] = ids;
 	/* RUN sees the stage's ARGs as environment variables, the ENVs win. */
 	for (size_t i = 0; i < s->args.n; i++) {
-		char *kv = strdup(s->args.v[i]), *eq = strchr(kv, '=');
+		char *kv = sbx_xstrdup(s->args.v[i]), *eq = strchr(kv, '=');
 		*eq = '\0';
 		kv_set(&env, kv, eq + 1);
 		free(kv);
 	}
 	for (size_t i = 0; i < s->env.n; i++) {
-		char *kv = strdup(s->env.v[i]), *eq = strchr(kv, '=');
+		char *kv = sbx_xstrdup(s->env.v[i]), *eq = strchr(kv, '=');
 		*eq = '\0';
 		kv_set(&env, kv, eq + 1);
 		free(kv);
@@ -601,7 +587,7 @@ static int do_copy(struct build *b, struct stage *s, const struct df_instr *in, 
 {
 	if (in->n_args < 2)
 		return sbx_error_set(err, 0, "%s needs a source and a destination", df_kind_name(in->kind));
-	char **words = calloc(in->n_args + 1, sizeof(*words));
+	char **words = sbx_xcalloc(in->n_args + 1, sizeof(*words));
 	for (size_t i = 0; i < in->n_args; i++)
 		words[i] = expand(b, s, in->args[i]);
 	int ret = -1;
@@ -706,8 +692,7 @@ static int do_workdir(struct build *b, struct stage *s, const struct df_instr *i
 	if (root < 0 || rfs_mkdir_p(root, rel, image_root(b), image_root(b)) < 0)
 		return sbx_error_set(err, errno, "WORKDIR %s", path);
 	free(s->workdir);
-	if (asprintf(&s->workdir, "/%s", rel) < 0)
-		return sbx_error_set(err, ENOMEM, "asprintf");
+	s->workdir = sbx_xasprintf("/%s", rel);
 	return 0;
 }
 
@@ -715,7 +700,7 @@ static int do_arg(struct build *b, struct stage *s, const struct df_instr *in, s
 {
 	if (in->n_args != 1)
 		return sbx_error_set(err, 0, "ARG takes one NAME[=DEFAULT]");
-	cleanup_free char *word = strdup(in->args[0]);
+	cleanup_free char *word = sbx_xstrdup(in->args[0]);
 	char *eq = strchr(word, '=');
 	if (eq)
 		*eq++ = '\0';
@@ -727,8 +712,7 @@ static int do_arg(struct build *b, struct stage *s, const struct df_instr *in, s
 		v = kv_get(&b->global_args, word); /* re-declared global ARG */
 	if (v == NULL)
 		v = "";
-	if (kv_set(s ? &s->args : &b->global_args, word, v) < 0)
-		return sbx_error_set(err, ENOMEM, "ARG");
+	kv_set(s ? &s->args : &b->global_args, word, v);
 	return 0;
 }
 
@@ -758,10 +742,10 @@ static char **command_of(const struct df_instr *in)
 {
 	if (in->json)
 		return sbx_strv_dup(in->args);
-	char **v = calloc(4, sizeof(*v));
-	v[0] = strdup("/bin/sh");
-	v[1] = strdup("-c");
-	v[2] = strdup(in->rest);
+	char **v = sbx_xcalloc(4, sizeof(*v));
+	v[0] = sbx_xstrdup("/bin/sh");
+	v[1] = sbx_xstrdup("-c");
+	v[2] = sbx_xstrdup(in->rest);
 	return v;
 }
 
@@ -836,12 +820,12 @@ static int finish(struct build *b, struct sbx_error **err)
 	ic.env = sbx_strv_dup(s->env.v);
 	ic.cmd = sbx_strv_dup(s->cmd);
 	ic.entrypoint = sbx_strv_dup(s->entrypoint);
-	ic.workdir = s->workdir ? strdup(s->workdir) : NULL;
-	ic.user = s->user ? strdup(s->user) : NULL;
+	ic.workdir = s->workdir ? sbx_xstrdup(s->workdir) : NULL;
+	ic.user = s->user ? sbx_xstrdup(s->user) : NULL;
 	ic.labels = s->labels ? json_incref(s->labels) : NULL;
-	ic.source = strdup(b->o->file);
-	ic.format = strdup("sbx-rootfs build");
-	ic.platform = strdup(b->o->platform ? b->o->platform : "linux/amd64");
+	ic.source = sbx_xstrdup(b->o->file);
+	ic.format = sbx_xstrdup("sbx-rootfs build");
+	ic.platform = sbx_xstrdup(b->o->platform ? b->o->platform : "linux/amd64");
 	int ret = -1;
 	cleanup_free char *tmp_cfg = sbx_image_config_path(s->dir);
 	cleanup_free char *cfg = sbx_image_config_path(b->o->out);
@@ -895,10 +879,10 @@ int rfs_build(const struct rfs_build_opts *o, struct sbx_error **err)
 	if (df_parse(text, o->file, &f, err) < 0)
 		return -1;
 	if (o->context) {
-		b.context = strdup(o->context);
+		b.context = sbx_xstrdup(o->context);
 	} else {
-		cleanup_free char *d = strdup(o->file);
-		b.context = strdup(dirname(d));
+		cleanup_free char *d = sbx_xstrdup(o->file);
+		b.context = sbx_xstrdup(dirname(d));
 	}
 	if (rfs_make_tmp_sibling(o->out, &b.tmpdir, err) < 0)
 		goto out;

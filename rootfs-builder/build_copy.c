@@ -1,4 +1,5 @@
 #include "rootfs-builder/build_copy.h"
+#include "lib/alloc.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -174,9 +175,7 @@ int rfs_copy_into(struct rfs_extract *x, const struct rfs_copy *c, struct sbx_er
 	cleanup_close int srcfd = open(c->src_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (srcfd < 0)
 		return sbx_error_set(err, errno, "%s", c->src_root);
-	cleanup_free char *tar = NULL;
-	if (asprintf(&tar, "%s/copy-XXXXXX", c->tmpdir) < 0)
-		return sbx_error_set(err, ENOMEM, "asprintf");
+	cleanup_free char *tar = sbx_xasprintf("%s/copy-XXXXXX", c->tmpdir);
 	int tfd = mkstemp(tar);
 	if (tfd < 0)
 		return sbx_error_set(err, errno, "creating %s", tar);

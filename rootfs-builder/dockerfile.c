@@ -47,9 +47,7 @@ static char *next_word(const char **pp, int *unterminated)
 		return NULL;
 	}
 	size_t cap = strlen(p) + 1, n = 0;
-	char *w = malloc(cap);
-	if (w == NULL)
-		return NULL;
+	char *w = sbx_xmalloc(cap);
 	char q = 0;
 	for (; *p; p++) {
 		if (q) {
@@ -99,8 +97,8 @@ int df_words(const char *s, char ***out, size_t *n, struct sbx_error **err)
 		}
 		sbx_strv_push(&v, &k, w);
 	}
-	if (v == NULL && (v = calloc(1, sizeof(*v))) == NULL)
-		return sbx_error_set(err, ENOMEM, "words");
+	if (v == NULL)
+		v = sbx_xcalloc(1, sizeof(*v));
 	*out = v;
 	if (n)
 		*n = k;
@@ -146,28 +144,22 @@ int df_split_pairs(const char *rest, int allow_bare, char ***out, struct sbx_err
 	return 0;
 }
 
-static int append(char **buf, size_t *n, size_t *cap, const char *s, size_t len)
+static void append(char **buf, size_t *n, size_t *cap, const char *s, size_t len)
 {
 	if (*n + len + 1 > *cap) {
-		size_t c = (*cap + len + 1) * 2;
-		char *t = realloc(*buf, c);
-		if (t == NULL)
-			return -1;
-		*buf = t;
-		*cap = c;
+		*cap = (*cap + len + 1) * 2;
+		*buf = sbx_xreallocarray(*buf, *cap, 1);
 	}
 	memcpy(*buf + *n, s, len);
 	*n += len;
 	(*buf)[*n] = '\0';
-	return 0;
 }
 
 char *df_expand(const char *s, const char *(*lookup)(const char *name, void *data), void *data)
 {
 	char *out = NULL;
 	size_t n = 0, cap = 0;
-	if (append(&out, &n, &cap, "", 0) < 0)
-		return NULL;
+	append(&out, &n, &cap, "", 0);
 	for (const char *p = s; *p;) {
 		if (p[0] == '\\' && p[1] == '$') {
 			append(&out, &n, &cap, "$", 1);
@@ -262,7 +254,7 @@ static int parse_flags(struct df_instr *in, const char **rest, struct sbx_error 
 			e++;
 		const char *eq = memchr(p, '=', (size_t)(e - p));
 		size_t nl = (size_t)((eq ? eq : e) - p - 2);
-		char *val = eq ? strndup(eq + 1, (size_t)(e - eq - 1)) : NULL;
+		char *val = eq ? sbx_xstrndup(eq + 1, (size_t)(e - eq - 1)) : NULL;
 		char **slot = NULL;
 		if (in->kind == DF_COPY && nl == 4 && strncmp(p + 2, "from", 4) == 0)
 			slot = &in->from;
@@ -297,7 +289,7 @@ static int parse_json_array(const char *s, char ***out, size_t *n)
 		json_decref(a);
 		return -1;
 	}
-	char **v = calloc(json_array_size(a) + 1, sizeof(*v));
+	char **v = sbx_xcalloc(json_array_size(a) + 1, sizeof(*v));
 	size_t i;
 	json_t *e;
 	json_array_foreach(a, i, e)
@@ -307,7 +299,7 @@ static int parse_json_array(const char *s, char ***out, size_t *n)
 			json_decref(a);
 			return -1;
 		}
-		v[i] = strdup(json_string_value(e));
+		v[i] = sbx_xstrdup(json_string_value(e));
 	}
 	*n = json_array_size(a);
 	json_decref(a);
@@ -338,7 +330,7 @@ static int parse_instr(struct df_instr *in, const char *text, struct sbx_error *
 	if (in->kind == DF_COPY || in->kind == DF_ADD || in->kind == DF_FROM || in->kind == DF_RUN)
 		if (parse_flags(in, &p, err) < 0)
 			return -1;
-	in->rest = strdup(p);
+	in->rest = sbx_xstrdup(p);
 	size_t end = strlen(in->rest);
 	while (end && isspace((unsigned char)in->rest[end - 1]))
 		in->rest[--end] = '\0';
@@ -381,21 +373,16 @@ int df_parse(const char *text, const char *name, struct df_file *f, struct sbx_e
 		int cont = l[len - 1] == '\\';
 		if (cont)
 			len--;
-		if (append(&buf, &n, &cap, l + (n ? 0 : lead), len - (n ? 0 : lead)) < 0)
-			goto oom;
+		append(&buf, &n, &cap, l + (n ? 0 : lead), len - (n ? 0 : lead));
 		if (cont) {
-			if (append(&buf, &n, &cap, " ", 1) < 0)
-				goto oom;
+			append(&buf, &n, &cap, " ", 1);
 			continue;
 		}
-		struct df_instr *t = realloc(f->instrs, (f->n + 1) * sizeof(*t));
-		if (t == NULL)
-			goto oom;
-		f->instrs = t;
+		f->instrs = sbx_xreallocarray(f->instrs, f->n + 1, sizeof(*f->instrs));
 		struct df_instr *in = &f->instrs[f->n++];
 		memset(in, 0, sizeof(*in));
 		in->line = start;
-		in->text = strdup(buf);
+		in->text = sbx_xstrdup(buf);
 		if (parse_instr(in, buf, err) < 0) {
 			free(buf);
 			sbx_error_wrap(err, "%s:%d", name, start);
@@ -424,8 +411,4 @@ int df_parse(const char *text, const char *name, struct df_file *f, struct sbx_e
 				     name, l);
 	}
 	return 0;
-oom:
-	free(buf);
-	df_free(f);
-	return sbx_error_set(err, ENOMEM, "%s", name);
 }

@@ -7,6 +7,7 @@
 
 #include "rootfs-builder/digest.h"
 #include "lib/cleanup.h"
+#include "lib/alloc.h"
 
 #define MAX_JSON (16u << 20)
 #define MAX_DEPTH 4
@@ -30,7 +31,7 @@ int rfs_platform_parse(const char *s, struct rfs_platform *p, struct sbx_error *
 
 static char *xstrdup(const char *s)
 {
-	return s ? strdup(s) : NULL;
+	return s ? sbx_xstrdup(s) : NULL;
 }
 
 static json_t *load_json(struct rfs_source *s, const char *name, const char *digest, struct sbx_error **err)
@@ -131,8 +132,7 @@ static int set_layers_from_config(struct rfs_image *img, struct sbx_error **err)
 		if (!rfs_digest_valid(id))
 			return sbx_error_set(err, 0, "image config: diff_id %zu is not a sha256 digest",
 					     i + 1);
-		if ((img->layers[i].diff_id = strdup(id)) == NULL)
-			return sbx_error_set(err, ENOMEM, "strdup");
+		img->layers[i].diff_id = sbx_xstrdup(id);
 	}
 	return 0;
 }
@@ -184,7 +184,7 @@ static int load_oci(struct rfs_source *s, const struct rfs_platform *p, const ch
 	img->config_digest = xstrdup(cdig);
 	json_t *ls = json_object_get(m, "layers");
 	size_t n = json_is_array(ls) ? json_array_size(ls) : 0;
-	img->layers = calloc(n ? n : 1, sizeof(*img->layers));
+	img->layers = sbx_xcalloc(n ? n : 1, sizeof(*img->layers));
 	img->n_layers = n;
 	for (size_t i = 0; i < n; i++) {
 		json_t *l = json_array_get(ls, i);
@@ -202,8 +202,8 @@ static int load_oci(struct rfs_source *s, const struct rfs_platform *p, const ch
 			goto fail;
 		}
 		json_t *sz = json_object_get(l, "size");
-		img->layers[i].name = strdup(name);
-		img->layers[i].digest = strdup(dig);
+		img->layers[i].name = sbx_xstrdup(name);
+		img->layers[i].digest = sbx_xstrdup(dig);
 		img->layers[i].size = json_is_integer(sz) ? json_integer_value(sz) : -1;
 	}
 	json_decref(m);
@@ -266,10 +266,10 @@ static int load_docker(struct rfs_source *s, const struct rfs_platform *p, const
 		json_decref(man);
 		return sbx_error_wrap(err, "image config");
 	}
-	img->config_digest = named ? strdup(dig) : NULL;
+	img->config_digest = named ? sbx_xstrdup(dig) : NULL;
 	json_t *ls = json_object_get(pick, "Layers");
 	n = json_is_array(ls) ? json_array_size(ls) : 0;
-	img->layers = calloc(n ? n : 1, sizeof(*img->layers));
+	img->layers = sbx_xcalloc(n ? n : 1, sizeof(*img->layers));
 	img->n_layers = n;
 	for (i = 0; i < n; i++) {
 		const char *ln = json_string_value(json_array_get(ls, i));
@@ -277,7 +277,7 @@ static int load_docker(struct rfs_source *s, const struct rfs_platform *p, const
 			json_decref(man);
 			return sbx_error_set(err, 0, "manifest.json: layer %zu is not a string", i + 1);
 		}
-		img->layers[i].name = strdup(ln);
+		img->layers[i].name = sbx_xstrdup(ln);
 		img->layers[i].size = -1;
 	}
 	json_decref(man);

@@ -11,6 +11,7 @@
 
 #include "rootfs-builder/blob.h"
 #include "rootfs-builder/image.h"
+#include "lib/alloc.h"
 #include "lib/image_config.h"
 #include "lib/safefs.h"
 #include "lib/cleanup.h"
@@ -28,9 +29,7 @@ void rfs_import_opts_init(struct rfs_import_opts *o)
 
 static char *strip_slashes(const char *p)
 {
-	char *s = strdup(p);
-	if (s == NULL)
-		return NULL;
+	char *s = sbx_xstrdup(p);
 	size_t n = strlen(s);
 	while (n > 1 && s[n - 1] == '/')
 		s[--n] = '\0';
@@ -40,8 +39,7 @@ static char *strip_slashes(const char *p)
 int rfs_make_tmp_sibling(const char *out, char **tmp, struct sbx_error **err)
 {
 	cleanup_free char *o = strip_slashes(out);
-	if (o == NULL || asprintf(tmp, "%s.tmp-XXXXXX", o) < 0)
-		return sbx_error_set(err, ENOMEM, "allocating");
+	*tmp = sbx_xasprintf("%s.tmp-XXXXXX", o);
 	if (mkdtemp(*tmp) == NULL) {
 		int e = errno;
 		free(*tmp);
@@ -53,9 +51,7 @@ int rfs_make_tmp_sibling(const char *out, char **tmp, struct sbx_error **err)
 
 int rfs_remove_path(const char *path)
 {
-	cleanup_free char *a = strdup(path), *b = strdup(path);
-	if (a == NULL || b == NULL)
-		return -1;
+	cleanup_free char *a = sbx_xstrdup(path), *b = sbx_xstrdup(path);
 	cleanup_close int dfd = open(dirname(a), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -1;
@@ -104,8 +100,8 @@ static int import_into(const struct rfs_import_opts *o, int rootfd, struct sbx_i
 	x.warn = o->progress;
 	struct rfs_image img = {0};
 	int ret = -1;
-	ic->source = strdup(o->source);
-	ic->format = strdup(rfs_format_name(src.format));
+	ic->source = sbx_xstrdup(o->source);
+	ic->format = sbx_xstrdup(rfs_format_name(src.format));
 	if (o->progress)
 		fprintf(o->progress, "sbx-rootfs: %s: %s\n", o->source, rfs_format_name(src.format));
 
@@ -146,12 +142,12 @@ static int import_into(const struct rfs_import_opts *o, int rootfd, struct sbx_i
 		}
 		if (sbx_image_config_from_oci(ic, img.config, err) < 0)
 			goto out;
-		ic->manifest = img.manifest_digest ? strdup(img.manifest_digest) : NULL;
-		ic->config_digest = img.config_digest ? strdup(img.config_digest) : NULL;
+		ic->manifest = img.manifest_digest ? sbx_xstrdup(img.manifest_digest) : NULL;
+		ic->config_digest = img.config_digest ? sbx_xstrdup(img.config_digest) : NULL;
 		char p[128];
 		snprintf(p, sizeof(p), "%s/%s%s%s", plat.os, plat.arch, plat.variant[0] ? "/" : "",
 			 plat.variant);
-		ic->platform = strdup(p);
+		ic->platform = sbx_xstrdup(p);
 	}
 	if (rfs_extract_finish(&x, err) < 0)
 		goto out;
@@ -184,8 +180,6 @@ int rfs_import(const struct rfs_import_opts *o, struct sbx_error **err)
 {
 	double t0 = sbx_now_s();
 	cleanup_free char *out = strip_slashes(o->out);
-	if (out == NULL)
-		return sbx_error_set(err, ENOMEM, "allocating");
 	struct stat st;
 	if (!o->force && lstat(out, &st) == 0)
 		return sbx_error_set(err, 0, "%s exists (use --force to replace it)", out);

@@ -14,6 +14,7 @@
 
 #include "rootfs-builder/pathset.h"
 #include "lib/safefs.h"
+#include "lib/alloc.h"
 #include "lib/cleanup.h"
 #include "lib/idmap_defaults.h"
 
@@ -210,25 +211,19 @@ static void set_xattrs(struct rfs_extract *x, const struct rfs_layer_desc *d, co
 	}
 }
 
-static int add_dir_fixup(struct rfs_extract *x, const char *path, struct archive_entry *e)
+static void add_dir_fixup(struct rfs_extract *x, const char *path, struct archive_entry *e)
 {
 	if (x->n_dirs == x->cap_dirs) {
-		size_t cap = x->cap_dirs ? 2 * x->cap_dirs : 256;
-		struct rfs_dir_fixup *t = realloc(x->dirs, cap * sizeof(*t));
-		if (t == NULL)
-			return -1;
-		x->dirs = t;
-		x->cap_dirs = cap;
+		x->cap_dirs = x->cap_dirs ? 2 * x->cap_dirs : 256;
+		x->dirs = sbx_xreallocarray(x->dirs, x->cap_dirs, sizeof(*x->dirs));
 	}
 	struct rfs_dir_fixup *f = &x->dirs[x->n_dirs];
-	if ((f->path = strdup(path)) == NULL)
-		return -1;
+	f->path = sbx_xstrdup(path);
 	f->mode = archive_entry_mode(e) & 07777;
 	f->mtime.tv_sec = archive_entry_mtime(e);
 	f->mtime.tv_nsec = archive_entry_mtime_nsec(e);
 	f->seq = x->seq++;
 	x->n_dirs++;
-	return 0;
 }
 
 /* Remove what is at parent/base unless it is a directory and keep_dir. */
@@ -305,93 +300,70 @@ static int resolve_error(struct sbx_error **err, const char *what)
 	return sbx_error_set(err, e, "%s", what);
 }
 
-static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, struct archive *a,
-		       struct archive_entry *e, const char *path, struct rfs_pathset *written,
-		       struct sbx_error **err)
+/* A whiteout (OCI image spec, "Whiteouts"): remove from lower layers. */
+static int apply_whiteout(struct rfs_extract *x, const char *path, const char *slash, const char *name,
+			  struct rfs_pathset *written, struct sbx_error **err)
 {
 	const char *base;
-	const char *slash = strrchr(path, '/');
-	const char *name = slash ? slash + 1 : path;
-
-	x->used += TAR_HEADER;
-	if (x->used > x->max_size)
-		return sbx_error_set(err, EFBIG, "image larger than the --max-size limit of %llu bytes",
-				     (unsigned long long)x->max_size);
-	/* Per-entry bookkeeping (the layer's path set, directory fixups) is
-	 * memory: millions of empty entries compress to almost nothing. */
-	if (++x->entries > RFS_MAX_ENTRIES)
-		return sbx_error_set(err, EFBIG, "more than %u entries in the image", RFS_MAX_ENTRIES);
-
-	/* Whiteouts (OCI image spec, "Whiteouts"): remove from lower layers. */
-	if (strncmp(name, ".wh.", 4) == 0) {
-		cleanup_close int pfd = rfs_open_parent(x->rootfd, path, 0, -1, -1, &base);
-		if (pfd < 0)
-			return errno == ENOENT ? 0 : resolve_error(err, "whiteout's directory");
-		if (strcmp(name, ".wh..wh..opq") == 0) {
-			struct opaque_ctx c = {.written = written};
-			char dir[PATH_MAX];
-			snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
-			c.dir = dir;
-			if (rfs_clear_dir(pfd, keep_written, &c) < 0)
-				return sbx_error_set(err, errno, "emptying opaque directory");
-			return 0;
-		}
-		if (strncmp(name, ".wh..wh.", 8) == 0)
-			return 0; /* aufs bookkeeping, nothing to apply */
-		/* ".wh.." and ".wh..." would name the directory itself or its
-		 * parent, which for a top-level entry is outside the rootfs. */
-		if (name[4] == '\0' || strcmp(name + 4, ".") == 0 || strcmp(name + 4, "..") == 0)
-			return sbx_error_set(err, 0, "whiteout of '%s'", name + 4);
-		/* A whiteout hides lower layers only, never its own layer's entry. */
-		char target[PATH_MAX];
-		snprintf(target, sizeof(target), "%.*s%s", slash ? (int)(slash - path + 1) : 0, path,
-			 name + 4);
-		if (rfs_pathset_has(written, target))
-			return 0;
-		if (rfs_remove_at(pfd, name + 4) < 0)
-			return sbx_error_set(err, errno, "removing whited-out %s", name + 4);
-		return 0;
-	}
-
-	if (rfs_pathset_add(written, path) < 0)
-		return sbx_error_set(err, ENOMEM, "pathset");
-
-	/* Directories the archive implies but does not list belong to the
-	 * image's root, like the ones it lists without an owner. */
-	uid_t implied = (uid_t)-1;
-	if (x->can_chown && x->ids != RFS_IDS_CALLER)
-		implied = x->ids == RFS_IDS_SHIFT ? x->id_base : 0;
-	cleanup_close int pfd = rfs_open_parent(x->rootfd, path, 1, implied, implied, &base);
+	cleanup_close int pfd = rfs_open_parent(x->rootfd, path, 0, -1, -1, &base);
 	if (pfd < 0)
-		return resolve_error(err, "path");
-
-	const char *link = archive_entry_hardlink(e);
-	mode_t type = archive_entry_filetype(e);
-	mode_t mode = archive_entry_mode(e) & 07777;
-	int is_dir = 0;
-	if (clear_target(pfd, base, !link && type == AE_IFDIR, &is_dir) < 0)
-		return sbx_error_set(err, errno, "replacing what an earlier entry put there");
-
-	if (link) {
-		char target[PATH_MAX];
-		const char *why;
-		if (rfs_normalize_path(link, target, sizeof(target), &why) < 0)
-			return sbx_error_set(err, 0, "hard link to '%s': %s", link, why);
-		const char *tbase;
-		cleanup_close int tfd = rfs_open_parent(x->rootfd, target, 0, -1, -1, &tbase);
-		if (tfd < 0)
-			return resolve_error(err, "hard link target");
-		struct stat st;
-		if (fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return sbx_error_set(err, errno, "hard link target '%s'", target);
-		if (S_ISDIR(st.st_mode))
-			return sbx_error_set(err, 0, "hard link to directory '%s'", target);
-		if (linkat(tfd, tbase, pfd, base, 0) < 0)
-			return sbx_error_set(err, errno, "hard link to '%s'", target);
+		return errno == ENOENT ? 0 : resolve_error(err, "whiteout's directory");
+	if (strcmp(name, ".wh..wh..opq") == 0) {
+		struct opaque_ctx c = {.written = written};
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
+		c.dir = dir;
+		if (rfs_clear_dir(pfd, keep_written, &c) < 0)
+			return sbx_error_set(err, errno, "emptying opaque directory");
 		return 0;
 	}
+	if (strncmp(name, ".wh..wh.", 8) == 0)
+		return 0; /* aufs bookkeeping, nothing to apply */
+	/* ".wh.." and ".wh..." would name the directory itself or its
+	 * parent, which for a top-level entry is outside the rootfs. */
+	if (name[4] == '\0' || strcmp(name + 4, ".") == 0 || strcmp(name + 4, "..") == 0)
+		return sbx_error_set(err, 0, "whiteout of '%s'", name + 4);
+	/* A whiteout hides lower layers only, never its own layer's entry. */
+	char target[PATH_MAX];
+	snprintf(target, sizeof(target), "%.*s%s", slash ? (int)(slash - path + 1) : 0, path, name + 4);
+	if (rfs_pathset_has(written, target))
+		return 0;
+	if (rfs_remove_at(pfd, name + 4) < 0)
+		return sbx_error_set(err, errno, "removing whited-out %s", name + 4);
+	return 0;
+}
 
-	switch (type) {
+/* A hard link to an earlier entry, resolved beneath the rootfs. */
+static int apply_hardlink(struct rfs_extract *x, int pfd, const char *base, const char *link,
+			  struct sbx_error **err)
+{
+	char target[PATH_MAX];
+	const char *why;
+	if (rfs_normalize_path(link, target, sizeof(target), &why) < 0)
+		return sbx_error_set(err, 0, "hard link to '%s': %s", link, why);
+	const char *tbase;
+	cleanup_close int tfd = rfs_open_parent(x->rootfd, target, 0, -1, -1, &tbase);
+	if (tfd < 0)
+		return resolve_error(err, "hard link target");
+	struct stat st;
+	if (fstatat(tfd, tbase, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return sbx_error_set(err, errno, "hard link target '%s'", target);
+	if (S_ISDIR(st.st_mode))
+		return sbx_error_set(err, 0, "hard link to directory '%s'", target);
+	if (linkat(tfd, tbase, pfd, base, 0) < 0)
+		return sbx_error_set(err, errno, "hard link to '%s'", target);
+	return 0;
+}
+
+/* One file, directory, symlink or FIFO at pfd/base (its place cleared). */
+static int apply_node(struct rfs_extract *x, const struct rfs_layer_desc *d, struct archive *a,
+		      struct archive_entry *e, const char *path, int pfd, const char *base, int is_dir,
+		      struct sbx_error **err)
+{
+	mode_t mode = archive_entry_mode(e) & 07777;
+	struct timespec ts[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+				 {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
+	switch (archive_entry_filetype(e)) {
 	case AE_IFDIR: {
 		/* Created writable by us; the image's mode comes at the end. */
 		if (!is_dir && mkdirat(pfd, base, 0700) < 0)
@@ -402,8 +374,7 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 		if (fchmod(fd, 0700) < 0 || set_owner(x, fd, "", e) < 0)
 			return sbx_error_set(err, errno, "chown/chmod");
 		set_xattrs(x, d, path, fd, e);
-		if (add_dir_fixup(x, path, e) < 0)
-			return sbx_error_set(err, ENOMEM, "fixup");
+		add_dir_fixup(x, path, e);
 		return 0;
 	}
 	case AE_IFREG: {
@@ -419,8 +390,6 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 		if (set_owner(x, fd, "", e) < 0 || fchmod(fd, mode) < 0)
 			return sbx_error_set(err, errno, "chown/chmod");
 		set_xattrs(x, d, path, fd, e);
-		struct timespec ts[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
-					 {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
 		futimens(fd, ts);
 		return 0;
 	}
@@ -432,8 +401,6 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 			return sbx_error_set(err, target ? errno : EINVAL, "symlink");
 		if (set_owner(x, pfd, base, e) < 0)
 			return sbx_error_set(err, errno, "chown");
-		struct timespec ts[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
-					 {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
 		utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
 		return 0;
 	}
@@ -458,6 +425,45 @@ static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, st
 	}
 }
 
+static int apply_entry(struct rfs_extract *x, const struct rfs_layer_desc *d, struct archive *a,
+		       struct archive_entry *e, const char *path, struct rfs_pathset *written,
+		       struct sbx_error **err)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+
+	x->used += TAR_HEADER;
+	if (x->used > x->max_size)
+		return sbx_error_set(err, EFBIG, "image larger than the --max-size limit of %llu bytes",
+				     (unsigned long long)x->max_size);
+	/* Per-entry bookkeeping (the layer's path set, directory fixups) is
+	 * memory: millions of empty entries compress to almost nothing. */
+	if (++x->entries > RFS_MAX_ENTRIES)
+		return sbx_error_set(err, EFBIG, "more than %u entries in the image", RFS_MAX_ENTRIES);
+	if (strncmp(name, ".wh.", 4) == 0)
+		return apply_whiteout(x, path, slash, name, written, err);
+
+	rfs_pathset_add(written, path);
+
+	/* Directories the archive implies but does not list belong to the
+	 * image's root, like the ones it lists without an owner. */
+	uid_t implied = (uid_t)-1;
+	if (x->can_chown && x->ids != RFS_IDS_CALLER)
+		implied = x->ids == RFS_IDS_SHIFT ? x->id_base : 0;
+	const char *base;
+	cleanup_close int pfd = rfs_open_parent(x->rootfd, path, 1, implied, implied, &base);
+	if (pfd < 0)
+		return resolve_error(err, "path");
+
+	const char *link = archive_entry_hardlink(e);
+	int is_dir = 0;
+	if (clear_target(pfd, base, !link && archive_entry_filetype(e) == AE_IFDIR, &is_dir) < 0)
+		return sbx_error_set(err, errno, "replacing what an earlier entry put there");
+	if (link)
+		return apply_hardlink(x, pfd, base, link, err);
+	return apply_node(x, d, a, e, path, pfd, base, is_dir, err);
+}
+
 int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct rfs_layer_desc *d,
 		    struct sbx_error **err)
 {
@@ -473,11 +479,11 @@ int rfs_apply_layer(struct rfs_extract *x, struct rfs_stream *st, const struct r
 	char path[PATH_MAX] = "";
 	rfs_hash_init(&p.stored);
 	rfs_hash_init(&p.plain);
-	p.buf = malloc(BUF_SIZE);
+	p.buf = sbx_xmalloc(BUF_SIZE);
 	p.raw = archive_read_new();
 	tar = archive_read_new();
-	if (p.buf == NULL || p.raw == NULL || tar == NULL) {
-		sbx_error_set(err, ENOMEM, "allocating readers");
+	if (p.raw == NULL || tar == NULL) {
+		sbx_error_set(err, ENOMEM, "allocating archive readers");
 		goto out;
 	}
 	archive_read_support_filter_gzip(p.raw);

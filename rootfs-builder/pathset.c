@@ -1,4 +1,5 @@
 #include "rootfs-builder/pathset.h"
+#include "lib/alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,32 +20,27 @@ static char **find(char **slots, size_t cap, const char *path)
 			return &slots[i];
 }
 
-static int grow(struct rfs_pathset *s)
+static void grow(struct rfs_pathset *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 1024;
-	char **slots = calloc(cap, sizeof(*slots));
-	if (slots == NULL)
-		return -1;
+	char **slots = sbx_xcalloc(cap, sizeof(*slots));
 	for (size_t i = 0; i < s->cap; i++)
 		if (s->slots[i])
 			*find(slots, cap, s->slots[i]) = s->slots[i];
 	free(s->slots);
 	s->slots = slots;
 	s->cap = cap;
-	return 0;
 }
 
-int rfs_pathset_add(struct rfs_pathset *s, const char *path)
+void rfs_pathset_add(struct rfs_pathset *s, const char *path)
 {
-	if ((s->n + 1) * 2 > s->cap && grow(s) < 0)
-		return -1;
+	if ((s->n + 1) * 2 > s->cap)
+		grow(s);
 	char **slot = find(s->slots, s->cap, path);
 	if (*slot)
-		return 0;
-	if ((*slot = strdup(path)) == NULL)
-		return -1;
+		return;
+	*slot = sbx_xstrdup(path);
 	s->n++;
-	return 0;
 }
 
 int rfs_pathset_has(const struct rfs_pathset *s, const char *path)

@@ -11,8 +11,8 @@ struct rfs_pathset {
 	size_t n;
 };
 
-/* Returns 0, or -1 when out of memory. */
-int rfs_pathset_add(struct rfs_pathset *s, const char *path);
+/* Adds a copy of path (once). */
+void rfs_pathset_add(struct rfs_pathset *s, const char *path);
 int rfs_pathset_has(const struct rfs_pathset *s, const char *path);
 void rfs_pathset_clear(struct rfs_pathset *s);
 

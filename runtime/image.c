@@ -16,7 +16,7 @@ int sbx_config_apply_image(struct sbx_config *c, struct sbx_error **err)
 	if (c->no_image_config || c->rootfs == NULL)
 		return 0;
 	char *path = c->image_config ? sbx_xstrdup(c->image_config)
-				     : sbx_check_alloc(sbx_image_config_path(c->rootfs), "image config path");
+				     : sbx_image_config_path(c->rootfs);
 	if (c->image_config == NULL && access(path, F_OK) != 0) {
 		free(path);
 		return 0; /* no image config beside this rootfs: nothing to apply */
