@@ -207,7 +207,7 @@ def markdown(r):
              "cold": "cold `sbx run`",
              "pool": "`sbx run --pool` (warm pool, runner preloaded)",
              "pool_nopre": "`sbx run --pool`, only pandas and numpy preloaded",
-             "pool_before": "`sbx run --pool`, only pandas and numpy preloaded, runner of `%s`" % r.get("before", "")}
+             "pool_before": "`sbx run --pool`, only pandas and numpy preloaded, runner of %s" % r.get("before", "")}
     for k in ("bare", "cold", "pool", "pool_nopre", "pool_before"):
         if k in t:
             L.append(row(names[k], t[k], t["bare"]))
@@ -218,7 +218,7 @@ def markdown(r):
           "| `sbx run --pool`, runner preloaded | %.1f |" % r["tp"]["pool"],
           "| `sbx run --pool`, runner preloaded, `--no-audit` | %.1f |" % r["tp"]["pool_na"]]
     if "pool_before" in r["tp"]:
-        L.append("| `sbx run --pool`, runner of `%s` | %.1f |" % (r["before"], r["tp"]["pool_before"]))
+        L.append("| `sbx run --pool`, runner of %s | %.1f |" % (r["before"], r["tp"]["pool_before"]))
     L += ["", "| pooled job (medians of %d) | acquire ms | job CPU ms | runner's `timing_ms.total` |" % r["n"],
           "|---|---|---|---|"]
     for k in ("pool", "pool_nopre", "pool_before"):
@@ -265,6 +265,8 @@ def main():
                    help="another copy of strategy/runner (e.g. of an earlier commit: git archive "
                         "COMMIT strategy/runner | tar -x -C DIR) run through a pool of its own, "
                         "interleaved with the others")
+    p.add_argument("--before-name", metavar="NAME", help="what --before is called in the tables "
+                   "(default: its path)")
     a = p.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench pool: run as root (pool jobs need a cgroup)")
@@ -280,7 +282,7 @@ def main():
     pools = {"pool": Pool(b, "pool", b.runner), "pool_nopre": Pool(b, "nopre", b.runner, False)}
     if a.before:
         pools["pool_before"] = Pool(b, "before", os.path.abspath(a.before), False)
-        r["before"] = a.before
+        r["before"] = a.before_name or a.before
     try:
         for pool in pools.values():
             pool.start(2)
