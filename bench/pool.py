@@ -72,10 +72,10 @@ class Pool:
             self.proc.wait(60)
         self.proc = None
 
-    def job(self, i=0, audit=True, report=None):
+    def job(self, i=0, audit=True, report=None, trivial=False):
         binds = [] if self.preload_runner else [self.runner + ":/sbx-runner:ro"]
         argv = ["--pool", self.sock] + (["--report", report] if report else [])
-        return self.b.sbx_run(argv, binds, i, audit)
+        return self.b.sbx_run(argv, binds, i, audit, trivial)
 
 
 class Bench:
@@ -98,16 +98,30 @@ class Bench:
         return [PY, os.path.join(self.runner, "run.py"), os.path.join(self.examples, "ma_trend.py"),
                 "--data", self.data, "--out", self.out("bare-%d" % i)] + ([] if audit else ["--no-audit"])
 
-    def sbx_run(self, pool_args, binds, i=0, audit=True):
+    def sbx_run(self, pool_args, binds, i=0, audit=True, trivial=False):
+        """The runner on ma_trend.py; trivial: a script that does nothing
+        (what a job costs without the runner)."""
         argv = [self.sbx, "run"] + pool_args
         argv += ["--rootfs", self.rootfs, "--out", self.out("out-%d" % i), "--network", "none",
-                 "--bind", self.data + ":/data:ro", "--bind", self.examples + ":/strategy:ro",
+                 "--bind", self.data + ":/data:ro", "--bind",
+                 (self.trivial() if trivial else self.examples) + ":/strategy:ro",
                  "--memory", "512M", "--pids", "128", "--timeout", "60"]
         for bind in binds:
             argv += ["--bind", bind]
         for k, v in sorted(ENV.items()):
             argv += ["--env", "%s=%s" % (k, v)]
+        if trivial:
+            return argv + ["--", PY, "/strategy/pass.py"]
         return argv + ["--", PY, "/sbx-runner/run.py", "/strategy/ma_trend.py"] + ([] if audit else ["--no-audit"])
+
+    def trivial(self):
+        d = os.path.join(self.work, "trivial")
+        if not os.path.exists(d):
+            os.makedirs(d)
+            with open(os.path.join(d, "pass.py"), "w") as f:
+                f.write("pass\n")
+            os.chmod(d, 0o755)
+        return d
 
     def cold(self, i=0, audit=True):
         return self.sbx_run([], [self.runner + ":/sbx-runner:ro"], i, audit)
@@ -150,20 +164,22 @@ class Bench:
             th.join()
         return len(done) / (time.monotonic() - t)
 
-    def job_costs(self, pool, n):
-        """Medians over n pooled runs of the report's pool.acquire_ms and
-        CPU (user + system of the job's cgroup) and the runner's
-        timing_ms.total."""
+    def job_costs(self, pool, n, **job):
+        """Medians over n pooled runs of the report's pool.acquire_ms, CPU
+        (user + system of the job's cgroup) and wall_ms, and the runner's
+        timing_ms.total (0 for a trivial job)."""
         rep = os.path.join(self.work, "report.json")
-        acq, cpu, runner = [], [], []
+        got = {"acquire_ms": [], "cpu_ms": [], "wall_ms": [], "runner_ms": []}
         for _ in range(n):
-            self.timed(pool.job(report=rep))
+            self.timed(pool.job(report=rep, **job))
             r = json.load(open(rep))
-            acq.append(r["pool"]["acquire_ms"])
-            cpu.append(r["cpu_user_ms"] + r["cpu_system_ms"])
-            runner.append(json.load(open(os.path.join(self.work, "out-0", "result.json")))["timing_ms"]["total"])
-        return {"acquire_ms": statistics.median(acq), "cpu_ms": statistics.median(cpu),
-                "runner_ms": statistics.median(runner)}
+            got["acquire_ms"].append(r["pool"]["acquire_ms"])
+            got["cpu_ms"].append(r["cpu_user_ms"] + r["cpu_system_ms"])
+            got["wall_ms"].append(r["wall_ms"])
+            result = os.path.join(self.work, "out-0", "result.json")
+            got["runner_ms"].append(0.0 if job.get("trivial") else
+                                    json.load(open(result))["timing_ms"]["total"])
+        return {k: statistics.median(v) for k, v in got.items()}
 
     def idle_memory(self, pool):
         """RSS and PSS of every process of the idle pool: the server, the
@@ -219,14 +235,17 @@ def markdown(r):
           "| `sbx run --pool`, runner preloaded, `--no-audit` | %.1f |" % r["tp"]["pool_na"]]
     if "pool_before" in r["tp"]:
         L.append("| `sbx run --pool`, runner of %s | %.1f |" % (r["before"], r["tp"]["pool_before"]))
-    L += ["", "| pooled job (medians of %d) | acquire ms | job CPU ms | runner's `timing_ms.total` |" % r["n"],
-          "|---|---|---|---|"]
-    for k in ("pool", "pool_nopre", "pool_before"):
+    names["pool_na"] = "`sbx run --pool`, runner preloaded, `--no-audit`"
+    names["trivial"] = "`sbx run --pool` of a script that does nothing (`pass`)"
+    L += ["", "| pooled job (medians of %d) | acquire ms | job wall ms | job CPU ms | runner's "
+          "`timing_ms.total` |" % r["n"], "|---|---|---|---|---|"]
+    for k in ("pool", "pool_na", "pool_nopre", "pool_before", "trivial"):
         if k in c:
-            L.append("| %s | %.1f | %.0f | %.0f |" % (names[k], c[k]["acquire_ms"], c[k]["cpu_ms"],
-                                                     c[k]["runner_ms"]))
-    L += ["", "Acquire: the report's `pool.acquire_ms`, request sent → the job's pid 1 running. Job CPU: "
-          "user + system of the job's cgroup. The runner's total: static check, data, the strategy in its "
+            L.append("| %s | %.1f | %.0f | %.0f | %.0f |" % (names[k], c[k]["acquire_ms"], c[k]["wall_ms"],
+                                                            c[k]["cpu_ms"], c[k]["runner_ms"]))
+    L += ["", "Acquire: the report's `pool.acquire_ms`, request sent → the job's pid 1 running. Job wall "
+          "and CPU: the report's `wall_ms` and user + system of the job's cgroup (cgroup v1 `cpuacct.stat`, "
+          "in 4 ms ticks: medians only). The runner's total: static check, data, the strategy in its "
           "child, the look-ahead audit's reruns, scoring.", "",
           "Idle pool, `--size 2`, runner preloaded: %d processes, RSS %.0f MiB, PSS %.0f MiB (each zygote "
           "%s MiB resident; the zygotes share their pages with nobody, their jobs share them copy-on-write)."
@@ -246,6 +265,8 @@ def measure(b, pools, n, tp):
     r["times"].update(b.rounds({"bare_na": lambda: b.bare(audit=False),
                                 "pool_na": lambda: pool.job(audit=False)}, n))
     r["costs"] = {k: b.job_costs(p, n) for k, p in pools.items()}
+    r["costs"]["pool_na"] = b.job_costs(pool, n, audit=False)
+    r["costs"]["trivial"] = b.job_costs(pool, n, trivial=True)
     r["tp"] = {"cold": b.throughput(lambda i: b.cold(i), tp // 2),
                "pool": b.throughput(lambda i: pool.job(i), tp),
                "pool_na": b.throughput(lambda i: pool.job(i, audit=False), tp)}
