@@ -7,6 +7,9 @@
  *   pool_server.c  `sbx pool`: zygotes up, accept clients, drain on SIGTERM
  *   pool_zygote.c  one zygote: an sbx sandbox run by a keeper process
  *   pool_job.c     one job's supervisor, forked by the server per client
+ *   pool_binds.c   a job's bind sources as detached mounts (root or rootless)
+ *   pool_fds.c     receiving descriptors over the pool's sockets
+ *   pool_cgroup.c  rootless on v2: the pool's processes in a leaf of its cgroup
  *   pool_client.c  `sbx run --pool`: hands its stdio and options over
  *   pool/zygote.py the zygote itself (runs inside the sandbox) */
 #ifndef SBX_POOL_H
@@ -22,6 +25,10 @@
 
 #define SBX_POOL_MAX_SIZE 64
 #define SBX_POOL_MAGIC "SBXPOOL1"
+/* Descriptors in one request to a zygote: the job's channel, stdin, two
+ * output pipes, its cgroup join fds, its binds (the kernel takes 253). */
+#define SBX_POOL_MAX_FDS 250
+#define SBX_POOL_MAX_BINDS (SBX_POOL_MAX_FDS - 4 - 8)
 
 /* Client <-> job supervisor, over the pool's SOCK_SEQPACKET socket.
  * Request: SBX_POOL_MAGIC, then the `sbx run` options and command as
@@ -59,6 +66,10 @@ struct sbx_pool {
 	char **mount_points; /* targets the zygotes' root must offer */
 	size_t n_mount_points;
 	struct sbx_config base; /* defaults parsed: what the zygotes run with */
+	/* pool_cgroup.c: rootless on v2, the cgroup the pool was started in
+	 * and the leaf it moved into ("" = none), X's controllers before. */
+	char cg_dir[2100], cg_leaf[2200];
+	char *cg_subtree_before;
 	struct sbx_zygote zygotes[SBX_POOL_MAX_SIZE];
 };
 
@@ -67,6 +78,22 @@ struct sbx_pool {
 int sbx_pool_main(int argc, char **argv);
 int sbx_pool_client_main(int argc, char **argv);
 bool sbx_pool_requested(int argc, char **argv);
+
+/* pool_fds.c: one packet with descriptors (SCM_RIGHTS, at most
+ * SBX_POOL_MAX_FDS; runtime/sync.h: sbx_send_with_fds sends them); takes at
+ * most *n and says in *n how many came. */
+ssize_t sbx_pool_recv_fds(int sock, void *buf, size_t len, int *fds, size_t *n);
+
+/* pool_binds.c: each of c's bind sources as a detached mount (fds[i]),
+ * made with the caller's access to the paths, as root or rootless. */
+int sbx_pool_bind_sources(const struct sbx_config *c, int *fds, struct sbx_error **err);
+
+/* pool_cgroup.c: rootless on cgroup v2 without --cgroup-parent, a pool
+ * started alone in its cgroup moves into a leaf beneath it and makes it
+ * every job's and zygote's --cgroup-parent (p->defaults has room for two
+ * more); restore undoes it at the end. */
+int sbx_pool_cgroup_setup(struct sbx_pool *p, struct sbx_error **err);
+void sbx_pool_cgroup_restore(struct sbx_pool *p);
 
 /* pool_zygote.c */
 int sbx_zygote_start(const struct sbx_pool *p, struct sbx_zygote *z, struct sbx_error **err);

@@ -6,6 +6,7 @@
  * `sbx run` would. */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,9 +50,28 @@ static int recv_reply(int sock, struct sbx_pool_reply_msg *m, int *fd)
 	return n == sizeof(*m) ? 1 : -1;
 }
 
-/* The report and the error as `sbx run` prints them (main.c: finish). */
+/* The report's warnings (a job without a cgroup...), escaped: they can
+ * carry names from the sandbox. */
+static void print_warnings(const char *json)
+{
+	json_t *r = json_loads(json, 0, NULL), *w;
+	size_t i;
+	json_array_foreach(json_object_get(r, "warnings"), i, w)
+	{
+		if (!json_is_string(w))
+			continue;
+		char *msg = sbx_escape(json_string_value(w));
+		fprintf(stderr, "sbx: warning: %s\n", msg);
+		free(msg);
+	}
+	json_decref(r);
+}
+
+/* The warnings, the error and the report as `sbx run` prints them (main.c:
+ * finish). */
 static int finish(int code, const char *error, const char *json, const char *report)
 {
+	print_warnings(json);
 	if (error && *error) {
 		char *msg = sbx_escape(error);
 		fprintf(stderr, "sbx: %s\n", msg);

@@ -24,6 +24,7 @@
 #include "lib/clock.h"
 #include "cgroup_request.h"
 #include "init.h"
+#include "kernel_limits.h"
 #include "pool.h"
 #include "result.h"
 #include "sandbox.h"
@@ -31,38 +32,12 @@
 #include "supervise.h"
 #include "sync.h"
 
-#define MAX_FDS 250
 /* How long a zygote may take to start a job before the job fails. */
 #define START_TIMEOUT_MS 30000
 
 static uint64_t us_since(uint64_t t0)
 {
 	return (sbx_now_ns() - t0) / 1000;
-}
-
-static int send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n)
-{
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	union {
-		char b[CMSG_SPACE(sizeof(int) * MAX_FDS)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (n > 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.b;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
-	}
-	ssize_t r;
-	do
-		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -1 : 0;
 }
 
 /* Variables a Python interpreter reads while it starts (or its preloaded
@@ -122,27 +97,35 @@ static int can_serve(const struct sbx_pool *p, const struct sbx_zygote *z, const
 	return 0;
 }
 
-/* A bind source as a detached mount, made here on the host side with the
- * client's path: the zygote's job attaches it (move_mount) without ever
- * looking the host path up. */
-static int bind_source(const struct sbx_bind *b, struct sbx_error **err)
+/* The counters of the job's own user namespace (zygote.py: own_userns),
+ * as sbx run's pid 1 sets them in its own. */
+static json_t *userns_limits_json(const struct sbx_config *c)
 {
-	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, b->source,
-			      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
-	if (fd < 0)
-		return sbx_error_set(err, errno, "bind %s:%s: open_tree", b->source, b->target);
-	struct mount_attr a = {.attr_set =
-				   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (b->rw ? 0 : MOUNT_ATTR_RDONLY)};
-	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0) {
-		int e = errno;
-		close(fd);
-		return sbx_error_set(err, e, "bind %s:%s: mount_setattr", b->source, b->target);
-	}
-	return fd;
+	json_t *o = json_object();
+	for (int i = 0; i < SBX_USERNS_LIMITS; i++)
+		if (c->userns_limits[i] != SBX_UNSET)
+			json_object_set_new(o, sbx_userns_limit_names[i],
+					    json_integer((json_int_t)c->userns_limits[i]));
+	return o;
+}
+
+/* Without a cgroup: runtime/kernel_limits.c's fallback, by resource name,
+ * which the job's workload sets on itself (null: the cgroup limits). */
+static json_t *rlimits_json(const struct sbx_config *c, bool fallback)
+{
+	if (!fallback)
+		return json_null();
+	json_t *o = json_object();
+	if (c->limits.pids)
+		json_object_set_new(o, "RLIMIT_NPROC", json_integer((json_int_t)c->limits.pids));
+	if (c->limits.memory)
+		json_object_set_new(o, "RLIMIT_DATA", json_integer((json_int_t)c->limits.memory));
+	json_object_set_new(o, "RLIMIT_FSIZE", json_integer((json_int_t)sbx_rlimit_fsize(c)));
+	return o;
 }
 
 static char *request_json(const struct sbx_pool *p, const struct sbx_config *c,
-			  const struct sbx_seccomp *filter, size_t n_cgroup)
+			  const struct sbx_seccomp *filter, size_t n_cgroup, bool rlimits)
 {
 	json_t *o = json_object(), *a;
 	json_object_set_new(o, "argv", a = json_array());
@@ -166,6 +149,8 @@ static char *request_json(const struct sbx_pool *p, const struct sbx_config *c,
 	json_object_set_new(o, "tmpfs_exec", json_boolean(c->tmpfs_exec));
 	json_object_set_new(o, "out_size", json_integer(c->out_dir ? (json_int_t)c->out_size : 0));
 	json_object_set_new(o, "n_cgroup", json_integer((json_int_t)n_cgroup));
+	json_object_set_new(o, "userns_limits", userns_limits_json(c));
+	json_object_set_new(o, "rlimits", rlimits_json(c, rlimits));
 	json_object_set_new(o, "tmpfs", a = json_array());
 	for (size_t i = 0; i < c->n_tmpfs; i++)
 		json_array_append_new(
@@ -251,6 +236,31 @@ static int wait_started(int sock, int conn, int ctl, int *pidfd, struct sbx_erro
 	}
 }
 
+/* What the job's first process writes "0" to, to move itself into its
+ * cgroup(s) before the request's untrusted parts run: v1, the "tasks" file
+ * of each hierarchy; v2, the job cgroup's cgroup.procs.  On v2 the job
+ * cannot name that cgroup (it is in the zygote's cgroup namespace, and the
+ * job's cgroup is a sibling of the zygote's, outside it), but since Linux
+ * 5.16 the kernel checks a write to cgroup.procs against the credentials
+ * *and the cgroup namespace of the opener* (the CVE-2021-4197 fix): opened
+ * here, on the host, the move is allowed exactly as if we made it, and the
+ * job never needs to see the host's hierarchy.  Moving itself, the job
+ * needs no pid of ours, so no pid can be stale.  Without a cgroup (--allow-
+ * no-cgroup): none; the job sets the rlimit fallback on itself. */
+static int join_fds_open(struct sbx_cgroup *cg, int *fds, struct sbx_error **err)
+{
+	if (sbx_cgroup_version(cg) == 1)
+		return sbx_cgroup_self_attach_fds(cg, fds, SBX_CGROUP_MAX_HIERARCHIES, err);
+	if (sbx_cgroup_version(cg) != 2)
+		return 0;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/cgroup.procs", sbx_cgroup_path(cg));
+	fds[0] = open(path, O_WRONLY | O_CLOEXEC);
+	if (fds[0] < 0)
+		return sbx_error_set(err, errno, "opening %s for the job to join its cgroup", path);
+	return 1;
+}
+
 /* A zygote's control socket, as a job supervisor holds it. */
 struct zygote_ctl {
 	int index;
@@ -269,33 +279,14 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 	 * the cgroup prepare only planned must exist before. */
 	if (sbx_sandbox_finish_cgroup(sb) < 0)
 		return -1;
-	if (sbx_cgroup_version(sb->cg) != 1)
-		/* v2: the job would join its cgroup from inside the zygote's
-		 * cgroup namespace, which does not contain it; none: the rlimit
-		 * fallback is set in a fresh pid 1, and every job would inherit
-		 * it from the zygote. */
-		return sbx_error_set(
-		    err, ENOTSUP, "pool jobs need a cgroup v1 hierarchy here (this host: %s)",
-		    sbx_cgroup_version(sb->cg) == 2 ? "cgroup v2, not implemented yet"
-						    : "no cgroup; --allow-no-cgroup is for sbx run");
 	uint64_t t = sbx_now_ns();
-	int bind_fds[MAX_FDS];
-	size_t n_bind = 0;
-	if (c->n_binds > MAX_FDS - 4 - SBX_CGROUP_MAX_HIERARCHIES)
-		return sbx_error_set(err, E2BIG, "%zu binds: a pool job takes at most %d", c->n_binds,
-				     MAX_FDS - 4 - SBX_CGROUP_MAX_HIERARCHIES);
-	for (size_t i = 0; i < c->n_binds; i++) {
-		int fd = bind_source(&c->binds[i], err);
-		if (fd < 0) {
-			for (size_t j = 0; j < n_bind; j++)
-				close(bind_fds[j]);
-			return -1;
-		}
-		bind_fds[n_bind++] = fd;
-	}
+	int bind_fds[SBX_POOL_MAX_BINDS];
+	size_t n_bind = c->n_binds;
+	if (sbx_pool_bind_sources(c, bind_fds, err) < 0)
+		return -1;
 	sb->r->phases_us[SBX_P_MOUNTS] = us_since(t);
 	int join_fds[SBX_CGROUP_MAX_HIERARCHIES];
-	int n_join = sbx_cgroup_self_attach_fds(sb->cg, join_fds, SBX_CGROUP_MAX_HIERARCHIES, err);
+	int n_join = join_fds_open(sb->cg, join_fds, err);
 	if (n_join < 0) {
 		for (size_t j = 0; j < n_bind; j++)
 			close(bind_fds[j]);
@@ -305,7 +296,7 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 	sbx_sandbox_block_signals(sb);
 
 	t = sb->start_ns = sbx_now_ns();
-	cleanup_free char *req = request_json(p, c, sb->filter, (size_t)n_join);
+	cleanup_free char *req = request_json(p, c, sb->filter, (size_t)n_join, sb->r->limits_rlimit);
 	int pidfd = -1, r = ZYGOTE_GONE;
 	/* Our zygote first, then the others that were ready: a zygote that
 	 * dies with the request unread (its exit closes its socket only after
@@ -318,7 +309,7 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 			r = sbx_error_set(err, errno, "creating the job's channels");
 			break;
 		}
-		int fds[MAX_FDS];
+		int fds[SBX_POOL_MAX_FDS];
 		size_t n = 0;
 		fds[n++] = sb->sock[1];
 		fds[n++] = io[0];
@@ -328,7 +319,7 @@ static int pool_launch(const struct sbx_pool *p, struct sbx_sandbox *sb, const s
 			fds[n++] = join_fds[i];
 		for (size_t i = 0; i < n_bind; i++)
 			fds[n++] = bind_fds[i];
-		int sent = send_fds(ctl[a].fd, req, strlen(req), fds, n);
+		int sent = sbx_send_with_fds(ctl[a].fd, req, strlen(req), fds, n);
 		int e = errno;
 		close(sb->sock[1]);
 		close(sb->out[1]);
@@ -391,7 +382,7 @@ static void reply_result(int conn, const struct sbx_result *r)
 	if (mfd < 0 || write(mfd, e, strlen(e) + 1) < 0 || write(mfd, json, strlen(json)) < 0)
 		perror("sbx pool: result");
 	struct sbx_pool_reply_msg m = {.type = SBX_POOL_RESULT, .exit_code = r->exit_code};
-	send_fds(conn, &m, sizeof(m), &mfd, mfd >= 0 ? 1 : 0);
+	sbx_send_with_fds(conn, &m, sizeof(m), &mfd, mfd >= 0 ? 1 : 0);
 	if (mfd >= 0)
 		close(mfd);
 }
@@ -448,7 +439,7 @@ int sbx_pool_job(const struct sbx_pool *p, const struct sbx_zygote *z, int conn,
 	buf[n] = '\0';
 	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	struct sbx_pool_reply_msg acc = {.type = SBX_POOL_ACCEPTED};
-	send_fds(conn, &acc, sizeof(acc), &self, self >= 0 ? 1 : 0);
+	sbx_send_with_fds(conn, &acc, sizeof(acc), &self, self >= 0 ? 1 : 0);
 
 	/* The options: NUL-separated strings after the magic. */
 	char *args[4096];

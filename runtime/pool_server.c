@@ -42,7 +42,15 @@ const char sbx_pool_usage[] =
     "  --recycle N         replace each zygote after N jobs (default 0: never); bounds\n"
     "                      how many jobs share one address-space layout\n"
     "Every other option is an `sbx run` option (see sbx run --help): the default\n"
-    "of every job, which the job's own options extend or override.\n";
+    "of every job, which the job's own options extend or override.\n"
+    "\n"
+    "Each job gets a cgroup of its own, where sbx run would make it.  Rootless on\n"
+    "cgroup v2: started alone in a delegated cgroup (systemd-run --user --scope\n"
+    "-p Delegate=yes -- sbx pool ...), the pool moves into a leaf sbx-PID-pool\n"
+    "there and puts the zygotes' and jobs' cgroups beside it; or start it in a\n"
+    "leaf of a delegated subtree and pass --cgroup-parent SUBTREE.  With\n"
+    "--allow-no-cgroup: sbx run's rlimits, set in each job and never above the\n"
+    "pool's own.  --network host is not served.\n";
 
 enum { O_SOCKET = 1000, O_SIZE, O_PRELOAD, O_PRELOAD_PATH, O_MOUNTPOINT, O_RECYCLE };
 
@@ -96,7 +104,7 @@ static int parse(int argc, char **argv, struct sbx_pool *p, struct sbx_error **e
 	    {0, 0, 0, 0},
 	};
 	p->size = 2;
-	p->defaults = calloc((size_t)argc + 1, sizeof(char *));
+	p->defaults = calloc((size_t)argc + 3, sizeof(char *)); /* + pool_cgroup.c's */
 	p->mount_points = calloc((size_t)argc + 1, sizeof(char *));
 	if (p->defaults == NULL || p->mount_points == NULL)
 		abort();
@@ -253,6 +261,11 @@ int sbx_pool_main(int argc, char **argv)
 		fprintf(stderr, "sbx pool: %s\n", err ? err->msg : strerror(errno));
 		return 125;
 	}
+	if (sbx_pool_cgroup_setup(&p, &err) < 0) {
+		fprintf(stderr, "sbx pool: %s\n", err->msg);
+		unlink(p.socket_path);
+		return 125;
+	}
 	for (unsigned i = 0; i < p.size; i++) {
 		p.zygotes[i].index = (int)i;
 		p.zygotes[i].ctl = p.zygotes[i].pidfd = -1;
@@ -382,5 +395,6 @@ int sbx_pool_main(int argc, char **argv)
 			nq = 0;
 		}
 	}
+	sbx_pool_cgroup_restore(&p);
 	return status;
 }

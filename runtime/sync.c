@@ -6,15 +6,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int sbx_msg_send_fds(int sock, const struct sbx_msg *m, const int *fds, size_t n)
+int sbx_send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t n)
 {
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	union {
-		char buf[CMSG_SPACE(SBX_MSG_MAX_FDS * sizeof(int))];
+		char buf[CMSG_SPACE(SBX_SCM_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (n > SBX_MSG_MAX_FDS) {
+	if (n > SBX_SCM_MAX_FDS) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -35,6 +35,15 @@ int sbx_msg_send_fds(int sock, const struct sbx_msg *m, const int *fds, size_t n
 	if (r < 0)
 		return -1;
 	return 0;
+}
+
+int sbx_msg_send_fds(int sock, const struct sbx_msg *m, const int *fds, size_t n)
+{
+	if (n > SBX_MSG_MAX_FDS) {
+		errno = EINVAL;
+		return -1;
+	}
+	return sbx_send_with_fds(sock, m, sizeof(*m), fds, n);
 }
 
 int sbx_msg_send(int sock, const struct sbx_msg *m, int fd_to_pass)

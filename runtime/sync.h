@@ -46,6 +46,10 @@ int sbx_msg_recv(int sock, struct sbx_msg *m, int *fd_received);
  * `max` in fds (closing any beyond) and their number in *n. */
 #define SBX_MSG_MAX_FDS 8
 int sbx_msg_send_fds(int sock, const struct sbx_msg *m, const int *fds, size_t n);
+/* Any one packet with up to SBX_SCM_MAX_FDS descriptors (the kernel's
+ * SCM_MAX_FD), for messages that are not a struct sbx_msg (the warm pool's). */
+#define SBX_SCM_MAX_FDS 253
+int sbx_send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t n);
 int sbx_msg_recv_fds(int sock, struct sbx_msg *m, int *fds, size_t max, size_t *n);
 /* Child side: report a setup error chain and never return. */
 __attribute__((noreturn)) void sbx_msg_fail(int sock, int type, struct sbx_error *err, int exit_code);

@@ -7,12 +7,16 @@
 # program, and only then runs the job's script.
 #
 # Process tree of one job (see docs/architecture.md, "Warm pool"):
-#   zygote --fork--> J: joins the job's cgroup, unshares mount/uts/ipc/net/
+#   zygote --fork--> J: joins the job's cgroup (v1 or v2, through descriptors
+#                       the supervisor opened), unshares mount/uts/ipc/net/
 #                       cgroup/pid namespaces, mounts, hostname, loopback
 #          J --fork--> P1 (pid 1 of the job): fresh /proc, hands its pidfd and
-#                       /out to the supervisor, reaps; J exits at once
-#          P1 --fork--> W (pid 2): setsid, ids, capabilities, env, workdir,
-#                       seccomp last, then the script as `python3 SCRIPT` would
+#                       /out to the supervisor, maps W's user namespace, reaps;
+#                       J exits at once
+#          P1 --fork--> W (pid 2): a user namespace of its own, its counters
+#                       and (no cgroup) rlimits, setsid, ids, capabilities,
+#                       env, workdir, seccomp last, then the script as
+#                       `python3 SCRIPT` would
 #
 # Requests come on fd 0 (a SOCK_SEQPACKET socket from the pool): one JSON
 # object and its descriptors per packet.  The wire format of the messages to
@@ -66,6 +70,7 @@ libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ul
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS = 0x00020000, 0x02000000, 0x04000000
 CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x20000000, 0x40000000
+CLONE_NEWUSER = 0x10000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
@@ -142,8 +147,13 @@ def job_mounts(job, binds):
 
 def job_proc():
     """P1, first thing in the new pid namespace: a procfs of this namespace
-    over the zygote's, with the same masks as runtime/mounts.c."""
+    over the zygote's, with the same masks as runtime/mounts.c.  Returns an
+    O_PATH fd of its /proc/sys/user, taken before /proc/sys is made
+    read-only: the workload sets its own user namespace's counters through
+    it (the kernel resolves those files to the opener's user namespace at
+    open)."""
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    userdir = os.open("/proc/sys/user", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     for f in ("kcore", "keys", "timer_list", "sched_debug", "latency_stats"):
         if os.path.exists("/proc/" + f):
             mount("/dev/null", "/proc/" + f, None, MS_BIND)
@@ -155,6 +165,7 @@ def job_proc():
         if os.path.exists("/proc/" + p):
             mount("/proc/" + p, "/proc/" + p, None, MS_BIND | MS_REC)
             mount(None, "/proc/" + p, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    return userdir
 
 
 def loopback_up():
@@ -175,9 +186,16 @@ def drop_privileges(job):
         check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "dropping capability %d from the bounding set" % cap)
     check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing the ambient set")
     check(libc.prctl(PR_SET_SECUREBITS, SECUREBITS, 0, 0, 0), "setting securebits")
-    os.setgroups([])
-    os.setresgid(job["gid"], job["gid"], job["gid"])
-    os.setresuid(job["uid"], job["uid"], job["uid"])
+    # A rootless sandbox's user namespace has setgroups denied (and so has
+    # the job's, its child): as sbx run, the groups stay as they are there.
+    with open("/proc/self/setgroups") as f:
+        if f.read().strip() != "deny":
+            os.setgroups([])
+    try:
+        os.setresgid(job["gid"], job["gid"], job["gid"])
+        os.setresuid(job["uid"], job["uid"], job["uid"])
+    except OSError as e:
+        raise SetupError("switching to user %d:%d: %s" % (job["uid"], job["gid"], e.strerror))
     hdr = struct.pack("=Ii", 0x20080522, 0)
     data = bytes(24)
     check(libc.syscall(NR["capset"], hdr, data), "setting capability sets")
@@ -320,9 +338,72 @@ def reseed():
         np_random.seed()
 
 
-def workload(job, sync, stdio):
+def own_userns(gate):
+    """W, first thing: a user namespace of the job's own, a child of the
+    zygote's, which its pid 1 maps (W cannot: writing a map needs
+    CAP_SETUID in the parent namespace).  RLIMIT_NPROC and the counters of
+    /proc/sys/user count per user namespace: in the zygote's, every job
+    would share one count with the zygote and the jobs running beside it.
+    The other namespaces stay owned by the zygote's, so W gains no power
+    over its mounts or network."""
+    up, down = gate
+    check(libc.unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
+    os.write(up, b"u")
+    if os.read(down, 1) != b"m":
+        raise SetupError("pid 1 did not map the job's user namespace")
+    os.close(up)
+    os.close(down)
+
+
+def map_userns(pid, gate):
+    """P1: W's id maps, the identity over the ids of the zygote's user
+    namespace (so --user means what it means to sbx run there)."""
+    up, down = gate
+    if os.read(up, 1) != b"u":
+        return  # W failed before; it reports why
+    for f in ("uid_map", "gid_map"):
+        with open("/proc/self/" + f) as m:
+            ext = [l.split() for l in m.read().splitlines() if l.strip()]
+        with open("/proc/%d/%s" % (pid, f), "w") as m:
+            m.write("".join("%s %s %s\n" % (e[0], e[0], e[2]) for e in ext))
+    os.write(down, b"m")
+
+
+def job_limits(job, userdir):
+    """W, in its own user namespace: its /proc/sys/user counters, then —
+    only when the job has no cgroup — the rlimit fallback of
+    runtime/kernel_limits.c, set here so that they bound this job and
+    nothing of the zygote's.  Only lowered: a limit above the inherited hard
+    one (the pool's own) stays at that."""
+    for name, value in job["userns_limits"].items():
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CLOEXEC, dir_fd=userdir)
+        except FileNotFoundError:
+            continue  # a counter this kernel does not have
+        try:
+            os.write(fd, str(value).encode())
+        except OSError as e:
+            raise SetupError("setting /proc/sys/user/%s to %d: %s" % (name, value, e.strerror))
+        finally:
+            os.close(fd)
+    os.close(userdir)
+    import resource
+    for name, value in (job["rlimits"] or {}).items():
+        r = getattr(resource, name)
+        hard = resource.getrlimit(r)[1]
+        if hard != resource.RLIM_INFINITY and value > hard:
+            value = hard
+        try:
+            resource.setrlimit(r, (value, value))
+        except (OSError, ValueError) as e:
+            raise SetupError("setrlimit %s %d: %s" % (name, value, e))
+
+
+def workload(job, sync, stdio, gate, userdir):
     """W, pid 2 of the job: the last steps before job code, in the order of
     runtime/workload.c, seccomp last."""
+    own_userns(gate)
+    job_limits(job, userdir)
     os.setsid()  # no controlling terminal (CVE-2017-5226)
     for i, fd in enumerate(stdio):
         os.dup2(fd, i)
@@ -352,7 +433,7 @@ def pid1(job, sync, stdio):
     """P1: reaper of the job's pid namespace.  Ends the job when the
     supervisor goes away (its end of the sync socket closes)."""
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    job_proc()
+    userdir = job_proc()
     out = os.open("/out", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW) if job["out_size"] else None
     me = os.pidfd_open(1)
     send(sync, MSG_POOL_STARTED, fds=[me])
@@ -366,18 +447,26 @@ def pid1(job, sync, stdio):
     signal.set_wakeup_fd(wr)
     for s in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(s, lambda *a: None)
+    up, down = os.pipe2(os.O_CLOEXEC), os.pipe2(os.O_CLOEXEC)
     w = os.fork()
     if w == 0:
         try:
             signal.set_wakeup_fd(-1)
-            os.close(rd)
-            os.close(wr)
-            workload(job, sync, stdio)
+            for fd in (rd, wr, up[0], down[1]):
+                os.close(fd)
+            workload(job, sync, stdio, (up[1], down[0]), userdir)
         except (SetupError, OSError) as e:
             send(sync, MSG_SETUP_ERROR, 125, str(e))
             os._exit(125)
-    for fd in stdio:
+    for fd in stdio + [userdir, up[1], down[0]]:
         os.close(fd)
+    try:
+        map_userns(w, (up[0], down[1]))
+    except OSError as e:
+        send(sync, MSG_SETUP_ERROR, 125, "mapping the job's user namespace: %s" % e)
+        os.kill(w, signal.SIGKILL)
+    os.close(up[0])
+    os.close(down[1])
     # As sbx run's pid 1: nothing but CAP_KILL (to signal a workload of
     # another uid) once the workload exists.
     kill = 1 << 5
@@ -410,7 +499,14 @@ def job_main(job, fds):
         stdio = fds[1:4]
         n_cg = job["n_cgroup"]
         for fd in fds[4:4 + n_cg]:
-            os.write(fd, b"0")  # into the job's cgroup before anything is charged
+            # Into the job's cgroup before anything is charged: a v1 "tasks"
+            # file or the v2 cgroup.procs, opened by the supervisor, whose
+            # credentials and cgroup namespace the kernel checks the move
+            # against (the job's cgroup is outside the zygote's namespace).
+            try:
+                os.write(fd, b"0")
+            except OSError as e:
+                raise SetupError("joining the job's cgroup: %s" % e.strerror)
             os.close(fd)
         binds = fds[4 + n_cg:]
         check(libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP |

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,7 +72,31 @@ static void write_file(const char *dir, const char *name, const char *text)
 	chmod(p, 0644);
 }
 
+/* The pool as `uid` (0: as we are), started from cgroup directory `from`
+ * (NULL: ours), which its process joins as root before dropping to uid. */
+static void pool_start_as(struct pool *p, int size, const char *const *extra, uid_t uid, const char *from);
+
 static void pool_start(struct pool *p, int size, const char *const *extra)
+{
+	pool_start_as(p, size, extra, 0, NULL);
+}
+
+static void become(uid_t uid, const char *from)
+{
+	if (from) {
+		char procs[1024], me[16];
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", from);
+		snprintf(me, sizeof(me), "%d", (int)getpid());
+		int fd = open(procs, O_WRONLY);
+		if (fd < 0 || write(fd, me, strlen(me)) < 0)
+			_exit(90);
+		close(fd);
+	}
+	if (uid != 0 && (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0))
+		_exit(91);
+}
+
+static void pool_start_as(struct pool *p, int size, const char *const *extra, uid_t uid, const char *from)
 {
 	memset(p, 0, sizeof(*p));
 	p->dir = running_dir = h_tmpdir();
@@ -94,6 +119,7 @@ static void pool_start(struct pool *p, int size, const char *const *extra)
 		dup2(null, 1);
 		setpgid(0, 0);
 		close_range(3, ~0U, 0); /* nothing of the test runner's */
+		become(uid, from);
 		execv(argv[0], (char **)argv);
 		_exit(98);
 	}
@@ -118,6 +144,19 @@ static void pool_note_keepers(struct pool *p)
 	fclose(f);
 }
 
+/* Only the keepers, once the supervisors of finished jobs (which answer
+ * their client just before they exit) are gone. */
+static void pool_note_only_keepers(struct pool *p, size_t n)
+{
+	for (int i = 0; i < 100; i++) {
+		p->n_keepers = 0;
+		pool_note_keepers(p);
+		if (p->n_keepers == n)
+			return;
+		usleep(20000);
+	}
+}
+
 static int wait_exit(pid_t pid, int timeout_s)
 {
 	for (int i = 0; i < timeout_s * 20; i++) {
@@ -131,6 +170,28 @@ static int wait_exit(pid_t pid, int timeout_s)
 	return -1;
 }
 
+/* /proc/PID/FILE into buf (NUL-terminated); its length, or -1. */
+static ssize_t read_proc(const char *pid, const char *file, char *buf, size_t size)
+{
+	char path[300];
+	snprintf(path, sizeof(path), "/proc/%s/%s", pid, file);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	size_t len = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+/* Whether process `pid` is a zygote (by its command line). */
+static bool is_zygote(const char *pid)
+{
+	char buf[4096];
+	ssize_t len = read_proc(pid, "cmdline", buf, sizeof(buf));
+	return len > 11 && memcmp(buf, "python3\0-c\0", 11) == 0 && strstr(buf + 11, ZYGOTE_MARK) != NULL;
+}
+
 /* Processes in the cgroups of this pool's keepers (the zygotes' sandboxes;
  * tests run side by side, so never count other pools'); with `zygotes`,
  * only the zygotes themselves, their pids into `pids`. */
@@ -141,36 +202,17 @@ static int pool_sandbox_procs(struct pool *p, bool zygotes, int *pids, int max)
 	cr_assert(d);
 	for (struct dirent *e; (e = readdir(d));) {
 		int pid = atoi(e->d_name);
-		if (pid <= 0)
+		char buf[4096];
+		if (pid <= 0 || read_proc(e->d_name, "cgroup", buf, sizeof(buf)) < 0)
 			continue;
-		char path[64], buf[4096];
-		snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-		FILE *f = fopen(path, "r");
-		if (f == NULL)
-			continue;
-		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-		buf[len] = '\0';
 		bool ours = false;
 		for (size_t i = 0; i < p->n_keepers && !ours; i++) {
 			char tag[32];
 			snprintf(tag, sizeof(tag), "/sbx-%d-", p->keepers[i]);
 			ours = strstr(buf, tag) != NULL;
 		}
-		if (!ours)
+		if (!ours || (zygotes && !is_zygote(e->d_name)))
 			continue;
-		if (zygotes) {
-			snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-			f = fopen(path, "r");
-			if (f == NULL)
-				continue;
-			len = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			buf[len] = '\0';
-			if (len < 12 || memcmp(buf, "python3\0-c\0", 11) != 0 ||
-			    strstr(buf + 11, ZYGOTE_MARK) == NULL)
-				continue;
-		}
 		if (pids && n < max)
 			pids[n] = pid;
 		n++;
@@ -209,8 +251,16 @@ static void pool_stop(struct pool *p)
 	running_dir = NULL;
 }
 
+static void job_as(struct sbx_out *o, uid_t uid, struct pool *p, const char *script, const char *const *opts);
+
 /* One job: `sbx run --pool SOCK [opts] -- python3 /srv/SCRIPT`. */
 static void job(struct sbx_out *o, struct pool *p, const char *script, const char *const *opts)
+{
+	job_as(o, 0, p, script, opts);
+}
+
+/* The same as `uid`. */
+static void job_as(struct sbx_out *o, uid_t uid, struct pool *p, const char *script, const char *const *opts)
 {
 	const char *a[64] = {"--pool", p->sock};
 	size_t n = 2;
@@ -222,7 +272,7 @@ static void job(struct sbx_out *o, struct pool *p, const char *script, const cha
 	a[n++] = "python3";
 	a[n++] = strdup(path);
 	a[n] = NULL;
-	cr_assert_eq(h_run_report(o, 0, 120, a), 0);
+	cr_assert_eq(h_run_report(o, uid, 120, a), 0);
 }
 
 static json_t *pool_obj(struct sbx_out *o)
@@ -386,14 +436,20 @@ static void expect_zygote_lives(struct pool *p, long long *jobs)
 	h_free(&o);
 }
 
+/* The scripts of the tests that end jobs: sleep, hog, kill, ok. */
+static void write_ending_scripts(struct pool *p)
+{
+	write_file(p->dir, "sleep.py", sleep_py);
+	write_file(p->dir, "hog.py", hog_py);
+	write_file(p->dir, "kill.py", kill_py);
+	write_file(p->dir, "ok.py", ok_py);
+}
+
 Test(pool, timeout_oom_and_kill_end_the_job_only)
 {
 	struct pool p;
 	pool_start(&p, 1, NULL);
-	write_file(p.dir, "sleep.py", sleep_py);
-	write_file(p.dir, "hog.py", hog_py);
-	write_file(p.dir, "kill.py", kill_py);
-	write_file(p.dir, "ok.py", ok_py);
+	write_ending_scripts(&p);
 	struct sbx_out o;
 	job(&o, &p, "ok.py", NULL);
 	cr_assert_eq(o.status, 0, "%s", o.err);
@@ -432,7 +488,7 @@ Test(pool, sigkill_of_the_pool_leaves_no_process_and_no_cgroup)
 	job(&o, &p, "ok.py", NULL);
 	cr_assert_eq(o.status, 0, "%s", o.err);
 	h_free(&o);
-	pool_note_keepers(&p);
+	pool_note_only_keepers(&p, 2);
 	cr_assert_eq(p.n_keepers, 2);
 	for (size_t i = 0; i < p.n_keepers; i++)
 		cr_assert_gt(h_count_cgroups(p.keepers[i]), 0, "no zygote cgroup to watch");
@@ -867,6 +923,333 @@ Test(pool, client_gives_nothing_to_another_users_socket)
 	close(res[0]);
 	h_rmtree(dir);
 	running_dir = NULL;
+}
+
+/* ---- cgroup v2 and rootless pools ---- */
+
+static bool pure_v2_host(void)
+{
+	char buf[256] = "";
+	FILE *f = fopen("/sys/fs/cgroup/cgroup.controllers", "r");
+	if (f == NULL)
+		return false;
+	bool ok = fgets(buf, sizeof(buf), f) && strstr(buf, "memory") && strstr(buf, "pids");
+	fclose(f);
+	return ok;
+}
+
+/* The client of a long job, in the background: its exit says whether the
+ * job ran to its end ("start", "end"). */
+static pid_t background_sleep(struct pool *p, uid_t uid, const char *seconds)
+{
+	pid_t c = fork();
+	cr_assert_geq(c, 0);
+	if (c == 0) {
+		const char *a[] = {"--pool", p->sock, "--", "python3", "/srv/sleep.py", seconds, NULL};
+		struct sbx_out co;
+		h_run(&co, uid, 120, a);
+		_exit(co.status == 0 && strcmp(co.out, "start\nend\n") == 0 ? 0 : 1);
+	}
+	return c;
+}
+
+static const char cgroup_py[] = "print('cgroup', open('/proc/self/cgroup').read().split())\n";
+
+/* While another job runs, one job is OOM-killed in its own cgroup, one
+ * kills itself and one times out: the other runs to its end, the zygote
+ * lives on, the next job is fine.  The job sees only its own cgroup (its
+ * cgroup namespace is rooted there). */
+Test(pool, oom_kill_and_timeout_while_the_pool_is_busy_end_that_job_only)
+{
+	struct pool p;
+	pool_start(&p, 2, NULL);
+	write_ending_scripts(&p);
+	write_file(p.dir, "cg.py", cgroup_py);
+	struct sbx_out o;
+	job(&o, &p, "ok.py", NULL); /* the zygotes are up */
+	h_free(&o);
+	pid_t busy = background_sleep(&p, 0, "12");
+	usleep(300000);
+	job(&o, &p, "kill.py", NULL);
+	cr_expect_eq(o.status, 137, "%s", o.err);
+	cr_expect_str_eq(h_rs(o.report, "status"), "signaled");
+	h_free(&o);
+	const char *a[] = {"--pool", p.sock, "--timeout", "1", "--", "python3", "/srv/sleep.py", "30", NULL};
+	cr_assert_eq(h_run_report(&o, 0, 60, a), 0);
+	cr_expect_eq(o.status, 124, "%s", o.err);
+	h_free(&o);
+	job(&o, &p, "hog.py", (const char *const[]){"--memory", "80M", NULL});
+	cr_expect_eq(o.status, 137, "%s", o.err);
+	cr_expect_str_eq(h_rs(o.report, "status"), "oom");
+	json_t *cg = json_object_get(o.report, "cgroup");
+	cr_expect_eq(json_integer_value(json_object_get(cg, "version")), pure_v2_host() ? 2 : 1);
+	const char *path = json_string_value(json_object_get(cg, "path"));
+	cr_expect(path && access(path, F_OK) < 0, "the job's cgroup %s is left", path ? path : "(null)");
+	h_free(&o);
+	int st;
+	waitpid(busy, &st, 0);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the job running beside the OOM did not finish");
+	job(&o, &p, "cg.py", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	/* v2: "0::/"; v1: every hierarchy at its root ("N:ctrl:/"). */
+	cr_expect(strstr(o.out, "cgroup [") && !strstr(o.out, ":/sbx") && strstr(o.out, ":/'"),
+		  "the job sees a cgroup path beyond its own: %s", o.out);
+	h_free(&o);
+	pool_note_keepers(&p);
+	pool_stop(&p);
+}
+
+static const char limits_py[] =
+    "import os, resource, sys, time\n"
+    "R = resource\n"
+    "print('nproc', *R.getrlimit(R.RLIMIT_NPROC), 'data', *R.getrlimit(R.RLIMIT_DATA),\n"
+    "      'fsize', *R.getrlimit(R.RLIMIT_FSIZE))\n"
+    "print('userns', open('/proc/sys/user/max_user_namespaces').read().strip())\n"
+    "import ctypes\n"
+    "ino = [ctypes.CDLL(None).inotify_init1(0) for i in range(12)]\n"
+    "print('inotify', sum(1 for i in ino if i >= 0))\n"
+    "n, err = 0, 0\n"
+    "for i in range(int(sys.argv[1])):\n"
+    "    try:\n"
+    "        pid = os.fork()\n"
+    "    except OSError as e:\n"
+    "        err = e.errno\n"
+    "        break\n"
+    "    if pid == 0:\n"
+    "        time.sleep(float(sys.argv[2]))\n"
+    "        os._exit(0)\n"
+    "    n += 1\n"
+    "if len(sys.argv) > 3:\n"
+    "    open(sys.argv[3], 'w').close()\n"
+    "print('forks', n, err, flush=True)\n"
+    "time.sleep(float(sys.argv[2]))\n";
+
+/* `sbx run --pool ... -- python3 /srv/limits.py FORKS HOLD [FLAG]` as uid. */
+static void limits_job(struct sbx_out *o, uid_t uid, struct pool *p, const char *forks, const char *hold,
+		       const char *flag, const char *const *opts)
+{
+	const char *a[32] = {"--pool", p->sock};
+	size_t n = 2;
+	for (size_t i = 0; opts && opts[i]; i++)
+		a[n++] = opts[i];
+	const char *tail[] = {"--", "python3", "/srv/limits.py", forks, hold, flag, NULL};
+	for (size_t i = 0; tail[i]; i++)
+		a[n++] = tail[i];
+	a[n] = NULL;
+	cr_assert_eq(h_run_report(o, uid, 120, a), 0);
+}
+
+/* Zygotes of a rootless pool run as the caller: none may be left. */
+static int nobodys_zygotes(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc");
+	cr_assert(d);
+	for (struct dirent *e; (e = readdir(d));) {
+		char path[300];
+		struct stat st;
+		snprintf(path, sizeof(path), "/proc/%s", e->d_name);
+		if (atoi(e->d_name) > 0 && stat(path, &st) == 0 && st.st_uid == NOBODY && is_zygote(e->d_name))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* A rootless pool where no cgroup can be had (this hybrid host, or a v2
+ * host without delegation): each job gets `sbx run`'s rlimit fallback, set
+ * in the job itself.  RLIMIT_NPROC counts per user namespace: each job has
+ * its own, so a job beside another that holds many processes still gets
+ * its whole --pids, and a job's limits never reach the zygote (the next
+ * job has the pool's). */
+Test(pool, rootless_pool_without_cgroup_gives_each_job_its_rlimits)
+{
+	h_need_userns_as(NOBODY);
+	struct pool p;
+	pool_start_as(&p, 1, (const char *const[]){"--allow-no-cgroup", "--pids", "64", NULL}, NOBODY, NULL);
+	write_file(p.dir, "limits.py", limits_py);
+	write_file(p.dir, "sleep.py", sleep_py);
+	char rw[1100], flag[1200], bind[1200];
+	snprintf(rw, sizeof(rw), "%s/rw", p.dir);
+	snprintf(flag, sizeof(flag), "%s/held", rw);
+	snprintf(bind, sizeof(bind), "%s:/extra:rw", rw);
+	cr_assert_eq(mkdir(rw, 0777), 0);
+	chmod(rw, 0777);
+	struct sbx_out o;
+	limits_job(&o, NOBODY, &p, "40", "0", NULL, (const char *const[]){"--pids", "8", "--memory", "300M", NULL});
+	cr_assert_eq(o.status, 0, "%s", o.err);
+	cr_expect(strstr(o.out, "nproc 8 8 data 314572800 314572800 fsize "), "%s", o.out);
+	cr_expect(strstr(o.out, "userns 0\n"), "the job may make user namespaces: %s", o.out);
+	int forks = -1, e = -1;
+	cr_assert(sscanf(strstr(o.out, "forks"), "forks %d %d", &forks, &e) == 2, "%s", o.out);
+	cr_expect(forks >= 5 && forks < 8 && e == EAGAIN, "%d forks under --pids 8 (errno %d)", forks, e);
+	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(o.report, "cgroup"), "limits_enforced")),
+			 "rlimit");
+	cr_expect(strstr(o.err, "sbx: warning: running WITHOUT a cgroup"), "%s", o.err);
+	h_free(&o);
+
+	/* One job holds 20 processes; the other, beside it, still forks up
+	 * to its own --pids. */
+	pid_t holder = fork();
+	if (holder == 0) {
+		struct sbx_out ho;
+		char fl[] = "/extra/held";
+		limits_job(&ho, NOBODY, &p, "20", "6", fl, (const char *const[]){"--bind", bind, NULL});
+		_exit(ho.status == 0 && strstr(ho.out, "forks 20 0") ? 0 : 1);
+	}
+	for (int i = 0; i < 600 && access(flag, F_OK) < 0; i++)
+		usleep(50000);
+	cr_assert(access(flag, F_OK) == 0, "the holding job did not start");
+	limits_job(&o, NOBODY, &p, "40", "0", NULL, (const char *const[]){"--pids", "8", NULL});
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	forks = e = -1;
+	cr_assert(strstr(o.out, "forks") && sscanf(strstr(o.out, "forks"), "forks %d %d", &forks, &e) == 2,
+		  "%s", o.out);
+	cr_expect(forks >= 5 && forks < 8, "%d forks under --pids 8 beside a job of 21 processes", forks);
+	cr_expect(strstr(o.out, "inotify 8\n"), "inotify instances beside a job that holds 8: %s", o.out);
+	h_free(&o);
+	int st;
+	waitpid(holder, &st, 0);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the holding job failed");
+
+	/* The pool's own limits again, and a timeout ends only its job. */
+	limits_job(&o, NOBODY, &p, "1", "0", NULL, NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect(strstr(o.out, "nproc 64 64 "), "a job's --pids reached the next job: %s", o.out);
+	h_free(&o);
+	const char *a[] = {"--pool", p.sock, "--timeout", "1", "--", "python3", "/srv/sleep.py", "30", NULL};
+	cr_assert_eq(h_run_report(&o, NOBODY, 60, a), 0);
+	cr_expect_eq(o.status, 124, "%s", o.err);
+	h_free(&o);
+	limits_job(&o, NOBODY, &p, "1", "0", NULL, NULL);
+	cr_expect_eq(o.status, 0, "after the timeout: %s", o.err);
+	h_free(&o);
+	pool_note_keepers(&p);
+	pool_stop(&p);
+	cr_expect_eq(nobodys_zygotes(), 0, "zygotes left");
+}
+
+/* A cgroup delegated to NOBODY as the kernel documents it: the directory
+ * and its cgroup.procs, cgroup.subtree_control and cgroup.threads. */
+static void make_delegated(const char *dir)
+{
+	cr_assert_eq(mkdir(dir, 0755), 0, "%s: %s", dir, strerror(errno));
+	static const char *const files[] = {"", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads"};
+	for (size_t i = 0; i < 4; i++) {
+		char f[300];
+		snprintf(f, sizeof(f), "%s%s", dir, files[i]);
+		cr_assert_eq(chown(f, NOBODY, NOBODY), 0, "chown %s: %s", f, strerror(errno));
+	}
+}
+
+/* A rootless job over its --memory is OOM-killed in its own v2 cgroup,
+ * beneath `deleg`. */
+static void expect_oom_in(struct pool *p, const char *deleg)
+{
+	struct sbx_out o;
+	job_as(&o, NOBODY, p, "hog.py", (const char *const[]){"--memory", "80M", NULL});
+	cr_expect_eq(o.status, 137, "%s", o.err);
+	cr_expect_str_eq(h_rs(o.report, "status"), "oom");
+	json_t *cg = json_object_get(o.report, "cgroup");
+	cr_expect_eq(json_integer_value(json_object_get(cg, "version")), 2);
+	const char *path = json_string_value(json_object_get(cg, "path"));
+	cr_expect(path && strncmp(path, deleg, strlen(deleg)) == 0, "job cgroup %s not in %s",
+		  path ? path : "(null)", deleg);
+	h_free(&o);
+}
+
+/* A rootless pool in a delegated cgroup v2 subtree (as docs/cgroups.md
+ * describes: the caller's shell in a leaf, --cgroup-parent the subtree):
+ * zygotes and jobs get cgroups there, each job its own limits; nothing is
+ * left in the subtree afterwards, even after a SIGKILL of the pool. */
+Test(pool, rootless_pool_in_a_delegated_v2_subtree)
+{
+	if (!pure_v2_host())
+		cr_skip_test("needs a cgroup v2 hierarchy with controllers (make check-vm runs this)");
+	h_need_userns_as(NOBODY);
+	char parent[64], deleg[128], shell[160];
+	snprintf(parent, sizeof(parent), "/sbxtest-pool-%d", (int)getpid());
+	snprintf(deleg, sizeof(deleg), "/sys/fs/cgroup%s", parent);
+	snprintf(shell, sizeof(shell), "%s/shell", deleg);
+	make_delegated(deleg);
+	make_delegated(shell);
+	struct pool p;
+	pool_start_as(&p, 1, (const char *const[]){"--cgroup-parent", parent, NULL}, NOBODY, shell);
+	write_file(p.dir, "hog.py", hog_py);
+	write_file(p.dir, "ok.py", ok_py);
+	write_file(p.dir, "cg.py", cgroup_py);
+	write_file(p.dir, "limits.py", limits_py);
+	expect_oom_in(&p, deleg);
+	struct sbx_out o;
+	limits_job(&o, NOBODY, &p, "40", "0", NULL, (const char *const[]){"--pids", "8", NULL});
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	int forks = -1, e = -1;
+	cr_expect(strstr(o.out, "forks") && sscanf(strstr(o.out, "forks"), "forks %d %d", &forks, &e) == 2 &&
+		      forks < 8 && e == EAGAIN,
+		  "--pids 8: %s", o.out);
+	cr_expect(json_is_true(json_object_get(json_object_get(o.report, "cgroup"), "limits_enforced")));
+	h_free(&o);
+	job_as(&o, NOBODY, &p, "cg.py", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect(strstr(o.out, "cgroup ['0::/']"), "%s", o.out);
+	h_free(&o);
+	pool_note_keepers(&p);
+	kill(p.pid, SIGKILL);
+	waitpid(p.pid, NULL, 0);
+	running_pool = 0;
+	expect_nothing_left(&p);
+	/* Only the shell's leaf is left in the subtree, and it is empty. */
+	int left_shell = -1, left = -1;
+	for (int i = 0; i < 50 && (left_shell != 0 || left != 0); i++) {
+		left_shell = rmdir(shell) == 0 || errno == ENOENT ? 0 : errno;
+		left = rmdir(deleg) == 0 ? 0 : errno;
+		if (left)
+			usleep(100000);
+	}
+	cr_expect_eq(left_shell, 0, "%s", strerror(left_shell));
+	cr_expect_eq(left, 0, "the delegated subtree is not empty after the pool: %s", strerror(left));
+	h_rmtree(p.dir);
+	free(p.dir);
+	running_dir = NULL;
+}
+
+/* Alone in a delegated cgroup (as `systemd-run --user --scope -p
+ * Delegate=yes` starts it) and without --cgroup-parent: the pool moves into
+ * a leaf there, and its zygotes' and jobs' cgroups go beside the leaf; after
+ * SIGTERM the cgroup is as it was (empty, its controllers as before). */
+Test(pool, rootless_pool_alone_in_a_delegated_v2_cgroup)
+{
+	if (!pure_v2_host())
+		cr_skip_test("needs a cgroup v2 hierarchy with controllers (make check-vm runs this)");
+	h_need_userns_as(NOBODY);
+	char deleg[128];
+	snprintf(deleg, sizeof(deleg), "/sys/fs/cgroup/sbxtest-alone-%d", (int)getpid());
+	make_delegated(deleg);
+	char before[256] = "", after[256] = "", path[300];
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", deleg);
+	FILE *f = fopen(path, "r");
+	cr_assert(f);
+	if (fgets(before, sizeof(before), f) == NULL)
+		before[0] = '\0';
+	fclose(f);
+	struct pool p;
+	pool_start_as(&p, 1, NULL, NOBODY, deleg);
+	write_file(p.dir, "hog.py", hog_py);
+	write_file(p.dir, "ok.py", ok_py);
+	expect_oom_in(&p, deleg);
+	struct sbx_out o;
+	job_as(&o, NOBODY, &p, "ok.py", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	h_free(&o);
+	pool_note_only_keepers(&p, 1);
+	pool_stop(&p);
+	f = fopen(path, "r");
+	cr_assert(f);
+	if (fgets(after, sizeof(after), f) == NULL)
+		after[0] = '\0';
+	fclose(f);
+	cr_expect_str_eq(after, before, "the delegated cgroup's controllers changed");
+	cr_expect_eq(rmdir(deleg), 0, "the delegated cgroup is not as it was: %s", strerror(errno));
 }
 
 /* --preload-path: a zygote imports a module from a directory of its sandbox
