@@ -14,6 +14,7 @@
 #include "exec.h"
 #include "lifecycle.h"
 #include "lib/cleanup.h"
+#include "runtime/idmap.h"
 #include "runtime/version.h"
 #include "spec_gen.h"
 
@@ -30,8 +31,8 @@ static const char usage[] =
     "  run --bundle DIR [--pid-file FILE] [--keep] ID   create, start, wait, delete\n"
     "  features                                   what this runtime supports (JSON)\n"
     "  spec [--rootless] [--bundle DIR]           write a config.json sbx accepts\n"
-    "  exec [--process FILE] [--cwd DIR] [--env K=V] [--user UID[:GID]] [--detach] [--pid-file F] ID "
-    "[CMD...]\n"
+    "  exec [--process FILE] [--cwd DIR] [--env K=V] [--user UID[:GID]] [--detach] [--pid-file F]\n"
+    "       [--tty --console-socket SOCK] ID [CMD...]\n"
     "                                             another process in a running container\n"
     "\n"
     "Global options:\n"
@@ -159,7 +160,8 @@ static int cmd_exec(const struct sbx_oci_global *g, struct args *a)
 		if ((r = flag(a, "process", true, &o.process, &err)) ||
 		    (r = flag(a, "p", true, &o.process, &err)) || (r = flag(a, "cwd", true, &o.cwd, &err)) ||
 		    (r = flag(a, "user", true, &o.user, &err)) || (r = flag(a, "u", true, &o.user, &err)) ||
-		    (r = flag(a, "pid-file", true, &o.pid_file, &err))) {
+		    (r = flag(a, "pid-file", true, &o.pid_file, &err)) ||
+		    (r = flag(a, "console-socket", true, &o.console_socket, &err))) {
 			if (r < 0)
 				return fail(g, err);
 		} else if ((r = flag(a, "env", true, &v, &err)) || (r = flag(a, "e", true, &v, &err))) {
@@ -176,10 +178,7 @@ static int cmd_exec(const struct sbx_oci_global *g, struct args *a)
 		} else if ((r = flag(a, "tty", false, &v, &err)) || (r = flag(a, "t", false, &v, &err))) {
 			if (r < 0)
 				return fail(g, err);
-			if (is_true(v)) {
-				sbx_error_set(&err, 0, "exec --tty: a terminal is not supported by sbx");
-				return fail(g, err);
-			}
+			o.tty = is_true(v);
 		} else if ((r = flag(a, "preserve-fds", true, &v, &err))) {
 			if (r < 0)
 				return fail(g, err);
@@ -190,7 +189,7 @@ static int cmd_exec(const struct sbx_oci_global *g, struct args *a)
 				return fail(g, err);
 			}
 		} else {
-			/* --console-socket, --cap, --additional-gids, --process-label,
+			/* --cap, --additional-gids, --process-label,
 			 * --apparmor, --cgroup: what sbx cannot do, refused by name. */
 			sbx_error_set(&err, 0, "exec: option %s is not supported by sbx", a->argv[a->i]);
 			return fail(g, err);
@@ -254,7 +253,7 @@ int sbx_oci_main(int argc, char **argv)
 	}
 	if (g.root == NULL) {
 		const char *xdg = getenv("XDG_RUNTIME_DIR");
-		if (geteuid() == 0 || xdg == NULL || *xdg == '\0')
+		if (!sbx_idmap_rootless() || xdg == NULL || *xdg == '\0')
 			default_root = strdup("/run/sbx");
 		else if (asprintf(&default_root, "%s/sbx", xdg) < 0)
 			default_root = NULL;

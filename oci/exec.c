@@ -9,15 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "lib/cleanup.h"
 #include "runtime/caps.h"
 #include "runtime/config.h"
+#include "runtime/idmap.h"
+#include "runtime/init.h"
 #include "seccomp/seccomp.h"
 #include "spec.h"
 #include "state.h"
@@ -150,21 +154,26 @@ static int join_cgroups(pid_t pid1, struct sbx_error **err)
 
 static __attribute__((noreturn)) void die(const char *what, struct sbx_error *err)
 {
-	fprintf(stderr, "sbx exec: %s%s%s\n", what, err ? ": " : "", err ? err->msg : "");
+	fprintf(stderr, "sbx: in the container: %s%s%s\n", what, err ? ": " : "", err ? err->msg : "");
 	_exit(125);
 }
 
 /* The process, pid N in the sandbox: confined as the workload is
  * (runtime/workload.c, same order), then exec. */
-static __attribute__((noreturn)) void process_main(const struct sbx_config *c, const struct sbx_oci_spec *s,
-						   const struct sbx_seccomp *filter)
+static __attribute__((noreturn)) void process_main(const struct sbx_oci_proc *p, int tty)
 {
+	const struct sbx_config *c = p->c;
+	const struct sbx_oci_spec *s = p->s;
 	struct sbx_error *err = NULL;
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (setsid() < 0)
 		die("setsid", NULL);
+	/* The terminal: controlling terminal of the new session, and stdio. */
+	if (tty >= 0 && (ioctl(tty, TIOCSCTTY, 0) < 0 || dup2(tty, 0) < 0 || dup2(tty, 1) < 0 ||
+			 dup2(tty, 2) < 0 || (tty > 2 && close(tty) < 0)))
+		die("the terminal", NULL);
 	/* Bounding set and locked securebits while CAP_SETPCAP is ours. */
 	if (sbx_caps_drop_bounding(false, &err) < 0)
 		die("dropping capabilities", err);
@@ -181,34 +190,68 @@ static __attribute__((noreturn)) void process_main(const struct sbx_config *c, c
 	}
 	if (s->umask_set)
 		umask(s->umask);
-	const char *dir = c->workdir ? c->workdir : "/";
-	if (chdir(dir) < 0) {
-		fprintf(stderr, "sbx exec: cwd %s: %s\n", dir, strerror(errno));
+	if (chdir(p->cwd) < 0) {
+		fprintf(stderr, "sbx: in the container: cwd %s: %s\n", p->cwd, strerror(errno));
 		_exit(125);
 	}
+	if (p->stdin_fd >= 0 && dup2(p->stdin_fd, STDIN_FILENO) < 0)
+		die("stdin", NULL);
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		die("close_range", NULL);
+	/* A script run by its descriptor is read by its interpreter through
+	 * /dev/fd/N: that one descriptor stays open across the exec. */
+	if (p->exec_fd >= 0 && fcntl(p->exec_fd, F_SETFD, 0) < 0)
+		die("exec descriptor", NULL);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die("PR_SET_NO_NEW_PRIVS", NULL);
 	int listener = -1;
-	if (filter && sbx_seccomp_load(filter, &listener, &err) < 0)
+	if (p->filter && sbx_seccomp_load(p->filter, &listener, &err) < 0)
 		die("loading the seccomp filter", err);
 	if (listener >= 0)
 		close(listener);
-	/* execvp searches the PATH of the environment we give it. */
-	extern char **environ;
-	environ = c->env ? c->env : (char *[]){NULL};
-	execvp(c->argv[0], c->argv);
+	char *const *env = p->env ? p->env : (char *const[]){NULL};
+	const char *what = p->path ? p->path : p->argv[0];
+	if (p->exec_fd >= 0) {
+		execveat(p->exec_fd, "", p->argv, env, AT_EMPTY_PATH);
+	} else if (p->path) {
+		execve(p->path, p->argv, env);
+	} else {
+		/* execvp searches the PATH of the environment we give it. */
+		extern char **environ;
+		environ = (char **)env;
+		execvp(p->argv[0], p->argv);
+	}
 	int e = errno;
-	fprintf(stderr, "sbx exec: %s: %s\n", c->argv[0], strerror(e));
+	fprintf(stderr, "sbx: in the container: %s: %s\n", what, strerror(e));
 	_exit(e == ENOENT || e == ENOTDIR ? 127 : 126);
+}
+
+/* exec --tty, in the container's namespaces: a pty of its own devpts (as
+ * for its process, runtime/contain.c), the master sent to the client and
+ * not kept, the slave returned for the process. */
+static int open_terminal(int sock, struct sbx_error **err)
+{
+	cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		return sbx_error_set(err, errno, "opening the container's /dev/ptmx");
+	int unlock = 0, slave;
+	/* TIOCGPTPEER: the slave from the master, not by a name. */
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+	    (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		return sbx_error_set(err, errno, "opening the pty's slave");
+	int r = sbx_oci_console_send(sock, master, err);
+	close(sock);
+	if (r < 0) {
+		close(slave);
+		return -1;
+	}
+	return slave;
 }
 
 /* The helper: into the sandbox's cgroups and namespaces, then fork the
  * process into its pid namespace, wait, exit with its status. */
-static __attribute__((noreturn)) void helper_main(const struct sbx_config *c, const struct sbx_oci_spec *s,
-						  const struct sbx_seccomp *filter, const int *nsfd,
-						  pid_t pid1, bool detached)
+static __attribute__((noreturn)) void helper_main(const struct sbx_oci_proc *p, const int *nsfd, pid_t pid1,
+						  bool detached)
 {
 	struct sbx_error *err = NULL;
 	if (!detached)
@@ -216,27 +259,97 @@ static __attribute__((noreturn)) void helper_main(const struct sbx_config *c, co
 	/* Its memory is the container's configuration only, but nobody in
 	 * the sandbox needs to read it. */
 	prctl(PR_SET_DUMPABLE, 0);
+	/* A copy of its caller (a supervisor, `sbx start`) that never execs:
+	 * keep no descriptor of the caller's open, a pipe's write end above
+	 * all (a hook reading its stdin to the end would wait for ever). */
+	int keep[N_NS + 6] = {0, 1, 2, p->exec_fd, p->stdin_fd, p->console_sock};
+	for (size_t i = 0; i < N_NS; i++)
+		keep[6 + i] = nsfd[i];
+	if (sbx_close_all_except(keep, N_NS + 6, &err) < 0)
+		die("closing descriptors", err);
 	if (join_cgroups(pid1, &err) < 0)
 		die("joining the container's cgroups", err);
 	for (size_t i = 0; i < N_NS; i++)
 		if (nsfd[i] >= 0 && setns(nsfd[i], ns_order[i].flag) < 0) {
-			fprintf(stderr, "sbx exec: entering the container's %s namespace: %s\n",
+			fprintf(stderr, "sbx: in the container: entering the container's %s namespace: %s\n",
 				ns_order[i].name, strerror(errno));
 			_exit(125);
 		}
 	for (size_t i = 0; i < N_NS; i++)
 		if (nsfd[i] >= 0)
 			close(nsfd[i]);
+	int tty = -1;
+	if (p->console_sock >= 0 && (tty = open_terminal(p->console_sock, &err)) < 0)
+		die("the terminal", err);
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork", NULL);
 	if (pid == 0)
-		process_main(c, s, filter);
+		process_main(p, tty);
+	if (tty >= 0)
+		close(tty);
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(125);
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+pid_t sbx_oci_enter(pid_t init_pid, uint64_t init_start, const struct sbx_oci_proc *p, bool detached,
+		    struct sbx_error **err)
+{
+	int nsfd[N_NS];
+	pid_t helper = -1;
+	for (size_t i = 0; i < N_NS; i++)
+		nsfd[i] = -1;
+	/* Namespace fds of pid 1, opened while its start time still matches;
+	 * those we share already (the host's network, say) are not entered. */
+	cleanup_close int pidfd = sbx_oci_pidfd(init_pid, init_start);
+	if (pidfd < 0) {
+		sbx_error_set(err, ESRCH, "the container's pid 1 (%d) is gone", init_pid);
+		goto out;
+	}
+	for (size_t i = 0; i < N_NS; i++) {
+		char theirs[64], ours[64];
+		snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", init_pid, ns_order[i].name);
+		snprintf(ours, sizeof(ours), "/proc/self/ns/%s", ns_order[i].name);
+		struct stat a, b;
+		nsfd[i] = open(theirs, O_RDONLY | O_CLOEXEC);
+		if (nsfd[i] < 0 || fstat(nsfd[i], &a) < 0) {
+			sbx_error_set(err, errno, "opening %s", theirs);
+			goto out;
+		}
+		if (stat(ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+			close(nsfd[i]);
+			nsfd[i] = -1;
+		}
+	}
+	if (sbx_oci_proc_start(init_pid) != init_start) {
+		sbx_error_set(err, ESRCH, "the container's pid 1 (%d) is gone", init_pid);
+		goto out;
+	}
+	fflush(NULL);
+	helper = fork();
+	if (helper < 0)
+		sbx_error_set(err, errno, "fork");
+	else if (helper == 0)
+		helper_main(p, nsfd, init_pid, detached);
+out:
+	for (size_t i = 0; i < N_NS; i++)
+		if (nsfd[i] >= 0)
+			close(nsfd[i]);
+	return helper;
+}
+
+int sbx_oci_container_filter(const char *root, const char *id, struct sbx_seccomp **filter,
+			     struct sbx_error **err)
+{
+	*filter = NULL;
+	char yaml[4096];
+	snprintf(yaml, sizeof(yaml), "%s/%s/seccomp.yaml", root, id);
+	if (access(yaml, F_OK) == 0 && sbx_seccomp_compile(yaml, filter, err) < 0)
+		return -1;
+	return 0;
 }
 
 int sbx_oci_exec(const struct sbx_oci_global *g, const char *id, const struct sbx_oci_exec_opts *o,
@@ -253,10 +366,7 @@ int sbx_oci_exec(const struct sbx_oci_global *g, const char *id, const struct sb
 	struct sbx_config c;
 	struct sbx_oci_spec s = {0};
 	struct sbx_seccomp *filter = NULL;
-	int nsfd[N_NS];
-	int pidfd = -1;
-	for (size_t i = 0; i < N_NS; i++)
-		nsfd[i] = -1;
+	cleanup_close int console = -1;
 	sbx_config_init(&c);
 	if (sbx_oci_state_read(rootfd, id, &st, err) < 0) {
 		close(lock);
@@ -271,52 +381,32 @@ int sbx_oci_exec(const struct sbx_oci_global *g, const char *id, const struct sb
 	}
 	if (load_process(&st, o, &c, &s, err) < 0)
 		goto out;
-	c.rootless = geteuid() != 0;
+	c.rootless = sbx_idmap_rootless();
 	if (!c.rootless && (c.uid >= c.idmap_size || c.gid >= c.idmap_size)) {
 		sbx_error_set(err, 0, "user %u:%u is outside the container's id range", c.uid, c.gid);
 		goto out;
 	}
 	/* The container's own filter: the converted profile kept in its state. */
-	char yaml[4096];
-	snprintf(yaml, sizeof(yaml), "%s/%s/seccomp.yaml", g->root, id);
-	if (access(yaml, F_OK) == 0 && sbx_seccomp_compile(yaml, &filter, err) < 0)
+	if (sbx_oci_container_filter(g->root, id, &filter, err) < 0)
 		goto out;
-	/* Namespace fds of pid 1, opened while its start time still matches;
-	 * those we share already (the host's network, say) are not entered. */
-	pidfd = sbx_oci_pidfd(st.init_pid, st.init_start);
-	if (pidfd < 0) {
-		sbx_error_set(err, ESRCH, "container %s: its pid 1 is gone", id);
-		goto out;
-	}
-	for (size_t i = 0; i < N_NS; i++) {
-		char theirs[64], ours[64];
-		snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", st.init_pid, ns_order[i].name);
-		snprintf(ours, sizeof(ours), "/proc/self/ns/%s", ns_order[i].name);
-		struct stat a, b;
-		nsfd[i] = open(theirs, O_RDONLY | O_CLOEXEC);
-		if (nsfd[i] < 0 || fstat(nsfd[i], &a) < 0) {
-			sbx_error_set(err, errno, "opening %s", theirs);
-			goto out;
-		}
-		if (stat(ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
-			close(nsfd[i]);
-			nsfd[i] = -1;
-		}
-	}
-	if (sbx_oci_proc_start(st.init_pid) != st.init_start) {
-		sbx_error_set(err, ESRCH, "container %s: its pid 1 is gone", id);
-		goto out;
-	}
 	close(lock);
 	lock = -1;
-	fflush(NULL);
-	pid_t helper = fork();
-	if (helper < 0) {
-		sbx_error_set(err, errno, "fork");
+	/* runc's rule: a terminal needs the socket, the socket a terminal. */
+	bool terminal = o->tty || (o->process && c.terminal);
+	if (terminal != (o->console_socket != NULL)) {
+		sbx_error_set(err, 0, terminal ? "a terminal needs --console-socket" : "--console-socket is only for a terminal");
 		goto out;
 	}
-	if (helper == 0)
-		helper_main(&c, &s, filter, nsfd, st.init_pid, o->detach);
+	if (terminal && (console = sbx_oci_console_connect(o->console_socket, err)) < 0)
+		goto out;
+	const struct sbx_oci_proc p = {.c = &c, .s = &s, .filter = filter, .argv = c.argv, .env = c.env,
+				       .cwd = c.workdir ? c.workdir : "/", .exec_fd = -1, .stdin_fd = -1,
+				       .console_sock = console};
+	pid_t helper = sbx_oci_enter(st.init_pid, st.init_start, &p, o->detach, err);
+	if (helper < 0) {
+		sbx_error_wrap(err, "container %s", id);
+		goto out;
+	}
 	if (o->pid_file) {
 		char text[32];
 		snprintf(text, sizeof(text), "%d", helper);
@@ -344,11 +434,6 @@ int sbx_oci_exec(const struct sbx_oci_global *g, const char *id, const struct sb
 		}
 	rc = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
 out:
-	if (pidfd >= 0)
-		close(pidfd);
-	for (size_t i = 0; i < N_NS; i++)
-		if (nsfd[i] >= 0)
-			close(nsfd[i]);
 	sbx_seccomp_free(filter);
 	sbx_oci_spec_free(&s);
 	sbx_config_free(&c);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,19 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "lib/cleanup.h"
 #include "runtime/config.h"
-
-int sbx_oci_hooks_check(const struct sbx_oci_spec *s, struct sbx_error **err)
-{
-	for (int k = SBX_HOOK_CREATE_CONTAINER; k <= SBX_HOOK_START_CONTAINER; k++)
-		if (s->n_hooks[k] > 0)
-			return sbx_error_set(
-			    err, 0,
-			    "config.json: hooks.%s: hooks run inside the container are not supported by sbx",
-			    sbx_oci_hook_names[k]);
-	return 0;
-}
 
 static char *state_json(const struct sbx_oci_state *st, const char *status, pid_t pid)
 {
@@ -40,30 +31,17 @@ static char *state_json(const struct sbx_oci_state *st, const char *status, pid_
 	return text;
 }
 
-static int run_one(const struct sbx_oci_hook *h, const char *where, const char *state, struct sbx_error **err)
+/* Give the hook the state on stdin (`in`, the pipe's write end, closed
+ * here), then wait for it (`pid`) within its timeout.  At the timeout,
+ * `victim` (a pidfd), or else `pid`, is killed. */
+static int feed_and_wait(pid_t pid, int in, const struct sbx_oci_hook *h, const char *where, const char *state,
+			 int victim, struct sbx_error **err)
 {
-	int in[2];
-	if (pipe2(in, O_CLOEXEC) < 0)
-		return sbx_error_set(err, errno, "%s: pipe", where);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(in[0]);
-		close(in[1]);
-		return sbx_error_set(err, errno, "%s: fork", where);
-	}
-	if (pid == 0) {
-		dup2(in[0], STDIN_FILENO);
-		char *const dflt[] = {h->path, NULL};
-		char *const noenv[] = {NULL};
-		execve(h->path, h->args && h->args[0] ? h->args : dflt, h->env ? h->env : noenv);
-		_exit(127);
-	}
-	close(in[0]);
 	/* The state is small; a hook that does not read it gets EPIPE, which
 	 * is its business (SIGPIPE is ignored by sbx). */
 	size_t len = strlen(state);
-	(void)!write(in[1], state, len);
-	close(in[1]);
+	(void)!write(in, state, len);
+	close(in);
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd >= 0) {
 		struct pollfd p = {.fd = pfd, .events = POLLIN};
@@ -73,7 +51,8 @@ static int run_one(const struct sbx_oci_hook *h, const char *where, const char *
 		while (n < 0 && errno == EINTR);
 		close(pfd);
 		if (n == 0) {
-			kill(pid, SIGKILL);
+			if (victim < 0 || syscall(SYS_pidfd_send_signal, victim, SIGKILL, NULL, 0) < 0)
+				kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			return sbx_error_set(err, ETIMEDOUT, "%s (%s): timed out after %d s", where, h->path,
 					     h->timeout);
@@ -91,8 +70,105 @@ static int run_one(const struct sbx_oci_hook *h, const char *where, const char *
 	return sbx_error_set(err, 0, "%s (%s): exited with status %d", where, h->path, WEXITSTATUS(status));
 }
 
+static char *const *hook_argv(const struct sbx_oci_hook *h, char **dflt)
+{
+	dflt[0] = h->path;
+	dflt[1] = NULL;
+	return h->args && h->args[0] ? h->args : dflt;
+}
+
+static int run_one(const struct sbx_oci_hook *h, const char *where, const char *state, const int *home,
+		   struct sbx_error **err)
+{
+	int in[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return sbx_error_set(err, errno, "%s: pipe", where);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(in[0]);
+		close(in[1]);
+		return sbx_error_set(err, errno, "%s: fork", where);
+	}
+	if (pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		/* Back in the runtime's namespaces (the supervisor joined the
+		 * container's or given ones): these hooks run on the host. */
+		for (int i = 0; home && i < SBX_OCI_HOME_NS; i++)
+			if (home[i] >= 0 && setns(home[i], 0) < 0)
+				_exit(126);
+		char *dflt[2];
+		char *const noenv[] = {NULL};
+		execve(h->path, hook_argv(h, dflt), h->env ? h->env : noenv);
+		_exit(127);
+	}
+	close(in[0]);
+	return feed_and_wait(pid, in[1], h, where, state, -1, err);
+}
+
+/* A hook inside the container: createContainer's file is opened here, in
+ * the runtime's mount namespace (runtime-spec: its path resolves there),
+ * and run by that descriptor; startContainer's path resolves in the
+ * container.  Either way the process is exec's (exec.h): the container's
+ * namespaces and cgroups, process.user's ids, no capability,
+ * no_new_privs, the container's seccomp filter. */
+static int run_inside(const struct sbx_oci_hook *h, const char *where, const char *state, bool host_path,
+		      struct sbx_oci_proc *p, const struct sbx_oci_state *st, struct sbx_error **err)
+{
+	/* O_PATH: a reference, not a read by host root.  The exec (and a
+	 * script's interpreter, reopening /dev/fd/N) are checked against the
+	 * hook process's own ids in the container. */
+	cleanup_close int fd = -1;
+	if (host_path && (fd = open(h->path, O_PATH | O_CLOEXEC)) < 0)
+		return sbx_error_set(err, errno, "%s: opening %s", where, h->path);
+	int in[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return sbx_error_set(err, errno, "%s: pipe", where);
+	char *dflt[2];
+	p->argv = hook_argv(h, dflt);
+	p->env = h->env;
+	p->path = h->path;
+	p->exec_fd = fd;
+	p->stdin_fd = in[0];
+	pid_t pid = sbx_oci_enter(st->init_pid, st->init_start, p, false, err);
+	close(in[0]);
+	if (pid < 0) {
+		close(in[1]);
+		return sbx_error_wrap(err, "%s (%s)", where, h->path);
+	}
+	/* At the timeout the container's pid 1 is killed, not the helper: the
+	 * hook dies with the pid namespace and the helper reaps it.  Killing
+	 * the helper would orphan the hook to a reaper outside the namespace
+	 * (its parent is outside), and pid 1 could not finish exiting until
+	 * that one reaps it.  A failed hook ends the container anyway. */
+	cleanup_close int init = sbx_oci_pidfd(st->init_pid, st->init_start);
+	return feed_and_wait(pid, in[1], h, where, state, init, err);
+}
+
+int sbx_oci_hooks_run_inside(const struct sbx_oci_spec *s, enum sbx_oci_hook_kind kind, const struct sbx_config *c,
+			     const struct sbx_seccomp *filter, const struct sbx_oci_state *st,
+			     struct sbx_error **err)
+{
+	if (s->n_hooks[kind] == 0)
+		return 0;
+	/* runtime-spec: in hooks run in the container's namespaces, pid is
+	 * the container process's pid as the container sees it; create has
+	 * not finished while createContainer runs (runc says so too). */
+	cleanup_free char *state =
+	    state_json(st, kind == SBX_HOOK_CREATE_CONTAINER ? "creating" : "created", 1);
+	struct sbx_oci_proc p = {.c = c, .s = s, .filter = filter, .cwd = "/", .console_sock = -1};
+	for (size_t i = 0; i < s->n_hooks[kind]; i++) {
+		char where[64];
+		snprintf(where, sizeof(where), "hooks.%s[%zu]", sbx_oci_hook_names[kind], i);
+		if (run_inside(&s->hooks[kind][i], where, state, kind == SBX_HOOK_CREATE_CONTAINER, &p, st,
+			       err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int sbx_oci_hooks_run(const struct sbx_oci_spec *s, enum sbx_oci_hook_kind kind,
-		      const struct sbx_oci_state *st, const char *status, pid_t pid, struct sbx_error **err)
+		      const struct sbx_oci_state *st, const char *status, pid_t pid, const int *home,
+		      struct sbx_error **err)
 {
 	if (s->n_hooks[kind] == 0)
 		return 0;
@@ -100,7 +176,7 @@ int sbx_oci_hooks_run(const struct sbx_oci_spec *s, enum sbx_oci_hook_kind kind,
 	for (size_t i = 0; i < s->n_hooks[kind]; i++) {
 		char where[64];
 		snprintf(where, sizeof(where), "hooks.%s[%zu]", sbx_oci_hook_names[kind], i);
-		if (run_one(&s->hooks[kind][i], where, state, err) < 0)
+		if (run_one(&s->hooks[kind][i], where, state, home, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -114,7 +190,7 @@ int sbx_oci_hooks_run_bundle(const char *bundle, enum sbx_oci_hook_kind kind, co
 	sbx_config_init(&c);
 	int r = sbx_oci_spec_load(bundle, &c, &s, err);
 	if (r == 0)
-		r = sbx_oci_hooks_run(&s, kind, st, status, pid, err);
+		r = sbx_oci_hooks_run(&s, kind, st, status, pid, NULL, err);
 	sbx_oci_spec_free(&s);
 	sbx_config_free(&c);
 	return r;

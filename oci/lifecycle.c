@@ -13,18 +13,23 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "console.h"
+#include "exec.h"
 #include "hooks.h"
 #include "lib/cleanup.h"
 #include "runtime/config.h"
+#include "runtime/idmap.h"
 #include "runtime/escape.h"
 #include "runtime/result.h"
 #include "runtime/sandbox.h"
+#include "seccomp/seccomp.h"
 #include "spec.h"
 #include "state.h"
 #include "sysctl.h"
@@ -96,7 +101,34 @@ struct supervisor {
 	const char *console_socket; /* absolute, or NULL */
 	bool console_sent;
 	char *console_error;
+	const struct sbx_seccomp *filter; /* the container's, for createContainer hooks */
+	int home[SBX_OCI_HOME_NS];	  /* the runtime's net, ipc, uts namespaces, for host hooks */
 };
+
+static const struct {
+	const char *name;
+	int flag;
+} home_ns[SBX_OCI_HOME_NS] = {{"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}};
+
+/* The supervisor's pid is the container's to clients (the pid file,
+ * `state`), and they take its namespaces for the container's: Kubernetes
+ * puts a pod's containers into /proc/PID/ns/{ipc,uts} of its pause
+ * container's PID, podman --ipc/--uts container:X likewise.  So once pid 1
+ * is built the supervisor enters pid 1's network, ipc and uts namespaces
+ * (host root may; rootless it may not, and stays where it is).  Nothing of
+ * the supervisor's depends on them; host hooks go back to `home`. */
+static int adopt_namespaces(pid_t pid1, struct sbx_error **err)
+{
+	for (int i = 0; i < SBX_OCI_HOME_NS; i++) {
+		char theirs[64];
+		snprintf(theirs, sizeof(theirs), "/proc/%d/ns/%s", pid1, home_ns[i].name);
+		cleanup_close int fd = open(theirs, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, home_ns[i].flag) < 0)
+			return sbx_error_set(err, errno, "entering the container's %s namespace (%s)",
+					     home_ns[i].name, theirs);
+	}
+	return 0;
+}
 
 /* process.terminal: the pty's master, from pid 1 through the supervisor,
  * goes to the client's --console-socket (SCM_RIGHTS), as runc sends it.
@@ -105,33 +137,9 @@ static void on_console(void *arg, int master)
 {
 	struct supervisor *sv = arg;
 	struct sbx_error *err = NULL;
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un addr = {.sun_family = AF_UNIX};
-	if (sv->console_socket == NULL || strlen(sv->console_socket) >= sizeof(addr.sun_path)) {
-		sbx_error_set(&err, ENAMETOOLONG, "--console-socket");
-	} else {
-		strcpy(addr.sun_path, sv->console_socket);
-		char name[] = "/dev/ptmx";
-		struct iovec iov = {.iov_base = name, .iov_len = sizeof(name) - 1};
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} u;
-		memset(&u, 0, sizeof(u));
-		struct msghdr mh = {
-		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &master, sizeof(int));
-		if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-		    sendmsg(s, &mh, MSG_NOSIGNAL) < 0)
-			sbx_error_set(&err, errno, "--console-socket %s: sending the terminal",
-				      sv->console_socket);
-		else
-			sv->console_sent = true;
-	}
+	int s = sbx_oci_console_connect(sv->console_socket, &err);
+	if (s >= 0 && sbx_oci_console_send(s, master, &err) == 0)
+		sv->console_sent = true;
 	if (s >= 0)
 		close(s);
 	close(master);
@@ -172,8 +180,10 @@ static void on_ready(void *arg, pid_t pid1)
 	sv->st.init_pid = pid1;
 	sv->st.init_start = sbx_oci_proc_start(pid1);
 	if (sbx_oci_sysctl_apply(pid1, sv->spec, &err) < 0 ||
-	    sbx_oci_hooks_run(sv->spec, SBX_HOOK_PRESTART, &sv->st, "created", pid1, &err) < 0 ||
-	    sbx_oci_hooks_run(sv->spec, SBX_HOOK_CREATE_RUNTIME, &sv->st, "created", pid1, &err) < 0 ||
+	    sbx_oci_hooks_run(sv->spec, SBX_HOOK_PRESTART, &sv->st, "created", pid1, sv->home, &err) < 0 ||
+	    sbx_oci_hooks_run(sv->spec, SBX_HOOK_CREATE_RUNTIME, &sv->st, "created", pid1, sv->home, &err) < 0 ||
+	    sbx_oci_hooks_run_inside(sv->spec, SBX_HOOK_CREATE_CONTAINER, sv->c, sv->filter, &sv->st, &err) < 0 ||
+	    (!sv->c->rootless && adopt_namespaces(pid1, &err) < 0) ||
 	    sbx_oci_state_write(sv->dirfd, &sv->st, &err) < 0) {
 		report_ready(sv, err->msg);
 		sbx_error_free(&err);
@@ -209,20 +219,37 @@ static int apply_inherited(const struct sbx_oci_spec *s, struct sbx_error **err)
 	return 0;
 }
 
-/* linux.namespaces network with a path: the supervisor enters it, and the
- * sandbox, cloned without CLONE_NEWNET (network "host" to the runtime),
- * shares it.  Host root may enter any network namespace; the sandbox's root
- * has no capability over it (its user namespace does not own it). */
-static int join_netns(const struct sbx_oci_spec *s, struct sbx_error **err)
+/* One namespace given by path: the supervisor enters it, and the sandbox,
+ * cloned without its CLONE_NEW* flag (network "host" to the runtime,
+ * shared_ipc, shared_uts), shares it.  Host root may enter any of them;
+ * the sandbox's root has no capability over them (its user namespace does
+ * not own them).  setns checks the kind. */
+static int join_ns(const char *path, int flag, const char *what, struct sbx_error **err)
 {
-	if (s->netns_path == NULL)
+	if (path == NULL)
 		return 0;
-	cleanup_close int fd = open(s->netns_path, O_RDONLY | O_CLOEXEC);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return sbx_error_set(err, errno, "linux.namespaces: network namespace %s", s->netns_path);
-	if (setns(fd, CLONE_NEWNET) < 0)
-		return sbx_error_set(err, errno, "linux.namespaces: joining network namespace %s",
-				     s->netns_path);
+		return sbx_error_set(err, errno, "linux.namespaces: %s namespace %s", what, path);
+	if (setns(fd, flag) < 0)
+		return sbx_error_set(err, errno, "linux.namespaces: joining %s namespace %s", what, path);
+	return 0;
+}
+
+/* A joined uts namespace keeps its hostname (the sandbox cannot set it):
+ * the spec may only ask for the one it has (a pod's containers repeat the
+ * pod's). */
+static int join_namespaces(const struct sbx_oci_spec *s, const struct sbx_config *c, struct sbx_error **err)
+{
+	if (join_ns(s->netns_path, CLONE_NEWNET, "network", err) < 0 ||
+	    join_ns(s->ipcns_path, CLONE_NEWIPC, "ipc", err) < 0 ||
+	    join_ns(s->utsns_path, CLONE_NEWUTS, "uts", err) < 0)
+		return -1;
+	struct utsname u;
+	if (s->utsns_path && c->hostname && (uname(&u) < 0 || strcmp(u.nodename, c->hostname) != 0))
+		return sbx_error_set(err, 0,
+				     "hostname: %s cannot be set in the joined uts namespace %s (its hostname is %s)",
+				     c->hostname, s->utsns_path, u.nodename);
 	return 0;
 }
 
@@ -237,7 +264,12 @@ static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int
 		report_ready(sv, err->msg);
 		_exit(1);
 	}
-	if (join_netns(sv->spec, &err) < 0 || apply_inherited(sv->spec, &err) < 0) {
+	for (int i = 0; i < SBX_OCI_HOME_NS; i++) {
+		char path[32];
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", home_ns[i].name);
+		sv->home[i] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (join_namespaces(sv->spec, sv->c, &err) < 0 || apply_inherited(sv->spec, &err) < 0) {
 		report_ready(sv, err->msg);
 		_exit(1);
 	}
@@ -251,8 +283,11 @@ static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int
 	sb.s.on_ready = on_ready;
 	sb.s.on_console = on_console;
 	sb.s.on_ready_arg = sv;
-	if (sbx_sandbox_prepare(&sb) == 0 && sbx_sandbox_launch(&sb) == 0)
-		sbx_sandbox_supervise(&sb);
+	if (sbx_sandbox_prepare(&sb) == 0) {
+		sv->filter = sb.filter;
+		if (sbx_sandbox_launch(&sb) == 0)
+			sbx_sandbox_supervise(&sb);
+	}
 	sbx_sandbox_collect(&sb);
 	sbx_sandbox_teardown(&sb);
 	close(gate);
@@ -273,7 +308,7 @@ static __attribute__((noreturn)) void supervisor_main(struct supervisor *sv, int
 		(void)!write(fd, code, strlen(code));
 	struct sbx_error *herr = NULL;
 	sv->st.pid = 0;
-	if (sbx_oci_hooks_run(sv->spec, SBX_HOOK_POSTSTOP, &sv->st, "stopped", 0, &herr) < 0) {
+	if (sbx_oci_hooks_run(sv->spec, SBX_HOOK_POSTSTOP, &sv->st, "stopped", 0, sv->home, &herr) < 0) {
 		fprintf(stderr, "sbx: warning: %s\n", herr->msg);
 		sbx_error_free(&herr);
 	}
@@ -349,12 +384,12 @@ static int create(const struct sbx_oci_global *g, const char *id, const struct s
 	 * one that asks for limits fails, saying how to delegate. */
 	if (c.rootless && !spec.limits_set)
 		c.allow_no_cgroup = true;
-	if (c.rootless && spec.n_sysctls > 0) {
-		sbx_error_set(err, 0, "linux.sysctl: not supported rootless");
+	/* Rootless, only the container's own namespaces' sysctls can be
+	 * written (from inside its user namespace). */
+	if (c.rootless && spec.n_sysctls > 0 && spec.netns_path != NULL) {
+		sbx_error_set(err, 0, "linux.sysctl: not supported rootless with a network namespace joined by path");
 		goto out;
 	}
-	if (sbx_oci_hooks_check(&spec, err) < 0)
-		goto out;
 
 	lock = sbx_oci_lock(g->root, true, &rootfd, err);
 	if (lock < 0)
@@ -529,6 +564,27 @@ static void close_container(struct locked *l)
 		close(l->rootfd);
 }
 
+/* hooks.startContainer, read again from the bundle: in the container, as
+ * its process (ids, filter), while pid 1 still waits at the gate. */
+static int start_container_hooks(const struct sbx_oci_global *g, const char *id, const struct sbx_oci_state *st,
+				 struct sbx_error **err)
+{
+	struct sbx_config c;
+	struct sbx_oci_spec s = {0};
+	struct sbx_seccomp *filter = NULL;
+	sbx_config_init(&c);
+	int r = sbx_oci_spec_load(st->bundle, &c, &s, err);
+	c.rootless = sbx_idmap_rootless();
+	if (r == 0 && s.n_hooks[SBX_HOOK_START_CONTAINER] > 0)
+		r = sbx_oci_container_filter(g->root, id, &filter, err);
+	if (r == 0)
+		r = sbx_oci_hooks_run_inside(&s, SBX_HOOK_START_CONTAINER, &c, filter, st, err);
+	sbx_seccomp_free(filter);
+	sbx_oci_spec_free(&s);
+	sbx_config_free(&c);
+	return r;
+}
+
 int sbx_oci_start(const struct sbx_oci_global *g, const char *id, struct sbx_error **err)
 {
 	struct locked l;
@@ -538,6 +594,14 @@ int sbx_oci_start(const struct sbx_oci_global *g, const char *id, struct sbx_err
 	cleanup_close int dir = -1, fifo = -1, sup = -1;
 	if (l.status != SBX_OCI_CREATED) {
 		sbx_error_set(err, 0, "cannot start a container that is %s", sbx_oci_status_names[l.status]);
+		goto out;
+	}
+	if (start_container_hooks(g, id, &l.st, err) < 0) {
+		/* runtime-spec: a failed startContainer hook stops the
+		 * container; its pid 1, still at the gate, takes all with it. */
+		cleanup_close int init = sbx_oci_pidfd(l.st.init_pid, l.st.init_start);
+		if (init >= 0)
+			pidfd_signal(init, SIGKILL);
 		goto out;
 	}
 	dir = openat(l.rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

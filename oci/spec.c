@@ -1,5 +1,7 @@
 #include "spec.h"
 
+#include "devices.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -542,6 +544,14 @@ static int provided_mount(struct ctx *x, const char *dest, const char *type, cha
 		if (strcmp(table[i].type, type) != 0)
 			continue;
 		*handled = true;
+		/* mqueue shows the queues of the mounter's ipc namespace and
+		 * needs a capability over it: a joined one is not the
+		 * sandbox's.  /dev/mqueue stays sbx's empty directory. */
+		if (table[i].kmount == SBX_KMOUNT_MQUEUE && x->c->shared_ipc) {
+			warn(x, "%s: /dev/mqueue not mounted: the ipc namespace is joined, not the container's own",
+			     path);
+			return 0;
+		}
 		x->c->kernel_mounts |= table[i].kmount;
 		if (strcmp(dest, "/dev/shm") == 0) {
 			uint64_t size;
@@ -670,6 +680,35 @@ static int parse_mounts(struct ctx *x, const json_t *v)
 
 /* ---- linux --------------------------------------------------------------- */
 
+/* Namespaces a path may name, and where the path is kept: each one is
+ * joined by the supervisor before the clone (oci/lifecycle.c), and the
+ * sandbox, cloned without that CLONE_NEW* flag, shares it.  This is how
+ * podman and CNI give a network, and how Kubernetes puts a pod's
+ * containers into its pause container's ipc, uts and network namespaces. */
+static char **joinable(struct sbx_oci_spec *s, const char *type)
+{
+	if (strcmp(type, "network") == 0)
+		return &s->netns_path;
+	if (strcmp(type, "ipc") == 0)
+		return &s->ipcns_path;
+	if (strcmp(type, "uts") == 0)
+		return &s->utsns_path;
+	return NULL;
+}
+
+/* Why the others cannot be joined by path. */
+static const char *not_joinable(const char *type)
+{
+	if (strcmp(type, "pid") == 0)
+		return "sbx's pid 1 is the container's init, whose exit ends every process in it "
+		       "(shareProcessNamespace needs another init)";
+	if (strcmp(type, "user") == 0)
+		return "sbx maps the container's ids itself, into a user namespace of its own";
+	if (strcmp(type, "mount") == 0)
+		return "sbx builds the container's root in a mount namespace of its own";
+	return "the container's cgroup namespace is rooted at its own cgroup";
+}
+
 static int parse_namespaces(struct ctx *x, const json_t *v)
 {
 	bool net = false;
@@ -697,27 +736,26 @@ static int parse_namespaces(struct ctx *x, const json_t *v)
 			if (!known)
 				return field_error(x->err, p, "namespace type \"%s\" is not supported by sbx",
 						   type);
-			bool is_net = strcmp(type, "network") == 0;
-			/* A network namespace made by the client (podman, CNI) is
-			 * joined by the supervisor before the clone; joining any
-			 * other kind would hand the sandbox someone else's view. */
-			if (nspath && *nspath && !is_net)
-				return field_error(
-				    x->err, p,
-				    "path: joining an existing %s namespace is not supported by sbx", type);
+			char **keep = joinable(x->s, type);
+			if (nspath && *nspath && keep == NULL)
+				return field_error(x->err, p,
+						   "path: joining an existing %s namespace is not supported by sbx: %s",
+						   type, not_joinable(type));
 			if (nspath && *nspath) {
 				if (nspath[0] != '/')
 					return field_error(x->err, p, "path must be absolute");
-				free(x->s->netns_path);
-				x->s->netns_path = xstrdup(nspath);
+				free(*keep);
+				*keep = xstrdup(nspath);
 			}
-			if (is_net)
+			if (strcmp(type, "network") == 0)
 				net = true;
 		}
 	}
 	/* Without a network namespace the container shares the host's; every
-	 * other namespace sbx creates whether asked or not. */
+	 * other namespace sbx creates whether asked or not, unless joined. */
 	x->c->network = net && x->s->netns_path == NULL ? SBX_NET_LOOPBACK : SBX_NET_HOST;
+	x->c->shared_ipc = x->s->ipcns_path != NULL;
+	x->c->shared_uts = x->s->utsns_path != NULL;
 	return 0;
 }
 
@@ -1011,9 +1049,12 @@ static int parse_cgroups_path(struct ctx *x, const char *p)
 	return 0;
 }
 
-/* Only sysctls of namespaces the container owns, as runc allows. */
-static bool sysctl_namespaced(const char *k, bool own_net)
+/* Only sysctls of namespaces the container owns, as runc allows; a joined
+ * ipc namespace's are its owner's (a pod's pause container) to set. */
+static bool sysctl_namespaced(const char *k, bool own_net, bool own_ipc)
 {
+	if (!own_ipc)
+		return own_net && strncmp(k, "net.", 4) == 0;
 	static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",	     "kernel.msgmni",
 					  "kernel.sem",	   "kernel.shmall",	     "kernel.shmmax",
 					  "kernel.shmmni", "kernel.shm_rmid_forced", NULL};
@@ -1042,7 +1083,8 @@ static int parse_sysctl(struct ctx *x, const json_t *v)
 			return -1;
 		bool ok = strlen(key) < 128 && strstr(key, "..") == NULL && strchr(key, '/') == NULL &&
 			  key[0] != '.';
-		if (!ok || !sysctl_namespaced(key, x->c->network != SBX_NET_HOST || x->s->netns_path != NULL))
+		if (!ok || !sysctl_namespaced(key, x->c->network != SBX_NET_HOST || x->s->netns_path != NULL,
+					     x->s->ipcns_path == NULL))
 			return field_error(x->err, p, "not a sysctl of the container's own namespaces");
 		const char *s = json_string_value(val);
 		if (strlen(s) != json_string_length(val) || strchr(s, '\n'))
@@ -1070,11 +1112,7 @@ static int parse_linux(struct ctx *x, const json_t *l)
 	    parse_paths(x, get(l, "maskedPaths"), "linux.maskedPaths", true) < 0 ||
 	    parse_paths(x, get(l, "readonlyPaths"), "linux.readonlyPaths", false) < 0)
 		return -1;
-	const json_t *devices = get(l, "devices");
-	if (devices &&
-	    (want(x, devices, JSON_ARRAY, "linux.devices") < 0 ||
-	     (json_array_size(devices) > 0 &&
-	      field_error(x->err, "linux.devices", "creating device nodes is not supported by sbx") < 0)))
+	if (sbx_oci_devices_parse(get(l, "devices"), x->c, x->s, x->err) < 0)
 		return -1;
 	const char *cgpath, *prop, *label;
 	if (get_string(x, l, "cgroupsPath", "linux", &cgpath) < 0 ||
@@ -1265,6 +1303,8 @@ void sbx_oci_spec_free(struct sbx_oci_spec *s)
 	free(s->annotations);
 	free(s->seccomp_yaml);
 	free(s->netns_path);
+	free(s->ipcns_path);
+	free(s->utsns_path);
 	for (size_t i = 0; i < s->n_warnings; i++)
 		free(s->warnings[i]);
 	free(s->warnings);

@@ -61,6 +61,8 @@ struct sbx_oci_spec {
 	char *annotations;  /* the annotations object as compact JSON, "{}" if none */
 	char *seccomp_yaml; /* linux.seccomp as an sbx profile; NULL = none given */
 	char *netns_path;   /* a network namespace to join (podman, CNI); NULL = a new one */
+	char *ipcns_path;   /* an ipc namespace to join (a pod's); NULL = a new one */
+	char *utsns_path;   /* a uts namespace to join (a pod's); NULL = a new one */
 	bool limits_set;    /* linux.resources gave a memory, pids or cpu limit */
 	char **warnings;    /* fields accepted as no-ops on this host (apparmor, selinux, ...) */
 	size_t n_warnings;

@@ -50,18 +50,22 @@ static int write_all(const struct sbx_oci_spec *s, bool net, int report)
 static __attribute__((noreturn)) void writer(int user, int net, int ipc, const struct sbx_oci_spec *s,
 					     int report)
 {
-	/* The user namespace first: the sandbox's net and ipc namespaces are
-	 * owned by it, and entering it gives the capabilities the sysctl files
-	 * check.  A joined network namespace belongs to the host's user
-	 * namespace: its sysctls are written as host root, before. */
+	/* The sandbox's user namespace owns its net and ipc namespaces, and
+	 * entering it first gives the capabilities to enter them (rootless
+	 * too) and that the sysctl files check.  A joined network namespace
+	 * belongs to the host's user namespace: its sysctls are written as
+	 * host root, before. */
 	bool joined = s->netns_path != NULL;
-	if (setns(net, CLONE_NEWNET) < 0) {
-		dprintf(report, "entering the sandbox's network namespace: %s", strerror(errno));
+	if (joined && setns(net, CLONE_NEWNET) < 0) {
+		dprintf(report, "entering network namespace %s: %s", s->netns_path, strerror(errno));
 		_exit(1);
 	}
 	if (joined && write_all(s, true, report) < 0)
 		_exit(1);
-	if (setns(user, CLONE_NEWUSER) < 0 || setns(ipc, CLONE_NEWIPC) < 0) {
+	/* A joined ipc namespace (a pod's) is not the sandbox's user
+	 * namespace's: its sysctls were refused (oci/spec.c). */
+	if (setns(user, CLONE_NEWUSER) < 0 || (!joined && setns(net, CLONE_NEWNET) < 0) ||
+	    (s->ipcns_path == NULL && setns(ipc, CLONE_NEWIPC) < 0)) {
 		dprintf(report, "entering the sandbox's namespaces: %s", strerror(errno));
 		_exit(1);
 	}

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "idmap.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -71,6 +72,11 @@ void sbx_config_free(struct sbx_config *c)
 	free(c->cgroup_path);
 	free(c->image_config);
 	sbx_strv_free(c->sys_masked);
+	for (size_t i = 0; i < c->n_devices; i++) {
+		free(c->devices[i].path);
+		free(c->devices[i].host);
+	}
+	free(c->devices);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -382,7 +388,7 @@ int sbx_config_validate(struct sbx_config *c, struct sbx_error **err)
 	if (c->idmap_size == 0 || (uint64_t)c->idmap_host_base + c->idmap_size > UINT32_MAX)
 		return sbx_error_set(err, 0, "id map %u+%u does not fit in 32-bit ids", c->idmap_host_base,
 				     c->idmap_size);
-	c->rootless = geteuid() != 0;
+	c->rootless = sbx_idmap_rootless();
 	if (!c->rootless) {
 		if (c->idmap_host_base == 0)
 			return sbx_error_set(err, 0, "idmap host base 0 would map host root into the sandbox");

@@ -51,6 +51,15 @@ enum {
 	SBX_KMOUNT_CGROUP = 1 << 2, /* /sys/fs/cgroup, cgroup2 read-only */
 };
 
+/* A host device node bound into the sandbox's /dev (OCI linux.devices;
+ * runtime/devices.c). */
+struct sbx_device {
+	char *path;  /* below /dev, relative: "fuse", "net/tun" */
+	char *host;  /* the host's node, absolute */
+	mode_t type; /* S_IFCHR or S_IFBLK */
+	dev_t rdev;
+};
+
 struct sbx_config {
 	char *rootfs;
 	bool writable_rootfs; /* bind the rootfs read-write (image builds only) */
@@ -82,6 +91,11 @@ struct sbx_config {
 	 * spec's masked paths under /sys, hidden once sysfs is there. */
 	unsigned kernel_mounts;
 	char **sys_masked;
+	/* An ipc or uts namespace the supervisor joined (a pod's): the clone
+	 * makes none, and the hostname is left as it is. */
+	bool shared_ipc, shared_uts;
+	struct sbx_device *devices;
+	size_t n_devices;
 	uint64_t userns_limits[SBX_USERNS_LIMITS]; /* SBX_UNSET = leave the kernel's value */
 	char *seccomp;     /* "default", "unconfined" or a profile path */
 	char *report;      /* NULL = none, "-" = stderr */

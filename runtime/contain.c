@@ -136,6 +136,9 @@ int sbx_step_filesystem(struct sbx_inner *in, struct sbx_error **err)
 
 int sbx_step_hostname(struct sbx_inner *in, struct sbx_error **err)
 {
+	/* A joined uts namespace (OCI) is not ours to name. */
+	if (in->c->shared_uts)
+		return 0;
 	uint64_t t0 = sbx_now_ns();
 	const char *h = in->c->hostname ? in->c->hostname : "sbx";
 	if (sethostname(h, strlen(h)) < 0)

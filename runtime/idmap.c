@@ -21,6 +21,22 @@ static int write_file(pid_t pid, const char *name, const char *content, struct s
 	return 0;
 }
 
+bool sbx_idmap_rootless(void)
+{
+	if (geteuid() != 0)
+		return true;
+	char buf[256];
+	cleanup_close int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	unsigned long inside, outside, count;
+	/* The initial namespace's map is "0 0 4294967295", one line. */
+	return sscanf(buf, "%lu %lu %lu", &inside, &outside, &count) != 3 || inside != 0 || outside != 0 ||
+	       count != 4294967295UL;
+}
+
 int sbx_idmap_write(pid_t child, const struct sbx_config *c, struct sbx_error **err)
 {
 	char map[64];

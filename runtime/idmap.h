@@ -1,6 +1,7 @@
 #ifndef SBX_IDMAP_H
 #define SBX_IDMAP_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -11,5 +12,10 @@
  * Rootless: container 0 -> the caller (setgroups denied, as the kernel
  * requires before an unprivileged gid_map write). */
 int sbx_idmap_write(pid_t child, const struct sbx_config *c, struct sbx_error **err);
+
+/* Rootless: not root, or root only of a user namespace that maps less
+ * than every host id (podman rootless runs its OCI runtime as uid 0 of a
+ * namespace mapping one id): either way only the caller can be mapped. */
+bool sbx_idmap_rootless(void);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/alloc.h"
+#include "devices.h"
 
 #define TMP_MODE "1777"
 
@@ -436,6 +437,8 @@ static int setup_dev(const struct sbx_config *c, int rootfd, bool create, struct
 		if (m < 0 || attach(m, t, host, err) < 0)
 			return sbx_error_wrap(err, "binding %s", host);
 	}
+	if (sbx_mount_devices(c, dev, err) < 0)
+		return sbx_error_wrap(err, "linux.devices");
 	if (set_attrs(dev, "", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, true, err) < 0)
 		return sbx_error_wrap(err, "making the devices of /dev nosuid,noexec");
 	const char *pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666", "mode", "0620", NULL };

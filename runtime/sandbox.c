@@ -101,10 +101,13 @@ int sbx_sandbox_prepare(struct sbx_sandbox *sb)
 
 static pid_t clone_sandbox(const struct sbx_config *c, int cgroup_fd, int *pidfd)
 {
-	uint64_t flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP |
-			 CLONE_PIDFD;
+	uint64_t flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_PIDFD;
 	if (c->network != SBX_NET_HOST)
 		flags |= CLONE_NEWNET;
+	if (!c->shared_ipc)
+		flags |= CLONE_NEWIPC;
+	if (!c->shared_uts)
+		flags |= CLONE_NEWUTS;
 	struct clone_args args = {
 		.flags = flags,
 		.pidfd = (uint64_t)(uintptr_t)pidfd,

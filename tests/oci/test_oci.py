@@ -14,11 +14,13 @@ Every test leaves nothing behind: state directories, processes, cgroups,
 mounts, podman containers, containerd's state, files in /tmp.
 Run as root: tests/suites.d/oci BUILD_DIR.
 """
+import array
 import ctypes
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -109,6 +111,50 @@ def cgroups_of(pid):
                 if "sbx-" in path and os.path.isdir(mount):
                     out.add(mount + path)
     return out
+
+
+class ConsoleSocket:
+    """A client's --console-socket: takes one connection and the terminal's
+    master it carries (SCM_RIGHTS), as runc's clients do."""
+
+    def __init__(self, path):
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(1)
+        self.fd = None
+        self.thread = threading.Thread(target=self.accept, daemon=True)
+        self.thread.start()
+
+    def accept(self):
+        conn, _ = self.srv.accept()
+        fds = array.array("i")
+        _, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(fds.itemsize))
+        for level, typ, data in anc:
+            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                fds.frombytes(data[:fds.itemsize])
+        self.fd = fds[0] if fds else None
+        conn.close()
+
+    def master(self):
+        self.thread.join(10)
+        self.srv.close()
+        return self.fd
+
+
+def read_to_end(master):
+    """What a terminal's master reads until its last slave holder is gone
+    (EIO), then closed."""
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    return out.decode()
 
 
 class Bundles(unittest.TestCase):
@@ -393,6 +439,179 @@ class Lifecycle(Bundles):
         with open(os.path.join(self.tmp, "ppid")) as f:
             self.assertEqual(cgroup_dirs(int(f.read())), set())
 
+    def test_container_hooks_run_inside_with_the_state(self):
+        """createContainer (a host file, run in the container at create) and
+        startContainer (a container path, at start, before the process):
+        the container's namespaces, its process's confinement, the state
+        on stdin with the container's own pid."""
+        w = None
+        script = os.path.join(self.tmp, "create-container.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\ncat > /w/cc.state\n"
+                    "for n in pid mnt user net ipc uts cgroup; do readlink /proc/self/ns/$n; done > /w/cc.ns\n"
+                    "grep CapEff /proc/self/status > /w/cc.caps\n")
+        os.chmod(script, 0o755)
+
+        def edit(spec):
+            nonlocal w
+            w = self.work_dir(spec)
+            spec["hooks"] = {
+                "createContainer": [{"path": script, "timeout": 10}],
+                "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "cat > /w/sc.state; test ! -e /w/ran"],
+                                    "env": ["PATH=/bin:/usr/bin"]}],
+            }
+        b = self.bundle(["/bin/sh", "-c", "test -e /w/sc.state && touch /w/ran"], edit)
+        pid = self.create(b, "ch1")
+        with open(os.path.join(self.root, "ch1", "state.json")) as f:
+            init = json.load(f)["init_pid"]
+        with open(os.path.join(w, "cc.state")) as f:
+            st = json.load(f)
+        self.assertEqual((st["id"], st["status"], st["bundle"], st["pid"]), ("ch1", "creating", b, 1))
+        with open(os.path.join(w, "cc.ns")) as f:
+            ns = f.read().split()
+        # pid 1's namespaces (read from the host: pid 1 is not dumpable).
+        for i, n in enumerate(("pid", "mnt", "user", "net", "ipc", "uts", "cgroup")):
+            self.assertEqual(ns[i], os.readlink("/proc/%d/ns/%s" % (init, n)), n)
+            self.assertNotEqual(ns[i], os.readlink("/proc/self/ns/%s" % n), n)
+        with open(os.path.join(w, "cc.caps")) as f:
+            self.assertEqual(f.read().split(), ["CapEff:", "0000000000000000"])
+        self.assertFalse(os.path.exists(os.path.join(w, "sc.state")))
+        sbx(self.root, "start", "ch1", check=0)
+        self.assertEqual(wait_pid(pid), 0)
+        with open(os.path.join(w, "sc.state")) as f:
+            self.assertEqual(json.load(f)["pid"], 1)
+        self.assertTrue(os.path.exists(os.path.join(w, "ran")), "the process ran before startContainer")
+
+    def test_failing_create_container_hook_fails_create_and_leaves_nothing(self):
+        b = self.bundle(["/bin/true"], lambda s: s.update(
+            {"hooks": {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo $PPID > %s/ppid" % self.tmp]}],
+                       "createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 4"]}]}}))
+        p = sbx(self.root, "create", "--bundle", b, "ch2")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("hooks.createContainer[0] (/bin/sh): exited with status 4", p.stderr)
+        self.assertEqual(os.listdir(self.root), [".lock"])
+        # The prestart hook's parent is the supervisor, whose cgroup is gone.
+        with open(os.path.join(self.tmp, "ppid")) as f:
+            supervisor = int(f.read())
+        self.assertEqual(cgroup_dirs(supervisor), set())
+        self.assertFalse(alive(supervisor))
+        # The host file is not read by host root for the container: a
+        # script its ids may run but not read fails there.
+        secret = os.path.join(self.tmp, "secret-hook.sh")
+        with open(secret, "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(secret, 0o711)
+        b = self.bundle(["/bin/true"], lambda s: s.update({"hooks": {"createContainer": [{"path": secret}]}}),
+                        name="b2")
+        p = sbx(self.root, "create", "--bundle", b, "ch2b")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("hooks.createContainer[0] (%s): exited with status" % secret, p.stderr)
+        self.assertEqual(os.listdir(self.root), [".lock"])
+
+    def test_failing_start_container_hook_fails_start_and_stops_the_container(self):
+        w = None
+
+        def edit(spec):
+            nonlocal w
+            w = self.work_dir(spec)
+            spec["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "sleep 30"], "timeout": 1}]}
+        b = self.bundle(["/bin/sh", "-c", "touch /w/ran"], edit)
+        pid = self.create(b, "ch3")
+        p = sbx(self.root, "start", "ch3")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("hooks.startContainer[0] (/bin/sh): timed out after 1 s", p.stderr)
+        self.assertEqual(wait_pid(pid), 137)
+        self.assertEqual(self.state("ch3")["status"], "stopped")
+        self.assertFalse(os.path.exists(os.path.join(w, "ran")))
+        self.assertEqual(cgroup_dirs(pid), set())
+        sbx(self.root, "delete", "ch3", check=0)
+        self.assertEqual(os.listdir(self.root), [".lock"])
+
+    def test_ipc_and_uts_namespaces_joined_by_path_as_in_a_pod(self):
+        """Kubernetes' pod pattern: a container joins /proc/PID/ns/{ipc,uts}
+        of the pause container, PID being what its runtime reported (the
+        pid file).  The supervisor's namespaces are the container's, and a
+        container joining them shares them; host hooks still run in the
+        host's."""
+        out = os.path.join(self.tmp, "hooks")
+        os.mkdir(out)
+
+        def pause(spec):
+            spec["hostname"] = "pod-a"
+            spec["hooks"] = {"prestart": [{"path": "/bin/sh", "args": [
+                "sh", "-c", "readlink /proc/self/ns/net /proc/self/ns/ipc /proc/self/ns/uts > %s/ns" % out]}]}
+        pa = self.bundle(["/bin/sh", "-c", "while :; do sleep 0.05; done"], pause, name="pa")
+        sup = self.create(pa, "pa")
+        sbx(self.root, "start", "pa", check=0)
+        with open(os.path.join(self.root, "pa", "state.json")) as f:
+            init = json.load(f)["init_pid"]
+        kinds = ("net", "ipc", "uts")
+        theirs = [os.readlink("/proc/%d/ns/%s" % (init, n)) for n in kinds]
+        self.assertEqual([os.readlink("/proc/%d/ns/%s" % (sup, n)) for n in kinds], theirs)
+        with open(os.path.join(out, "ns")) as f:
+            self.assertEqual(f.read().split(), [os.readlink("/proc/self/ns/" + n) for n in kinds])
+
+        def member(hostname, extra=()):
+            def edit(spec):
+                spec["hostname"] = hostname
+                spec["linux"]["namespaces"] = [n for n in spec["linux"]["namespaces"] if n["type"] not in ("ipc", "uts")]
+                spec["linux"]["namespaces"] += [{"type": "ipc", "path": "/proc/%d/ns/ipc" % sup},
+                                                {"type": "uts", "path": "/proc/%d/ns/uts" % sup}] + list(extra)
+            return edit
+        b = self.bundle(["/bin/sh", "-c", "readlink /proc/self/ns/ipc /proc/self/ns/uts; hostname"], member("pod-a"),
+                        name="pb")
+        p = sbx(self.root, "run", "--bundle", b, "pb")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.split(), theirs[1:] + ["pod-a"])
+        b = self.bundle(["/bin/true"], member("other"), name="pc")
+        p = sbx(self.root, "run", "--bundle", b, "pc")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("hostname: other cannot be set in the joined uts namespace", p.stderr)
+        b = self.bundle(["/bin/true"], member("pod-a", [{"type": "pid", "path": "/proc/%d/ns/pid" % init}]),
+                        name="pd")
+        p = sbx(self.root, "run", "--bundle", b, "pd")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("joining an existing pid namespace is not supported by sbx: sbx's pid 1", p.stderr)
+        # The pod's ipc sysctls are the pause container's to set.
+        b = self.bundle(["/bin/true"], lambda s: (member("pod-a")(s), s["linux"].update(
+            {"sysctl": {"kernel.msgmax": "9000"}})), name="pe")
+        p = sbx(self.root, "run", "--bundle", b, "pe")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("linux.sysctl.kernel.msgmax: not a sysctl of the container's own namespaces", p.stderr)
+        self.assertEqual(sorted(os.listdir(self.root)), [".lock", "pa"])
+        self.assertEqual(os.readlink("/proc/%d/ns/uts" % sup), theirs[2], "the pod's uts namespace changed")
+
+    def test_devices_are_the_hosts_nodes(self):
+        """linux.devices: the host's node of that type and number, bound
+        (at its own path, or at another one found by its number); what the
+        host lacks or sbx cannot honour is refused, named."""
+        code = ("import os, stat\n"
+                "for p in ('/dev/fuse', '/dev/sub/zero2'):\n"
+                "    st = os.stat(p); print(p, stat.S_ISCHR(st.st_mode), os.major(st.st_rdev), os.minor(st.st_rdev))\n"
+                "os.close(os.open('/dev/fuse', os.O_RDWR))\n"
+                "print(open('/dev/sub/zero2', 'rb').read(4) == bytes(4))\n")
+
+        def edit(spec):
+            spec["linux"]["devices"] = [
+                {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o20666, "uid": 0, "gid": 0},
+                {"path": "/dev/sub/zero2", "type": "c", "major": 1, "minor": 5}]
+        b = self.bundle(["/usr/bin/python3", "-c", code], edit)
+        p = sbx(self.root, "run", "--bundle", b, "d1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.splitlines(), ["/dev/fuse True 10 229", "/dev/sub/zero2 True 1 5", "True"])
+        for n, dev, why in (
+                ("d2", {"path": "/dev/nope", "type": "c", "major": 250, "minor": 250}, "the host has no device node c 250:250"),
+                ("d3", {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o600}, "fileMode"),
+                ("d4", {"path": "/dev/pts/9", "type": "c", "major": 1, "minor": 3}, "one of sbx's own /dev entries"),
+                ("d5", {"path": "/dev/../etc/x", "type": "c", "major": 1, "minor": 3}, "\"..\" component"),
+                ("d6", {"path": "/dev/p", "type": "p"}, "no FIFOs")):
+            b = self.bundle(["/bin/true"], lambda s: s["linux"].update({"devices": [dev]}), name=n)
+            p = sbx(self.root, "run", "--bundle", b, n)
+            self.assertEqual(p.returncode, 1, n)
+            self.assertIn("linux.devices[0]", p.stderr)
+            self.assertIn(why, p.stderr)
+        self.assertEqual(os.listdir(self.root), [".lock"])
+
     def test_create_killed_while_waiting_leaves_no_sandbox(self):
         """A client killing `sbx create` before it returned: nobody will
         start or delete that container by its pid, so the supervisor ends
@@ -567,52 +786,44 @@ class Lifecycle(Bundles):
         """process.terminal: the master of a pty of the sandbox's own devpts
         reaches the client's --console-socket; the process has it as its
         controlling terminal and stdio."""
-        import array
-        import socket
         b = self.bundle(["/bin/sh", "-c", "tty; test -t 0 && echo stdin-is-a-tty; exit 5"],
                         lambda s: s["process"].update({"terminal": True}))
         path = os.path.join(self.tmp, "console.sock")
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        srv.bind(path)
-        srv.listen(1)
-        got = {}
-
-        def accept():
-            conn, _ = srv.accept()
-            fds = array.array("i")
-            msg, anc, _, _ = conn.recvmsg(1024, socket.CMSG_SPACE(fds.itemsize))
-            for level, typ, data in anc:
-                if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-                    fds.frombytes(data[:fds.itemsize])
-            got["fd"] = fds[0]
-            conn.close()
-
-        t = threading.Thread(target=accept)
-        t.start()
+        console = ConsoleSocket(path)
         # Without the socket, a terminal is refused (runc's rule).
         self.assertEqual(sbx(self.root, "create", "--bundle", b, "t0").returncode, 1)
         pidfile = os.path.join(self.tmp, "t1.pid")
         p = sbx(self.root, "create", "--bundle", b, "--console-socket", path, "--pid-file", pidfile, "t1")
         self.ids.append("t1")
         self.assertEqual(p.returncode, 0, p.stderr)
-        t.join(10)
-        srv.close()
-        self.assertIn("fd", got, "no terminal was sent")
-        master = got["fd"]
+        master = console.master()
+        self.assertIsNotNone(master, "no terminal was sent")
         sbx(self.root, "start", "t1", check=0)
         with open(pidfile) as f:
             self.assertEqual(wait_pid(int(f.read())), 5)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO once the last slave holder is gone
-                break
-            if not chunk:
-                break
-            out += chunk
-        os.close(master)
-        self.assertEqual(out.decode().split(), ["/dev/pts/0", "stdin-is-a-tty"])
+        self.assertEqual(read_to_end(master).split(), ["/dev/pts/0", "stdin-is-a-tty"])
+
+    def test_exec_with_a_terminal(self):
+        """exec --tty: a pty of the container's devpts, its master sent to
+        --console-socket, the process's controlling terminal and stdio."""
+        b = self.bundle(["/bin/sh", "-c", "while :; do sleep 0.05; done"])
+        pid = self.create(b, "xt1")
+        sbx(self.root, "start", "xt1", check=0)
+        cmd = ["/bin/sh", "-c", "tty; test -t 0 && echo stdin-is-a-tty; exit 6"]
+        p = sbx(self.root, "exec", "--tty", "xt1", *cmd)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("a terminal needs --console-socket", p.stderr)
+        path = os.path.join(self.tmp, "console.sock")
+        console = ConsoleSocket(path)
+        p = sbx(self.root, "exec", "--tty", "--console-socket", path, "xt1", *cmd)
+        self.assertEqual(p.returncode, 6, p.stderr)
+        master = console.master()
+        self.assertIsNotNone(master, "no terminal was sent")
+        lines = read_to_end(master).split()
+        self.assertRegex(lines[0], r"^/dev/pts/[0-9]+$")
+        self.assertEqual(lines[1:], ["stdin-is-a-tty"])
+        sbx(self.root, "delete", "--force", "xt1", check=0)
+        self.assertEqual(wait_pid(pid), 137)
 
     def test_features_document(self):
         p = subprocess.run([SBX, "features"], capture_output=True, text=True, check=True)
@@ -704,6 +915,15 @@ class Podman(unittest.TestCase):
         self.assertEqual(p.returncode, 3, p.stderr)
         self.assertEqual(p.stdout.split(), ["/dev/pts/0"])
 
+    def test_exec_with_a_terminal(self):
+        n = "sbx-test-exec-tty-%d" % os.getpid()
+        p = self.podman(*self.run_args("/bin/sh", "-c", "while :; do sleep 0.05; done", name=n, detach=True))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = self.podman("exec", "-t", n, "/bin/sh", "-c", "tty; exit 4")
+        self.assertEqual(p.returncode, 4, p.stderr)
+        self.assertRegex(p.stdout.strip(), r"^/dev/pts/[0-9]+$")
+        self.assertEqual(self.podman("rm", "-f", n).returncode, 0)
+
     def test_default_network_is_joined(self):
         # podman makes the network namespace and passes its path.
         p = self.podman("run", "--rm", *ULIMITS, "--rootfs", ROOTFS, "/bin/sh", "-c", "cat /proc/net/dev")
@@ -725,6 +945,76 @@ class Podman(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("/sys tmpfs", p.stdout.splitlines())
         self.assertIn("No such file", p.stdout)
+
+    def test_ipc_and_uts_of_another_container(self):
+        """podman --ipc container:X --uts container:X: the namespaces of the
+        pid sbx reported for X."""
+        n = "sbx-test-pod-%d" % os.getpid()
+        p = self.podman(*self.run_args("/bin/sh", "-c", "while :; do sleep 0.05; done", name=n, detach=True))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        pid = int(self.podman("inspect", "--format", "{{.State.Pid}}", n).stdout)
+        want = [os.readlink("/proc/%d/ns/%s" % (pid, k)) for k in ("ipc", "uts")]
+        self.assertNotEqual(want, [os.readlink("/proc/self/ns/%s" % k) for k in ("ipc", "uts")])
+        args = self.run_args("/bin/sh", "-c", "readlink /proc/self/ns/ipc /proc/self/ns/uts")
+        args[1:1] = ["--ipc", "container:" + n, "--uts", "container:" + n]
+        p = self.podman(*args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.split(), want)
+        self.assertEqual(self.podman("rm", "-f", n).returncode, 0)
+
+    def test_device(self):
+        """podman --device /dev/fuse: the host's node in the container."""
+        args = self.run_args("/usr/bin/python3", "-c",
+                             "import os; st = os.stat('/dev/fuse'); os.close(os.open('/dev/fuse', os.O_RDWR)); "
+                             "print(os.major(st.st_rdev), os.minor(st.st_rdev))")
+        args[1:1] = ["--device", "/dev/fuse"]
+        p = self.podman(*args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.split(), ["10", "229"])
+
+    def test_rootless(self):
+        """podman as an unprivileged user (nobody: no subordinate ids, a
+        temporary HOME and XDG_RUNTIME_DIR, vfs storage).  podman runs sbx
+        as uid 0 of a user namespace that maps only the caller: sbx maps
+        only that one too, keeps its state under $XDG_RUNTIME_DIR/sbx, and
+        writes podman's default sysctl inside the container's namespaces."""
+        if not shutil.which("setpriv"):
+            self.skipTest("setpriv (util-linux) missing")
+        home = tempfile.mkdtemp(prefix="sbx-oci-rootless-")
+        xdg = os.path.join(home, "run")
+        try:
+            os.chmod(home, 0o755)
+            os.mkdir(xdg, 0o700)
+            for d in (home, xdg):
+                os.chown(d, 65534, 65534)
+            cmd = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", "env", "-i",
+                   "HOME=" + home, "XDG_RUNTIME_DIR=" + xdg, "PATH=/usr/bin:/bin",
+                   "podman", "--storage-driver", "vfs", "--runtime", SBX, "run", "--rm", "--network", "none"]
+            p = subprocess.run(cmd + ULIMITS + ["--rootfs", ROOTFS, "/bin/sh", "-c",
+                               "id -u; cat /proc/self/uid_map /proc/sys/net/ipv4/ping_group_range; exit 3"],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 3, p.stderr)
+            self.assertEqual(p.stdout.split(), ["0", "0", "0", "1", "0", "0"])
+            self.assertEqual(os.listdir(os.path.join(xdg, "sbx")), [".lock"])
+        finally:
+            # podman's rootless pause process holds its user namespace.
+            try:
+                with open(os.path.join(xdg, "libpod", "tmp", "pause.pid")) as f:
+                    pause = int(f.read())
+                os.kill(pause, signal.SIGKILL)
+                for _ in range(100):
+                    if not alive(pause):
+                        break
+                    time.sleep(0.05)
+            except (FileNotFoundError, ProcessLookupError, ValueError):
+                pass
+            # It and conmon were re-parented to us (a subreaper): reap them.
+            try:
+                while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                    pass
+            except ChildProcessError:
+                pass
+            shutil.rmtree(home)
 
     def test_stop_of_a_process_that_ignores_sigterm(self):
         n = "sbx-test-stop-%d" % os.getpid()
@@ -757,6 +1047,40 @@ class Podman(unittest.TestCase):
         self.assertEqual(self.podman("rm", "-f", n2).returncode, 0)
         self.assertFalse(os.path.exists(os.path.join("/run/sbx", cid)))
 
+
+    def test_container_hooks_from_a_hooks_dir(self):
+        """podman's OCI hooks (--hooks-dir): a createContainer hook (a host
+        file) and a startContainer hook (a path of the container) run in
+        the container, with podman's state on stdin, before the process."""
+        tmp = tempfile.mkdtemp(prefix="sbx-oci-hooks-")
+        try:
+            hooks, w = os.path.join(tmp, "hooks.d"), os.path.join(tmp, "w")
+            os.mkdir(hooks)
+            os.mkdir(w)
+            os.chown(w, 1000000000, 1000000000)
+            script = os.path.join(tmp, "cc.sh")
+            with open(script, "w") as f:
+                f.write("#!/bin/sh\ncat > /w/cc.state\nreadlink /proc/self/ns/mnt > /w/cc.mnt\n")
+            os.chmod(script, 0o755)
+            for stage, hook in (("createContainer", {"path": script}),
+                                ("startContainer", {"path": "/bin/sh", "args": ["sh", "-c", "cat > /w/sc.state"]})):
+                with open(os.path.join(hooks, stage + ".json"), "w") as f:
+                    json.dump({"version": "1.0.0", "hook": hook, "when": {"always": True}, "stages": [stage]}, f)
+            n = "sbx-test-hooks-%d" % os.getpid()
+            args = self.run_args("/bin/sh", "-c", "readlink /proc/self/ns/mnt; cat /w/sc.state", name=n)
+            args[1:1] = ["-v", w + ":/w"]
+            p = self.podman("--hooks-dir", hooks, *args)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            mnt, state = p.stdout.split("\n", 1)
+            with open(os.path.join(w, "cc.mnt")) as f:
+                self.assertEqual(f.read().strip(), mnt)
+            for name, status in (("cc.state", "creating"), ("sc.state", "created")):
+                with open(os.path.join(w, name)) as f:
+                    st = json.load(f)
+                self.assertEqual((st["status"], st["pid"]), (status, 1), name)
+            self.assertEqual(json.loads(state)["id"], st["id"])
+        finally:
+            shutil.rmtree(tmp)
 
 CTR_TOOLS = ["containerd", "ctr", "containerd-shim-runc-v2", "umoci", "skopeo", "busybox"]
 
@@ -813,7 +1137,7 @@ class Containerd(unittest.TestCase):
         for sub in ("bin", "proc", "dev", "tmp", "sys", "etc"):
             os.makedirs(os.path.join(r, sub), exist_ok=True)
         shutil.copy(shutil.which("busybox"), os.path.join(r, "bin", "busybox"))
-        for tool in ("sh", "sleep", "echo", "cat"):
+        for tool in ("sh", "sleep", "echo", "cat", "readlink", "hostname"):
             os.symlink("busybox", os.path.join(r, "bin", tool))
         run("umoci", "repack", "--image", "img:latest", "b")
         run("umoci", "config", "--image", "img:latest", "--config.cmd", "/bin/sh")
@@ -891,6 +1215,27 @@ class Containerd(unittest.TestCase):
         self.ctr("containers", "delete", "c3")
         self.assertEqual(os.listdir("/run/containerd/runc/" + self.ns), [".lock"])
 
+
+    def test_pod_members_join_the_pause_containers_ipc_and_uts(self):
+        """The CRI's pod: `--with-ns ipc:/proc/PID/ns/ipc` (and uts), PID
+        being the pause container's task pid as the shim reports it."""
+        p = self.ctr("run", "-d", "--runc-binary", SBX, "sbxtest:v1", "pause1", "/bin/sh", "-c",
+                     "while :; do sleep 0.05; done")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        pid = next(int(line.split()[1]) for line in self.ctr("tasks", "ls").stdout.splitlines()[1:]
+                   if line.split()[0] == "pause1")
+        want = [os.readlink("/proc/%d/ns/%s" % (pid, n)) for n in ("ipc", "uts")]
+        self.assertNotEqual(want, [os.readlink("/proc/self/ns/%s" % n) for n in ("ipc", "uts")])
+        hostname = subprocess.run(["nsenter", "--uts=/proc/%d/ns/uts" % pid, "hostname"], capture_output=True,
+                                  text=True, check=True).stdout.strip()
+        p = self.ctr("run", "--rm", "--runc-binary", SBX, "--with-ns", "ipc:/proc/%d/ns/ipc" % pid,
+                     "--with-ns", "uts:/proc/%d/ns/uts" % pid, "sbxtest:v1", "member1", "/bin/sh", "-c",
+                     "readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts; hostname")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.split(), want + [hostname], p.stderr)
+        self.assertEqual(self.ctr("tasks", "delete", "-f", "pause1").returncode, 0)
+        self.ctr("containers", "delete", "pause1")
+        self.assertEqual(os.listdir("/run/containerd/runc/" + self.ns), [".lock"])
 
 if __name__ == "__main__":
     unittest.main()

@@ -2,6 +2,7 @@
  * supported field, and each refused one named in the error.  The converted
  * seccomp profile is compiled by the real libseccomp path.  No privileges. */
 #include <criterion/criterion.h>
+#include <sys/sysmacros.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,70 @@ Test(oci_spec, network_namespace_joined_by_path)
 	release(&p);
 }
 
+/* A pod's ipc and uts namespaces, joined by path: no new ones at the
+ * clone; the joined ipc namespace's queues and sysctls are not the
+ * sandbox's. */
+Test(oci_spec, ipc_and_uts_namespaces_joined_by_path)
+{
+	char *json = spec_with("\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"ipc\",\"path\":"
+			       "\"/proc/7/ns/ipc\"},{\"type\":\"uts\",\"path\":\"/proc/7/ns/uts\"}]},"
+			       "\"mounts\":[{\"destination\":\"/dev/mqueue\",\"type\":\"mqueue\",\"source\":\"mqueue\"}]",
+			       "");
+	struct parsed p;
+	char *msg;
+	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
+	cr_expect(p.c.shared_ipc && p.c.shared_uts);
+	cr_expect_str_eq(p.s.ipcns_path, "/proc/7/ns/ipc");
+	cr_expect_str_eq(p.s.utsns_path, "/proc/7/ns/uts");
+	cr_expect_eq(p.c.kernel_mounts, 0);
+	cr_assert_eq(p.s.n_warnings, 1);
+	cr_expect(strstr(p.s.warnings[0], "/dev/mqueue not mounted") != NULL, "%s", p.s.warnings[0]);
+	free(json);
+	release(&p);
+	json = spec_with("\"linux\":{\"namespaces\":[{\"type\":\"ipc\"},{\"type\":\"uts\"}]}", "");
+	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
+	cr_expect(!p.c.shared_ipc && !p.c.shared_uts);
+	free(json);
+	release(&p);
+	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"ipc\",\"path\":\"/proc/7/ns/ipc\"}],"
+		       "\"sysctl\":{\"kernel.msgmax\":\"9000\"}}",
+		       "", "linux.sysctl.kernel.msgmax");
+}
+
+/* linux.devices: the host's node of that number, found at the same path or
+ * by its number in /dev; sbx's own are not bound twice; the owner a bound
+ * node keeps is said when the spec asked another. */
+Test(oci_spec, devices_are_host_nodes)
+{
+	char *json = spec_with("\"linux\":{\"devices\":[{\"path\":\"/dev/null\",\"type\":\"c\",\"major\":1,"
+			       "\"minor\":3},{\"path\":\"/dev/a/z0\",\"type\":\"u\",\"major\":1,\"minor\":5,"
+			       "\"uid\":4242}]}",
+			       "");
+	struct parsed p;
+	char *msg;
+	cr_assert_eq(parse(json, &p, &msg), 0, "%s", msg);
+	cr_assert_eq(p.c.n_devices, 1);
+	cr_expect_str_eq(p.c.devices[0].path, "a/z0");
+	cr_expect_str_eq(p.c.devices[0].host, "/dev/zero");
+	cr_expect_eq(p.c.devices[0].rdev, makedev(1, 5));
+	cr_assert_eq(p.s.n_warnings, 1);
+	cr_expect(strstr(p.s.warnings[0], "keeps its host owner") != NULL, "%s", p.s.warnings[0]);
+	free(json);
+	release(&p);
+	expect_refused("\"linux\":{\"devices\":[{\"path\":\"/dev/zero\",\"type\":\"b\",\"major\":1,\"minor\":5}]}",
+		       "", "the host has no device node b 1:5");
+	expect_refused("\"linux\":{\"devices\":[{\"path\":\"/dev/zero\",\"type\":\"c\",\"major\":1,\"minor\":5,"
+		       "\"fileMode\":384}]}",
+		       "", "linux.devices[0].fileMode");
+	expect_refused("\"linux\":{\"devices\":[{\"path\":\"/dev/shm/x\",\"type\":\"c\",\"major\":1,\"minor\":5}]}",
+		       "", "linux.devices[0].path");
+	expect_refused("\"linux\":{\"devices\":[{\"path\":\"/etc/zero\",\"type\":\"c\",\"major\":1,\"minor\":5}]}",
+		       "", "must be a path below /dev");
+	expect_refused("\"linux\":{\"devices\":[{\"path\":\"/dev/zero\",\"type\":\"c\",\"major\":1,\"minor\":5,"
+		       "\"bogus\":1}]}",
+		       "", "unknown field \"bogus\"");
+}
+
 /* Each kernel filesystem only at its place and of its type; no spec, no
  * mount (sbx run's sandboxes stay as they were). */
 Test(oci_spec, kernel_filesystems)
@@ -336,8 +401,10 @@ Test(oci_spec, refused_fields_are_named)
 	expect_refused("", "\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}", "process.capabilities.bounding");
 	expect_refused("", "\"oomScoreAdj\":5000", "process.oomScoreAdj");
 	expect_refused("\"domainname\":\"example.org\"", "", "domainname");
-	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"ipc\",\"path\":\"/proc/1/ns/ipc\"}]}", "",
+	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"pid\",\"path\":\"/proc/1/ns/pid\"}]}", "",
 		       "linux.namespaces[0]");
+	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}]}", "",
+		       "sbx maps the container's ids itself");
 	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"net\"}]}", "",
 		       "linux.namespaces[0]");
 	expect_refused("\"linux\":{\"namespaces\":[{\"type\":\"time\"}]}", "", "linux.namespaces[0]");
@@ -347,8 +414,8 @@ Test(oci_spec, refused_fields_are_named)
 	expect_refused("\"linux\":{\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]}",
 		       "", "linux.gidMappings");
 	expect_refused(
-	    "\"linux\":{\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229}]}",
-	    "", "linux.devices");
+	    "\"linux\":{\"devices\":[{\"path\":\"/dev/nope\",\"type\":\"c\",\"major\":250,\"minor\":250}]}",
+	    "", "linux.devices[0]");
 	expect_refused("\"linux\":{\"resources\":{\"devices\":[{\"allow\":true,\"type\":\"x\",\"major\":8,"
 		       "\"minor\":0,\"access\":\"rwm\"}]}}",
 		       "", "linux.resources.devices[0]");
