@@ -35,6 +35,49 @@ def q(xs):
     return statistics.median(xs), qs[0], qs[2]
 
 
+class Pool:
+    """One `sbx pool` and the `sbx run --pool` command of its jobs.  The
+    runner's pool preloads it as the wrapper's sandbox.pool does (bound by
+    the pool, `--preload ...,sbx_runner.preload --preload-path`); a
+    pool with preload_runner=False imports pandas and numpy only and each
+    job binds the runner (the pool before the runner was preloaded)."""
+
+    def __init__(self, bench, name, runner, preload_runner=True):
+        self.b, self.name, self.runner = bench, name, runner
+        self.preload_runner = preload_runner
+        self.sock = os.path.join(bench.work, "pool-%s.sock" % name)
+        self.proc = None
+
+    def start(self, size):
+        b = self.b
+        argv = [b.sbx, "pool", "--socket", self.sock, "--rootfs", b.rootfs, "--size", str(size),
+                "--mount-point", "/data", "--mount-point", "/strategy"]
+        if self.preload_runner:
+            argv += ["--bind", self.runner + ":/sbx-runner:ro", "--preload",
+                     "pandas,numpy,sbx_runner.preload", "--preload-path", "/sbx-runner"]
+        else:
+            argv += ["--preload", "pandas,numpy", "--mount-point", "/sbx-runner"]
+        for k, v in sorted(ENV.items()):
+            argv += ["--env", "%s=%s" % (k, v)]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     env={"PATH": PATH}, start_new_session=True)
+        while not os.path.exists(self.sock):
+            time.sleep(0.02)
+        for _ in range(size):
+            b.timed(self.job())  # waits for the zygotes, warms them
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(60)
+        self.proc = None
+
+    def job(self, i=0, audit=True, report=None, trivial=False):
+        binds = [] if self.preload_runner else [self.runner + ":/sbx-runner:ro"]
+        argv = ["--pool", self.sock] + (["--report", report] if report else [])
+        return self.b.sbx_run(argv, binds, i, audit, trivial)
+
+
 class Bench:
     def __init__(self, a, repo):
         self.sbx = os.path.abspath(a.sbx)
@@ -44,8 +87,6 @@ class Bench:
         self.runner = os.path.join(repo, "strategy/runner")
         self.examples = os.path.join(repo, "strategy/examples")
         self.data = os.path.join(repo, "strategy/data/eu")
-        self.sock = os.path.join(self.work, "pool.sock")
-        self.pool = None
 
     def out(self, name):
         d = os.path.join(self.work, name)
@@ -57,33 +98,33 @@ class Bench:
         return [PY, os.path.join(self.runner, "run.py"), os.path.join(self.examples, "ma_trend.py"),
                 "--data", self.data, "--out", self.out("bare-%d" % i)] + ([] if audit else ["--no-audit"])
 
-    def sbx_run(self, pool, i=0, audit=True):
-        argv = [self.sbx, "run"] + (["--pool", self.sock] if pool else [])
+    def sbx_run(self, pool_args, binds, i=0, audit=True, trivial=False):
+        """The runner on ma_trend.py; trivial: a script that does nothing
+        (what a job costs without the runner)."""
+        argv = [self.sbx, "run"] + pool_args
         argv += ["--rootfs", self.rootfs, "--out", self.out("out-%d" % i), "--network", "none",
-                 "--bind", self.runner + ":/sbx-runner:ro", "--bind", self.data + ":/data:ro",
-                 "--bind", self.examples + ":/strategy:ro", "--memory", "512M", "--pids", "128",
-                 "--timeout", "60"]
+                 "--bind", self.data + ":/data:ro", "--bind",
+                 (self.trivial() if trivial else self.examples) + ":/strategy:ro",
+                 "--memory", "512M", "--pids", "128", "--timeout", "60"]
+        for bind in binds:
+            argv += ["--bind", bind]
         for k, v in sorted(ENV.items()):
             argv += ["--env", "%s=%s" % (k, v)]
+        if trivial:
+            return argv + ["--", PY, "/strategy/pass.py"]
         return argv + ["--", PY, "/sbx-runner/run.py", "/strategy/ma_trend.py"] + ([] if audit else ["--no-audit"])
 
-    def start_pool(self, size):
-        argv = [self.sbx, "pool", "--socket", self.sock, "--rootfs", self.rootfs, "--size", str(size),
-                "--preload", "pandas,numpy", "--mount-point", "/sbx-runner", "--mount-point", "/data",
-                "--mount-point", "/strategy"]
-        for k, v in sorted(ENV.items()):
-            argv += ["--env", "%s=%s" % (k, v)]
-        self.pool = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     env={"PATH": PATH}, start_new_session=True)
-        while not os.path.exists(self.sock):
-            time.sleep(0.02)
-        self.timed(self.sbx_run(True))  # waits for a zygote, warms it
+    def trivial(self):
+        d = os.path.join(self.work, "trivial")
+        if not os.path.exists(d):
+            os.makedirs(d)
+            with open(os.path.join(d, "pass.py"), "w") as f:
+                f.write("pass\n")
+            os.chmod(d, 0o755)
+        return d
 
-    def stop_pool(self):
-        if self.pool is not None and self.pool.poll() is None:
-            self.pool.send_signal(signal.SIGTERM)
-            self.pool.wait(60)
-        self.pool = None
+    def cold(self, i=0, audit=True):
+        return self.sbx_run([], [self.runner + ":/sbx-runner:ro"], i, audit)
 
     def timed(self, argv):
         t = time.monotonic()
@@ -95,9 +136,18 @@ class Bench:
                                                                   p.stderr[-500:]))
         return dt * 1000
 
-    def series(self, make, n):
-        self.timed(make(0))  # page cache warm
-        return [self.timed(make(0)) for _ in range(n)]
+    def rounds(self, makers, n):
+        """{name: [ms, ...]}: n rounds, each running every command once, in
+        an order rotated from round to round (so that a busy moment of the
+        shared machine is spread over the rows)."""
+        names = list(makers)
+        for name in names:
+            self.timed(makers[name]())  # page cache warm
+        got = {name: [] for name in names}
+        for r in range(n):
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                got[name].append(self.timed(makers[name]()))
+        return got
 
     def throughput(self, make, n, clients=2):
         done = []
@@ -114,11 +164,28 @@ class Bench:
             th.join()
         return len(done) / (time.monotonic() - t)
 
-    def idle_memory(self):
+    def job_costs(self, pool, n, **job):
+        """Medians over n pooled runs of the report's pool.acquire_ms, CPU
+        (user + system of the job's cgroup) and wall_ms, and the runner's
+        timing_ms.total (0 for a trivial job)."""
+        rep = os.path.join(self.work, "report.json")
+        got = {"acquire_ms": [], "cpu_ms": [], "wall_ms": [], "runner_ms": []}
+        for _ in range(n):
+            self.timed(pool.job(report=rep, **job))
+            r = json.load(open(rep))
+            got["acquire_ms"].append(r["pool"]["acquire_ms"])
+            got["cpu_ms"].append(r["cpu_user_ms"] + r["cpu_system_ms"])
+            got["wall_ms"].append(r["wall_ms"])
+            result = os.path.join(self.work, "out-0", "result.json")
+            got["runner_ms"].append(0.0 if job.get("trivial") else
+                                    json.load(open(result))["timing_ms"]["total"])
+        return {k: statistics.median(v) for k, v in got.items()}
+
+    def idle_memory(self, pool):
         """RSS and PSS of every process of the idle pool: the server, the
         keepers (sbx_run supervisors), each zygote's pid 1 and the zygotes."""
         pids = set()
-        todo = [self.pool.pid]
+        todo = [pool.proc.pid]
         while todo:
             p = todo.pop()
             pids.add(p)
@@ -147,30 +214,65 @@ def markdown(r):
     def row(name, xs, ref):
         m, lo, hi = q(xs)
         return "| %s | %.0f | %.0f–%.0f | %.3f× |" % (name, m, lo, hi, m / q(ref)[0])
+    t, c = r["times"], r["costs"]
     L = [BEGIN, "",
-         "Measured %s, %s; %d runs per row (`sbx pool --size 2 --preload pandas,numpy`)."
-         % (r["when"], r["machine"], r["n"]), "",
-         "| `ma_trend.py` run by | median ms | 25–75 % | × bare |", "|---|---|---|---|",
-         row("bare runner on the host (`python3 strategy/runner/run.py …`)", r["bare"], r["bare"]),
-         row("cold `sbx run`", r["cold"], r["bare"]),
-         row("`sbx run --pool` (warm pool)", r["pool"], r["bare"]),
-         row("bare runner, `--no-audit`", r["bare_na"], r["bare_na"]),
-         row("`sbx run --pool`, `--no-audit`", r["pool_na"], r["bare_na"]), "",
-         "| throughput, 2 clients | strategies/s |", "|---|---|",
-         "| cold `sbx run` | %.1f |" % r["tp_cold"],
-         "| `sbx run --pool`, `--size 2` | %.1f |" % r["tp_pool"],
-         "| `sbx run --pool`, `--size 2`, `--no-audit` | %.1f |" % r["tp_pool_na"], "",
-         "The runner's own work in a pooled run (its `timing_ms.total`: static check, data, "
-         "the strategy in its child, the look-ahead audit's reruns, scoring): median %.0f ms."
-         % r["runner_ms"], "",
-         "Getting a zygote (the report's `pool.acquire_ms`, request sent → the job's pid 1 "
-         "running): median %.1f ms." % r["acquire_ms"], "",
-         "Idle pool, `--size 2`: %d processes, RSS %.0f MiB, PSS %.0f MiB (each zygote %s MiB "
-         "resident; the zygotes share their pages with nobody, their jobs share them copy-on-write)."
-         % (r["mem"]["processes"], r["mem"]["rss_mib"], r["mem"]["pss_mib"],
-            ", ".join("%.0f" % z for z in r["mem"]["zygote_rss_mib"])),
-         "", END]
+         "Measured %s, %s at the start, %s at the end; %d interleaved rounds (every row once per "
+         "round, order rotated), pools of `--size 2`." % (r["when"], r["machine"], r["load_end"], r["n"]), "",
+         "| `ma_trend.py` run by | median ms | 25–75 % | × bare |", "|---|---|---|---|"]
+    names = {"bare": "bare runner on the host (`python3 strategy/runner/run.py …`)",
+             "cold": "cold `sbx run`",
+             "pool": "`sbx run --pool` (warm pool, runner preloaded)",
+             "pool_nopre": "`sbx run --pool`, only pandas and numpy preloaded",
+             "pool_before": "`sbx run --pool`, only pandas and numpy preloaded, runner of %s" % r.get("before", "")}
+    for k in ("bare", "cold", "pool", "pool_nopre", "pool_before"):
+        if k in t:
+            L.append(row(names[k], t[k], t["bare"]))
+    L += [row("bare runner, `--no-audit`", t["bare_na"], t["bare_na"]),
+          row("`sbx run --pool`, `--no-audit`", t["pool_na"], t["bare_na"]), "",
+          "| throughput, 2 clients | strategies/s |", "|---|---|",
+          "| cold `sbx run` | %.1f |" % r["tp"]["cold"],
+          "| `sbx run --pool`, runner preloaded | %.1f |" % r["tp"]["pool"],
+          "| `sbx run --pool`, runner preloaded, `--no-audit` | %.1f |" % r["tp"]["pool_na"]]
+    if "pool_before" in r["tp"]:
+        L.append("| `sbx run --pool`, runner of %s | %.1f |" % (r["before"], r["tp"]["pool_before"]))
+    names["pool_na"] = "`sbx run --pool`, runner preloaded, `--no-audit`"
+    names["trivial"] = "`sbx run --pool` of a script that does nothing (`pass`)"
+    L += ["", "| pooled job (medians of %d) | acquire ms | job wall ms | job CPU ms | runner's "
+          "`timing_ms.total` |" % r["n"], "|---|---|---|---|---|"]
+    for k in ("pool", "pool_na", "pool_nopre", "pool_before", "trivial"):
+        if k in c:
+            L.append("| %s | %.1f | %.0f | %.0f | %.0f |" % (names[k], c[k]["acquire_ms"], c[k]["wall_ms"],
+                                                            c[k]["cpu_ms"], c[k]["runner_ms"]))
+    L += ["", "Acquire: the report's `pool.acquire_ms`, request sent → the job's pid 1 running. Job wall "
+          "and CPU: the report's `wall_ms` and user + system of the job's cgroup (cgroup v1 `cpuacct.stat`, "
+          "in 4 ms ticks: medians only). The runner's total: static check, data, the strategy in its "
+          "child, the look-ahead audit's reruns, scoring.", "",
+          "Idle pool, `--size 2`, runner preloaded: %d processes, RSS %.0f MiB, PSS %.0f MiB (each zygote "
+          "%s MiB resident; the zygotes share their pages with nobody, their jobs share them copy-on-write)."
+          % (r["mem"]["processes"], r["mem"]["rss_mib"], r["mem"]["pss_mib"],
+             ", ".join("%.0f" % z for z in r["mem"]["zygote_rss_mib"])),
+          "", END]
     return "\n".join(L) + "\n"
+
+
+def measure(b, pools, n, tp):
+    r = {}
+    pool, nopre = pools["pool"], pools["pool_nopre"]
+    makers = {"bare": b.bare, "cold": b.cold, "pool": pool.job, "pool_nopre": nopre.job}
+    if "pool_before" in pools:
+        makers["pool_before"] = pools["pool_before"].job
+    r["times"] = b.rounds(makers, n)
+    r["times"].update(b.rounds({"bare_na": lambda: b.bare(audit=False),
+                                "pool_na": lambda: pool.job(audit=False)}, n))
+    r["costs"] = {k: b.job_costs(p, n) for k, p in pools.items()}
+    r["costs"]["pool_na"] = b.job_costs(pool, n, audit=False)
+    r["costs"]["trivial"] = b.job_costs(pool, n, trivial=True)
+    r["tp"] = {"cold": b.throughput(lambda i: b.cold(i), tp // 2),
+               "pool": b.throughput(lambda i: pool.job(i), tp),
+               "pool_na": b.throughput(lambda i: pool.job(i, audit=False), tp)}
+    if "pool_before" in pools:
+        r["tp"]["pool_before"] = b.throughput(lambda i: pools["pool_before"].job(i), tp)
+    return r
 
 
 def main():
@@ -180,6 +282,12 @@ def main():
     p.add_argument("--work", default="build/bench-pool")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--doc", default="docs/benchmarks.md")
+    p.add_argument("--before", metavar="RUNNER_DIR",
+                   help="another copy of strategy/runner (e.g. of an earlier commit: git archive "
+                        "COMMIT strategy/runner | tar -x -C DIR) run through a pool of its own, "
+                        "interleaved with the others")
+    p.add_argument("--before-name", metavar="NAME", help="what --before is called in the tables "
+                   "(default: its path)")
     a = p.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench pool: run as root (pool jobs need a cgroup)")
@@ -192,29 +300,21 @@ def main():
     n, tp = (5, 10) if a.quick else (30, 60)
     r = {"n": n, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
          "machine": "%d CPUs, load %s" % (os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3]))}
+    pools = {"pool": Pool(b, "pool", b.runner), "pool_nopre": Pool(b, "nopre", b.runner, False)}
+    if a.before:
+        pools["pool_before"] = Pool(b, "before", os.path.abspath(a.before), False)
+        r["before"] = a.before_name or a.before
     try:
-        r["bare"] = b.series(b.bare, n)
-        r["bare_na"] = b.series(lambda i: b.bare(i, audit=False), n)
-        r["cold"] = b.series(lambda i: b.sbx_run(False, i), n)
-        r["tp_cold"] = b.throughput(lambda i: b.sbx_run(False, i), tp // 2)
-        b.start_pool(2)
+        for pool in pools.values():
+            pool.start(2)
         time.sleep(1)
-        r["mem"] = b.idle_memory()
-        r["pool"] = b.series(lambda i: b.sbx_run(True, i), n)
-        rep = os.path.join(b.work, "report.json")
-        acq, runner = [], []
-        for _ in range(n):
-            b.timed(b.sbx_run(True)[:2] + ["--report", rep] + b.sbx_run(True)[2:])
-            acq.append(json.load(open(rep))["pool"]["acquire_ms"])
-            runner.append(json.load(open(os.path.join(b.work, "out-0", "result.json")))["timing_ms"]["total"])
-        r["acquire_ms"] = statistics.median(acq)
-        r["runner_ms"] = statistics.median(runner)
-        r["pool_na"] = b.series(lambda i: b.sbx_run(True, i, audit=False), n)
-        r["tp_pool"] = b.throughput(lambda i: b.sbx_run(True, i), tp)
-        r["tp_pool_na"] = b.throughput(lambda i: b.sbx_run(True, i, audit=False), tp)
+        r["mem"] = b.idle_memory(pools["pool"])
+        r.update(measure(b, pools, n, tp))
     finally:
-        b.stop_pool()
+        for pool in pools.values():
+            pool.stop()
         shutil.rmtree(b.work, ignore_errors=True)
+    r["load_end"] = " ".join(open("/proc/loadavg").read().split()[:3])
     text = markdown(r)
     if a.quick:
         print(text)

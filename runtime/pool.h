@@ -60,6 +60,7 @@ struct sbx_pool {
 	unsigned size;
 	unsigned recycle;    /* jobs after which a zygote is replaced, 0 = never */
 	const char *preload; /* "pandas,numpy" or NULL */
+	const char *preload_path; /* a directory the preload may import from, or NULL */
 	char **defaults;     /* `sbx run` options every job starts from */
 	size_t n_defaults;
 	char **mount_points; /* targets the zygotes' root must offer */

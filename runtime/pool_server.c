@@ -24,7 +24,8 @@
 
 const char sbx_pool_usage[] =
     "Usage: sbx pool --socket PATH --rootfs DIR [--size N] [--preload MODULE[,MODULE...]]\n"
-    "                [--mount-point DST]... [--recycle N] [sbx run OPTIONS as every job's defaults]\n"
+    "                [--preload-path DIR] [--mount-point DST]... [--recycle N]\n"
+    "                [sbx run OPTIONS as every job's defaults]\n"
     "\n"
     "Serve `sbx run --pool PATH -- python3 SCRIPT [ARG...]` from N sandboxed Python\n"
     "interpreters that have imported MODULEs: each job is forked into a sandbox of\n"
@@ -34,6 +35,8 @@ const char sbx_pool_usage[] =
     "  --socket PATH       unix socket to serve on (mode 0600)\n"
     "  --size N            zygotes (default 2, at most 64)\n"
     "  --preload MODULES   comma-separated modules every zygote imports\n"
+    "  --preload-path DIR  a directory inside the sandbox (e.g. a --bind target) that\n"
+    "                      is on sys.path while the zygote preloads, and only then\n"
     "  --mount-point DST   a bind or tmpfs target jobs may use that the rootfs lacks\n"
     "                      (repeatable)\n"
     "  --recycle N         replace each zygote after N jobs (default 0: never); bounds\n"
@@ -49,7 +52,7 @@ const char sbx_pool_usage[] =
     "--allow-no-cgroup: sbx run's rlimits, set in each job and never above the\n"
     "pool's own.  --network host is not served.\n";
 
-enum { O_SOCKET = 1000, O_SIZE, O_PRELOAD, O_MOUNTPOINT, O_RECYCLE };
+enum { O_SOCKET = 1000, O_SIZE, O_PRELOAD, O_PRELOAD_PATH, O_MOUNTPOINT, O_RECYCLE };
 
 static int listen_on(const char *path, struct sbx_error **err)
 {
@@ -94,6 +97,7 @@ static int parse(int argc, char **argv, struct sbx_pool *p, struct sbx_error **e
 	    {"socket", required_argument, 0, O_SOCKET},
 	    {"size", required_argument, 0, O_SIZE},
 	    {"preload", required_argument, 0, O_PRELOAD},
+	    {"preload-path", required_argument, 0, O_PRELOAD_PATH},
 	    {"mount-point", required_argument, 0, O_MOUNTPOINT},
 	    {"recycle", required_argument, 0, O_RECYCLE},
 	    {"help", no_argument, 0, 'h'},
@@ -144,6 +148,12 @@ static int parse(int argc, char **argv, struct sbx_pool *p, struct sbx_error **e
 			break;
 		case O_PRELOAD:
 			p->preload = v;
+			break;
+		case O_PRELOAD_PATH:
+			if (v[0] != '/')
+				return sbx_error_set(err, EINVAL, "--preload-path %s: not an absolute path",
+						     v);
+			p->preload_path = v;
 			break;
 		case O_MOUNTPOINT:
 			if (v[0] != '/')

@@ -123,6 +123,9 @@ static __attribute__((noreturn)) void keeper(const struct sbx_pool *p, int ctl)
 	char recycle[32];
 	snprintf(recycle, sizeof(recycle), "sbx-recycle=%u", p->recycle);
 	extra[n++] = recycle;
+	char *path = NULL;
+	if (p->preload_path != NULL && asprintf(&path, "sbx-path=%s", p->preload_path) > 0)
+		extra[n++] = path;
 	char *mods = p->preload ? strdup(p->preload) : NULL;
 	for (char *save = NULL, *m = mods ? strtok_r(mods, ",", &save) : NULL;
 	     m && n < 16 + 2 * p->n_mount_points + 63; m = strtok_r(NULL, ",", &save))

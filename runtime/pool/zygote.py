@@ -30,12 +30,30 @@ import socket
 import struct
 import sys
 
-# argv: "sbx-recycle=N" (end after N jobs, 0 = never), then the modules.
+# argv: "sbx-recycle=N" (end after N jobs, 0 = never), "sbx-path=DIR"
+# (--preload-path, optional), then the modules.
 _args = sys.argv[1:]
 _recycle = int(_args.pop(0).split("=", 1)[1]) if _args and _args[0].startswith("sbx-recycle=") else 0
+_path = _args.pop(0).split("=", 1)[1] if _args and _args[0].startswith("sbx-path=") else None
 _preload = [m for m in _args if m]
-for _m in _preload:
-    __import__(_m)
+
+
+def preload(modules, path):
+    """Import the modules, from `path` too when given.  The path is on
+    sys.path only meanwhile: a job's sys.path is that of a fresh
+    interpreter (the job's own script puts its directory there)."""
+    if path is not None:
+        sys.path.insert(0, path)
+    try:
+        for m in modules:
+            __import__(m)
+    finally:
+        if path is not None:
+            sys.path.remove(path)
+            sys.path_importer_cache.pop(path, None)
+
+
+preload(_preload, _path)
 # Started by name with no PATH in its environment, the interpreter could not
 # tell where it is: look where sbx's exec found it.
 if not sys.executable:

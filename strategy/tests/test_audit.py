@@ -179,6 +179,19 @@ class Compare(unittest.TestCase):
         d = audit.compare(full, cut, self.dates[5])
         self.assertEqual((d["date"], d["symbol"]), ("2020-01-06", "C"))
 
+    def test_cut_rows_carry_forward(self):
+        full = self.frame(A=[1, 1, 1, 0, 0, 0, 1, 1, 1, 1.0])
+        # rows on dates 0 and 3 only: held through 2 and through 5
+        self.assertIsNone(audit.compare(full, full.iloc[[0, 3]],
+                                        self.dates[5]))
+        # a NaN row carries the row before it
+        gap = full.iloc[:6].copy()
+        gap.iloc[4, 0] = np.nan
+        self.assertIsNone(audit.compare(full, gap, self.dates[5]))
+        # before the cut run's first row it is flat
+        d = audit.compare(full, full.iloc[[2]], self.dates[5])
+        self.assertEqual((d["date"], d["cut_value"]), ("2020-01-01", 0.0))
+
     def test_booleans_against_numbers(self):
         full = self.frame(A=np.ones(10)).astype(bool)
         self.assertIsNone(audit.compare(full, self.frame(A=np.ones(6)),

@@ -8,8 +8,9 @@ import math
 import unittest
 
 import _paths  # noqa: F401
+import numpy as np
 import pandas as pd
-from sbx_runner.backtest import PositionError, sim
+from sbx_runner.backtest import PositionError, align, sim
 
 DATES = pd.date_range("2020-01-01", periods=4, freq="D")
 PRICES = pd.DataFrame({"A": [100.0, 110.0, 99.0, 108.9],
@@ -114,6 +115,66 @@ class Rejects(unittest.TestCase):
     def test_one_date(self):
         with self.assertRaises(PositionError):
             sim(pd.DataFrame({"A": [True]}), PRICES.iloc[:1])
+
+
+def frame_metrics(position, prices, fee):
+    """The documented definitions, written with DataFrame operations (what
+    backtest.run computed before it worked on arrays)."""
+    v, kind = align(position, prices)
+    if kind == "bool":
+        held = (v != 0.0).astype("float64")
+        count = held.sum(axis=1)
+        w = held.div(count.where(count > 0), axis=0).fillna(0.0)
+    else:
+        gross = v.abs().sum(axis=1)
+        w = v.div(gross.where(gross > 1.0, 1.0), axis=0)
+    w = w.reindex(columns=prices.columns).fillna(0.0)
+    rets = (prices / prices.shift(1) - 1.0).fillna(0.0)
+    prev = w.shift(1).fillna(0.0)
+    traded = (w - prev).abs().sum(axis=1)
+    period = ((prev * rets).sum(axis=1) - fee * traded.shift(1)).iloc[1:]
+    equity = (1.0 + period).cumprod()
+    curve = np.concatenate(([1.0], equity.to_numpy()))   # NaN stays NaN
+    return {"final_equity": equity.iloc[-1],
+            "sharpe": period.mean() / period.std(ddof=1) * math.sqrt(252),
+            "turnover_total": traded.iloc[:-1].sum(),
+            "exposure": w.iloc[:-1].abs().sum(axis=1).mean(),
+            "max_drawdown": (curve / np.maximum.accumulate(curve) - 1).min()}
+
+
+class SameAsFrames(unittest.TestCase):
+    """Random prices (some missing, some zero) and positions of each kind,
+    on the price dates and not: the array code gives the frame code's
+    numbers (up to the order of the sums)."""
+
+    def test_random_positions(self):
+        rng = np.random.default_rng(7)
+        for i in range(60):
+            t, n = int(rng.integers(10, 120)), int(rng.integers(1, 12))
+            idx = pd.date_range("2001-01-01", periods=t, freq="B")
+            prices = pd.DataFrame(
+                np.exp(np.cumsum(rng.normal(0, 0.02, (t, n)), axis=0)),
+                index=idx, columns=["S%d" % k for k in range(n)])
+            prices.iloc[int(rng.integers(1, t)), 0] = np.nan
+            if i % 7 == 0:
+                prices.iloc[int(rng.integers(1, t)), -1] = 0.0
+            cols = list(prices.columns[:int(rng.integers(1, n + 1))])
+            pos = [prices[cols] > prices[cols].shift(2),
+                   pd.DataFrame(rng.normal(0, 1, (t, len(cols))),
+                                index=idx, columns=cols),
+                   pd.DataFrame(rng.normal(0, 1, (t, len(cols))),
+                                index=idx, columns=cols).iloc[::5]][i % 3]
+            if i % 3 == 1:
+                pos.iloc[0, 0], pos.iloc[-1, -1] = np.inf, np.nan
+            prices = prices.ffill()
+            got = sim(pos, prices, fee_ratio=0.001)
+            with np.errstate(all="ignore"):
+                want_all = frame_metrics(pos, prices, 0.001)
+            for key, want in want_all.items():
+                if not math.isfinite(want):
+                    continue
+                self.assertAlmostEqual(got[key], want, delta=1e-12 * max(
+                    1.0, abs(want)), msg="case %d, %s" % (i, key))
 
 
 if __name__ == "__main__":

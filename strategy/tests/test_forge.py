@@ -118,7 +118,7 @@ json.encoder.JSONEncoder.encode = lambda self, o: "{}"
         r = self.run_it("""\
 close = data.get("close")
 a = sim(close > close.average(20))
-pd.Series.std = lambda self, *a, **k: 1e-6
+np.sqrt = lambda *a, **k: 1e-6
 b = sim(close > close.average(50))
 print("returned", a["sharpe"] is not None, b["sharpe"] > 100)
 """)

@@ -5,6 +5,8 @@ the test rootfs; skipped otherwise, saying why."""
 import json
 import os
 import shutil
+import subprocess
+import tempfile
 import unittest
 
 import _paths
@@ -91,6 +93,67 @@ class PoolWrapperTest(unittest.TestCase):
                     {"preload": ["os; rm"]}, {"sizes": 2}, [2]):
             with self.assertRaises(sw.ConfigError, msg=repr(bad)):
                 sb.wrapper(self.work, pool=bad)
+
+    def test_job_with_another_runner_does_not_use_the_zygotes_copy(self):
+        """The zygotes preloaded the wrapper's runner_dir; a job that runs
+        another copy of the runner (here bound at /strategy) runs that
+        copy's code, not the zygote's."""
+        other = os.path.join(self.work, "other-runner")
+        shutil.copytree(_paths.RUNNER_DIR, other,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        with open(os.path.join(other, "sbx_runner", "main.py"), "a") as f:
+            f.write("\n_main = main\n\n\ndef main(argv=None):\n"
+                    "    print('the other runner', file=sys.stderr)\n"
+                    "    return _main(argv)\n")
+        os.chmod(self.work, 0o755)
+        with sb.wrapper(self.work, pool=POOL) as pooled:
+            sock = pooled.start_pool()
+            cmd = [sb.SBX, "run", "--pool", sock, "--rootfs", _paths.ROOTFS,
+                   "--bind", other + ":/strategy:ro",
+                   "--bind", _paths.DATA_EU + ":/data:ro",
+                   "--out", os.path.join(self.work, "out"), "--",
+                   "/usr/bin/python3", "/strategy/run.py", "-"]
+            os.makedirs(os.path.join(self.work, "out"))
+            p = subprocess.run(cmd, input=example("ma_trend.py").encode(),
+                               capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+        self.assertIn(b"the other runner", p.stderr)
+
+
+class ForgetOtherCopyTest(unittest.TestCase):
+    """run.py keeps an sbx_runner imported before it (a zygote's preload)
+    only when it came from run.py's own files."""
+
+    def probe(self, preloaded_from):
+        code = ("import runpy, sys\n"
+                "sys.path.insert(0, %r)\n"
+                "import sbx_runner.preload\n"
+                "first = sys.modules['sbx_runner']\n"
+                "del sys.path[0]\n"
+                "sys.argv = ['run.py', '--help']\n"
+                "try:\n"
+                "    runpy.run_path(%r, run_name='__main__')\n"
+                "except SystemExit:\n"
+                "    pass\n"
+                "print(sys.modules['sbx_runner'] is first, "
+                "sys.modules['sbx_runner'].__file__)\n"
+                % (preloaded_from, _paths.RUNNER))
+        p = subprocess.run([_paths.PYTHON, "-B", "-c", code],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout.split("\n")[-2].split()
+
+    def test_same_files_keep_the_preloaded_modules(self):
+        self.assertEqual(self.probe(_paths.RUNNER_DIR), ["True", os.path.join(
+            _paths.RUNNER_DIR, "sbx_runner", "__init__.py")])
+
+    def test_another_copy_is_forgotten(self):
+        with tempfile.TemporaryDirectory() as d:
+            other = os.path.join(d, "runner")
+            shutil.copytree(_paths.RUNNER_DIR, other,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            self.assertEqual(self.probe(other), ["False", os.path.join(
+                _paths.RUNNER_DIR, "sbx_runner", "__init__.py")])
 
 
 if __name__ == "__main__":

@@ -323,11 +323,10 @@ class SandboxExecutionWrapper:
             cmd = [sbx, "pool", "--socket", sock,
                    "--rootfs", os.path.abspath(c["rootfs"]),
                    "--size", str(c["pool"].get("size", 2))]
-            if c["pool"].get("preload"):
-                cmd += ["--preload", ",".join(c["pool"]["preload"])]
+            cmd += self._pool_preload()
             # The mount points the jobs' binds need, and the interpreters'
             # start-up environment, which every job's must equal.
-            for m in (DATA_MOUNT, DEV_RUNNER_MOUNT, STRATEGY_MOUNT):
+            for m in (DATA_MOUNT, STRATEGY_MOUNT):
                 cmd += ["--mount-point", m]
             if c["cgroup_parent"]:
                 cmd += ["--cgroup-parent", str(c["cgroup_parent"])]
@@ -350,6 +349,22 @@ class SandboxExecutionWrapper:
                     raise RuntimeError("sbx pool did not start: %s" % msg)
                 time.sleep(0.02)
             return sock
+
+    def _pool_preload(self):
+        """The zygotes import the runner too (sbx_runner.preload: its
+        modules and what its scoring imports lazily), from the runner the
+        jobs run: runner_dir, bound by the pool for every job (a job's own
+        bind of it would be a second one), or the image's."""
+        c = self.config
+        if c["runner_dir"]:
+            where = DEV_RUNNER_MOUNT
+            args = ["--bind", "%s:%s:ro" % (os.path.abspath(c["runner_dir"]),
+                                            where)]
+        else:
+            where = os.path.dirname(c["runner"])
+            args = []
+        mods = list(c["pool"].get("preload") or []) + ["sbx_runner.preload"]
+        return args + ["--preload", ",".join(mods), "--preload-path", where]
 
     def stop_pool(self):
         """SIGTERM: the pool lets running jobs finish, then removes its
@@ -427,9 +442,10 @@ class SandboxExecutionWrapper:
             # top-level mount point of its own, so that it neither shadows
             # /opt/sbx-runner nor needs a mount point inside an image
             # directory (which the sandbox's root may not be allowed to
-            # create there).
-            cmd += ["--bind", "%s:%s:ro" % (os.path.abspath(c["runner_dir"]),
-                                            DEV_RUNNER_MOUNT)]
+            # create there).  A pool binds it for every job (_pool_preload).
+            if sock is None:
+                cmd += ["--bind", "%s:%s:ro" % (
+                    os.path.abspath(c["runner_dir"]), DEV_RUNNER_MOUNT)]
             runner = DEV_RUNNER_MOUNT + "/run.py"
         if c["strategy_via"] == "bind":
             cmd += ["--bind", "%s:%s:ro" % (os.path.dirname(code_file),

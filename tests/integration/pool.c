@@ -32,9 +32,13 @@ static void setup(void)
  * keepers, job supervisors): killed, so it can hold nothing of the test
  * runner's and leaves nothing behind. */
 static pid_t running_pool;
-static char *running_dir;
+static char *running_dir, *extra_dir;
 static void teardown(void)
 {
+	if (extra_dir) {
+		h_rmtree(extra_dir);
+		extra_dir = NULL;
+	}
 	if (running_pool > 0) {
 		kill(-running_pool, SIGKILL);
 		waitpid(running_pool, NULL, 0);
@@ -1246,4 +1250,29 @@ Test(pool, rootless_pool_alone_in_a_delegated_v2_cgroup)
 	fclose(f);
 	cr_expect_str_eq(after, before, "the delegated cgroup's controllers changed");
 	cr_expect_eq(rmdir(deleg), 0, "the delegated cgroup is not as it was: %s", strerror(errno));
+}
+
+/* --preload-path: a zygote imports a module from a directory of its sandbox
+ * (here a bind of the pool's); the job has the module, and a sys.path of a
+ * fresh interpreter, without that directory. */
+Test(pool, preload_path_is_on_sys_path_only_while_preloading)
+{
+	extra_dir = h_tmpdir();
+	write_file(extra_dir, "sbx_preload_probe.py", "import os\nZYGOTE = os.getpid()\n");
+	char bind[1024];
+	snprintf(bind, sizeof(bind), "%s:/mnt", extra_dir);
+	struct pool p;
+	pool_start(&p, 1,
+		   (const char *const[]){"--bind", bind, "--preload", "pandas,numpy,sbx_preload_probe",
+					 "--preload-path", "/mnt", NULL});
+	write_file(p.dir, "probe.py",
+		   "import sys\nm = sys.modules.get('sbx_preload_probe')\n"
+		   "print(m and m.__file__, '/mnt' in sys.path, '/mnt' in sys.path_importer_cache)\n");
+	struct sbx_out o;
+	job(&o, &p, "probe.py", NULL);
+	cr_expect_eq(o.status, 0, "%s", o.err);
+	cr_expect_str_eq(o.out, "/mnt/sbx_preload_probe.py False False\n");
+	h_free(&o);
+	pool_note_keepers(&p);
+	pool_stop(&p);
 }

@@ -43,14 +43,21 @@ def compare(full, cut, last):
     dates = full.index[full.index <= last]
     columns = list(full.columns) + [c for c in cut.columns
                                     if c not in full.columns]
-    a = full.reindex(columns=columns).loc[dates].astype("float64") \
-        .fillna(0.0).to_numpy()
-    try:
-        c = cut.astype("float64")
-        c = c.reindex(c.index.union(dates)).ffill().reindex(dates)
-    except TypeError:
-        c = pd.DataFrame(np.nan, index=dates, columns=cut.columns)
-    b = c.reindex(columns=columns).fillna(0.0).to_numpy()
+    # On arrays (the scorer compares after every cut run): the full run's
+    # rows up to the cut, and the cut run's carried forward to each of
+    # those dates (none before its first), NaN flat, in `columns` order.
+    a = np.zeros((len(dates), len(columns)))
+    a[:, :len(full.columns)] = full.to_numpy(dtype="float64")[:len(dates)]
+    b = np.zeros_like(a)
+    values = cut.to_numpy(dtype="float64")
+    if np.isnan(values).any():
+        values = cut.astype("float64").ffill().to_numpy()
+    rows = np.searchsorted(cut.index.asi8, dates.asi8, side="right") - 1
+    held = rows >= 0
+    where = pd.Index(columns).get_indexer(cut.columns)
+    b[np.ix_(held, where)] = values[rows[held]]
+    a[np.isnan(a)] = 0.0
+    b[np.isnan(b)] = 0.0
     same = np.isclose(a, b, rtol=RTOL, atol=ATOL)
     if same.all():
         return None

@@ -76,6 +76,12 @@ def align(position, prices):
     except (TypeError, ValueError) as e:
         raise PositionError("position values must be booleans or "
                             "numbers: %s" % e) from None
+    if v.index.equals(prices.index):
+        # already on the price dates (a position computed from the
+        # prices): nothing to carry forward, and plain arrays are faster
+        a = v.to_numpy(dtype="float64", copy=True)
+        a[~np.isfinite(a)] = 0.0
+        return pd.DataFrame(a, index=prices.index, columns=v.columns), kind
     v = v.replace([np.inf, -np.inf], np.nan).fillna(0.0)
     try:
         v = v.reindex(v.index.union(prices.index)).ffill() \
@@ -87,15 +93,21 @@ def align(position, prices):
 
 
 def _weights(position, prices):
+    """(T, N) float64 array: the weights held on each price date, one
+    column per price column (symbols the position lacks are flat)."""
     v, kind = align(position, prices)
+    a = v.to_numpy(dtype="float64")       # finite: align made it so
     if kind == "bool":
-        held = (v != 0.0).astype("float64")
-        count = held.sum(axis=1)
-        w = held.div(count.where(count > 0), axis=0).fillna(0.0)
+        held = (a != 0.0).astype("float64")
+        count = held.sum(axis=1, keepdims=True)
+        w = np.divide(held, count, out=np.zeros_like(held), where=count > 0)
     else:
-        gross = v.abs().sum(axis=1)
-        w = v.div(gross.where(gross > 1.0, 1.0), axis=0)
-    return w.reindex(columns=prices.columns).fillna(0.0)
+        gross = np.abs(a).sum(axis=1, keepdims=True)
+        w = a / np.where(gross > 1.0, gross, 1.0)
+    out = np.zeros((len(prices.index), len(prices.columns)))
+    cols = prices.columns.get_indexer(v.columns)
+    out[:, cols] = w
+    return out
 
 
 def _num(x):
@@ -110,61 +122,102 @@ def _date(x):
 def sim(position, prices, fee_ratio=0.0, periods_per_year=252):
     """Backtest `position` on `prices` (close, one column per symbol) and
     return the metrics as a dict of plain Python values."""
-    return run(position, prices, fee_ratio, periods_per_year)[0]
+    return run(position, prices, fee_ratio, periods_per_year, curve=False)[0]
 
 
-def run(position, prices, fee_ratio=0.0, periods_per_year=252):
+def _shift(a, fill):
+    """a moved one row down, `fill` in the first row (DataFrame.shift(1))."""
+    out = np.empty_like(a)
+    out[0] = fill
+    out[1:] = a[:-1]
+    return out
+
+
+def _nansum_rows(a):
+    """Row sums that skip NaN (0 * inf, inf - inf), as pandas' sum does."""
+    return np.where(np.isnan(a), 0.0, a).sum(axis=1)
+
+
+def _std_mean(x):
+    """(stdev with ddof=1, mean) of the values of x that are not NaN,
+    two-pass as pandas computes them: NaN when there are too few of them,
+    but a stdev of 0.0 for a single period."""
+    valid = x[~np.isnan(x)]
+    n = len(valid)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = valid.sum() / n if n else float("nan")
+        if len(x) < 2:
+            return 0.0, float(mean)
+        if n < 2:
+            return float("nan"), float(mean)
+        return float(np.sqrt(((mean - valid) ** 2).sum() / (n - 1))), \
+            float(mean)
+
+
+def run(position, prices, fee_ratio=0.0, periods_per_year=252, curve=True):
     """(metrics, curve): sim's metrics and the equity curve, a list of
-    (date, equity, drawdown) per price date (equity 1 on the first)."""
+    (date, equity, drawdown) per price date (equity 1 on the first); the
+    curve is None when not asked for.  On numpy arrays: the same steps as
+    a DataFrame would take, without pandas' cost per operation (each run
+    of a strategy backtests at least once in its own process)."""
     if not isinstance(prices, pd.DataFrame) or len(prices.index) < 2:
         raise PositionError("need prices on at least two dates")
     if fee_ratio < 0 or periods_per_year <= 0:
         raise PositionError("fee_ratio must be >= 0, periods_per_year > 0")
+    if not prices.columns.is_unique:
+        raise PositionError("prices have duplicate symbols")
     prices = prices.astype("float64").ffill()
     w = _weights(position, prices)
+    p = prices.to_numpy(dtype="float64")
 
-    rets = (prices / prices.shift(1) - 1.0).fillna(0.0)
-    prev = w.shift(1).fillna(0.0)
-    traded = (w - prev).abs().sum(axis=1)
-    # period t (1..T-1) holds the weights decided at t-1 and pays for
-    # trading into them.
-    period = ((prev * rets).sum(axis=1) - fee_ratio * traded.shift(1)) \
-        .iloc[1:]
-    decided = slice(0, len(w.index) - 1)   # dates whose trades are executed
-
-    equity = (1.0 + period).cumprod()
-    final = float(equity.iloc[-1])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        rets = p / _shift(p, np.nan) - 1.0
+        rets[np.isnan(rets)] = 0.0
+        prev = _shift(w, 0.0)
+        traded = np.abs(w - prev).sum(axis=1)
+        # period t (1..T-1) holds the weights decided at t-1 and pays for
+        # trading into them.
+        period = _nansum_rows(prev * rets)[1:] - fee_ratio * traded[:-1]
+        decided = slice(0, len(w) - 1)    # dates whose trades are executed
+        valid = ~np.isnan(period)
+        # cumprod skipping NaN (as pandas'): a NaN period leaves equity
+        # where it was and shows as NaN on its own date
+        equity = np.cumprod(np.where(valid, 1.0 + period, 1.0))
+        equity[~valid] = np.nan
+    final = float(equity[-1])
     n = len(period)
     years = n / periods_per_year
     if final > 0:
         annual = final ** (1.0 / years) - 1.0
     else:
         annual = -1.0
-    std = float(period.std(ddof=1)) if n > 1 else 0.0
-    mean = float(period.mean())
+    std, mean = _std_mean(period)
     sharpe = mean / std * math.sqrt(periods_per_year) if std > 0 else None
-    curve = np.concatenate(([1.0], equity.to_numpy()))
-    drawdown = float((curve / np.maximum.accumulate(curve) - 1.0).min())
+    eq = np.concatenate(([1.0], equity))
+    with np.errstate(invalid="ignore"):
+        peak = np.maximum.accumulate(eq)
+        drawdown = float((eq / peak - 1.0).min())
 
-    wd = w.iloc[decided]
-    pd_ = prev.iloc[decided]
+    wd, pd_ = w[decided], prev[decided]
     entries = (wd != 0) & ((pd_ == 0) | (np.sign(wd) != np.sign(pd_)))
-    turnover_total = float(traded.iloc[decided].sum())
+    turnover_total = float(traded[decided].sum())
 
-    dates = prices.index.strftime("%Y-%m-%d") \
-        if isinstance(prices.index, pd.DatetimeIndex) else prices.index
-    peak = np.maximum.accumulate(curve)
-    curve_rows = list(zip(map(str, dates), curve.tolist(),
-                          (curve / peak - 1.0).tolist()))
+    rows = None
+    if curve:
+        dates = prices.index.strftime("%Y-%m-%d") \
+            if isinstance(prices.index, pd.DatetimeIndex) else prices.index
+        with np.errstate(invalid="ignore"):
+            rows = list(zip(map(str, dates), eq.tolist(),
+                            (eq / peak - 1.0).tolist()))
     return {
         "annual_return": _num(annual),
         "sharpe": _num(sharpe) if sharpe is not None else None,
         "max_drawdown": _num(drawdown),
-        "trades": int(entries.to_numpy().sum()),
+        "trades": int(entries.sum()),
         "turnover": _num(turnover_total / years),
         "turnover_total": _num(turnover_total),
         "volatility": _num(std * math.sqrt(periods_per_year)),
-        "exposure": _num(wd.abs().sum(axis=1).mean()),
+        "exposure": _num(np.abs(wd).sum(axis=1).mean()),
         "final_equity": _num(final),
         "periods": n,
         "periods_per_year": periods_per_year,
@@ -172,4 +225,4 @@ def run(position, prices, fee_ratio=0.0, periods_per_year=252):
         "start": _date(prices.index[0]),
         "end": _date(prices.index[-1]),
         "symbols": [str(c) for c in prices.columns],
-    }, curve_rows
+    }, rows
