@@ -291,6 +291,14 @@ def main():
     a = p.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench pool: run as root (pool jobs need a cgroup)")
+    # Checked before the minutes of measuring, not after.
+    if not a.quick:
+        try:
+            with open(a.doc) as f:
+                if BEGIN not in f.read():
+                    sys.exit("bench pool: %s lacks the pool marker lines" % a.doc)
+        except OSError as e:
+            sys.exit("bench pool: --doc %s: %s" % (a.doc, e.strerror))
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     os.chdir(repo)
     b = Bench(a, repo)
@@ -316,8 +324,8 @@ def main():
         shutil.rmtree(b.work, ignore_errors=True)
     r["load_end"] = " ".join(open("/proc/loadavg").read().split()[:3])
     text = markdown(r)
+    print(text)
     if a.quick:
-        print(text)
         return
     doc = open(a.doc).read()
     if BEGIN in doc and END in doc:
@@ -326,7 +334,6 @@ def main():
     else:
         raise SystemExit("bench pool: %s lacks the pool marker lines" % a.doc)
     open(a.doc, "w").write(doc)
-    print(text)
 
 
 if __name__ == "__main__":
