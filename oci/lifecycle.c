@@ -27,6 +27,7 @@
 #include "runtime/config.h"
 #include "runtime/idmap.h"
 #include "runtime/escape.h"
+#include "runtime/fault.h"
 #include "runtime/result.h"
 #include "runtime/sandbox.h"
 #include "seccomp/seccomp.h"
@@ -604,13 +605,21 @@ int sbx_oci_start(const struct sbx_oci_global *g, const char *id, struct sbx_err
 			pidfd_signal(init, SIGKILL);
 		goto out;
 	}
+	/* The supervisor's pidfd before the FIFO: our open lets pid 1 go on,
+	 * and a process that exits at once takes the supervisor with it
+	 * before a pidfd taken after the open could name it. */
+	sup = sbx_oci_pidfd(l.st.pid, l.st.pid_start);
+	if (sup < 0) {
+		sbx_error_set(err, errno, "container %s: its supervisor (pid %d) is gone", id, (int)l.st.pid);
+		goto out;
+	}
 	dir = openat(l.rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	fifo = dir < 0 ? -1 : openat(dir, "exec.fifo", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	sup = sbx_oci_pidfd(l.st.pid, l.st.pid_start);
-	if (fifo < 0 || sup < 0) {
+	if (fifo < 0) {
 		sbx_error_set(err, errno, "opening the start FIFO of %s", id);
 		goto out;
 	}
+	SBX_FAULT_SLOW("start_fifo_opened");
 	/* pid 1 writes one byte once our open let its own open through;
 	 * give up if the supervisor dies meanwhile. */
 	struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = sup, .events = POLLIN}};

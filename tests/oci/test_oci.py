@@ -375,6 +375,22 @@ class Lifecycle(Bundles):
         sbx(self.root, "delete", "--force", "c7", check=0)
         wait_pid(pid)
 
+    def test_start_of_a_process_that_ends_at_once(self):
+        """`start` lets pid 1 through and the container may be over before
+        start returns (podman's `run /bin/true` under load): start still
+        succeeds.  sbx-fault pauses start right after its FIFO open, the
+        moment the process goes; start used to look the supervisor up only
+        then, found it gone and failed ("No such process")."""
+        fault = os.path.join(BUILD, "sbx-fault")
+        b = self.bundle(["/bin/true"])
+        pid = self.create(b, "q1")
+        p = subprocess.run([fault, "--root", self.root, "start", "q1"], capture_output=True, text=True,
+                           timeout=60, env=dict(os.environ, SBX_FAULT="slow:start_fifo_opened"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        wait_pid(pid)
+        self.assertEqual(self.state("q1")["status"], "stopped")
+        sbx(self.root, "delete", "q1", check=0)
+
     def test_run_returns_the_exit_status_and_deletes(self):
         b = self.bundle(["/bin/sh", "-c", "echo out; exit 3"])
         p = sbx(self.root, "run", "--bundle", b, "r1")
