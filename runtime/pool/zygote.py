@@ -7,12 +7,13 @@
 # program, and only then runs the job's script.
 #
 # Process tree of one job (see docs/architecture.md, "Warm pool"):
-#   zygote --fork--> J: joins the job's cgroup (v1 or v2, through descriptors
+#   zygote --fork--> P1 (pid 1 of the job's pid namespace, which the zygote
+#                       made for it and left at once): reads the request,
+#                       joins the job's cgroup (v1 or v2, through descriptors
 #                       the supervisor opened), unshares mount/uts/ipc/net/
-#                       cgroup/pid namespaces, mounts, hostname, loopback
-#          J --fork--> P1 (pid 1 of the job): fresh /proc, hands its pidfd and
-#                       /out to the supervisor, maps W's user namespace, reaps;
-#                       J exits at once
+#                       cgroup namespaces, mounts, hostname, loopback, fresh
+#                       /proc, hands its pidfd and /out to the supervisor,
+#                       maps W's user namespace, reaps
 #          P1 --fork--> W (pid 2): a user namespace of its own, its counters
 #                       and (no cgroup) rlimits, setsid, ids, capabilities,
 #                       env, workdir, seccomp last, then the script as
@@ -66,6 +67,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS = 0x00020000, 0x02000000, 0x04000000
@@ -121,7 +123,7 @@ def tmpfs(target, size, mode, uid, gid, noexec):
 
 
 def job_mounts(job, binds):
-    """In J's new mount namespace: nothing the zygote or an earlier job could
+    """In the job's new mount namespace: nothing the zygote or an earlier job could
     write stays visible; the job's own tmpfs, /out and binds."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     # The zygote's own small tmpfs at each mount point it offers (/out,
@@ -493,7 +495,8 @@ def pid1(job, sync, stdio):
 
 
 def job_main(job, fds):
-    """J: forked from the zygote, in the zygote's namespaces."""
+    """P1: forked from the zygote as pid 1 of a pid namespace of its own,
+    in the zygote's other namespaces."""
     sync = socket.socket(fileno=fds[0])
     try:
         stdio = fds[1:4]
@@ -509,15 +512,13 @@ def job_main(job, fds):
                 raise SetupError("joining the job's cgroup: %s" % e.strerror)
             os.close(fd)
         binds = fds[4 + n_cg:]
-        check(libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP |
-                           CLONE_NEWPID), "unshare")
+        check(libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP),
+              "unshare")
         job_mounts(job, binds)
         socket.sethostname(job["hostname"])
         if job["network"] == "loopback":
             loopback_up()
-        if os.fork() == 0:
-            pid1(job, sync, stdio)
-        os._exit(0)
+        pid1(job, sync, stdio)
     except (SetupError, OSError) as e:
         send(sync, MSG_SETUP_ERROR, 125, "pool job setup: %s" % e)
         os._exit(125)
@@ -536,9 +537,12 @@ def serve():
     # would otherwise write to every one of them and copy its page.
     import gc
     gc.freeze()
-    # Each job's pid 1 outlives the J that forked it: re-parented to us
-    # rather than to the sandbox's init, so that we know our running jobs.
+    # Each job's pid 1 is our child (forked into the pid namespace made for
+    # it, below); a subreaper besides, so that nothing a job leaves can
+    # ever be re-parented past us to the sandbox's init.
     check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER")
+    global _own_pidns
+    _own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     if threads() != 1:
         sys.stderr.write("sbx-zygote: preloading %s started %d threads; refusing to fork jobs\n"
                          % (",".join(_preload), threads()))
@@ -577,10 +581,22 @@ def serve():
         except OSError:
             return
         taken_r, taken_w = os.pipe()
-        pid = os.fork()
+        # The job's pid namespace is made here, so that the child is its
+        # pid 1 from the start (one fork of this big interpreter per job
+        # instead of two), and left at once: setns back to our own resets
+        # the namespace our later children are born in.  Our own pid
+        # namespace never changes (unshare and setns of CLONE_NEWPID only
+        # concern children).
+        check(libc.unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+        try:
+            pid = os.fork()
+        except OSError:
+            check(libc.setns(_own_pidns, CLONE_NEWPID), "setns back to the zygote's pid namespace")
+            raise
         if pid == 0:
             os.close(taken_r)
             take_job(ctl, taken_w)
+        check(libc.setns(_own_pidns, CLONE_NEWPID), "setns back to the zygote's pid namespace")
         os.close(taken_w)
         os.read(taken_r, 1)  # b"" too if the child died before reading
         os.close(taken_r)
@@ -595,7 +611,7 @@ def serve():
 
 
 def take_job(ctl, taken):
-    """J: the request, then nothing of the zygote's descriptors but it."""
+    """P1, first: the request, then nothing of the zygote's descriptors but it."""
     try:
         msg, anc, flags, _ = ctl.recvmsg(1 << 20, socket.CMSG_SPACE(253 * 4))
         fds = []
