@@ -244,6 +244,19 @@ def classify(report, result, exit_code):
                      "the runner wrote no result.json (exit %s)" % code}
 
 
+def _cgroup_and_env_args(c):
+    """The sbx options a cold run and the pool that serves it share: where
+    the cgroups go, and the start-up environment every job's must equal."""
+    args = []
+    if c["cgroup_parent"]:
+        args += ["--cgroup-parent", str(c["cgroup_parent"])]
+    if c["allow_no_cgroup"]:
+        args += ["--allow-no-cgroup"]
+    for k, v in sorted((c["env"] or {}).items()):
+        args += ["--env", "%s=%s" % (k, v)]
+    return args
+
+
 def _wait(proc, timeout):
     """proc.wait(timeout) without its polling: Popen.wait with a timeout
     sleeps in steps of up to 50 ms, which would add that much to every
@@ -328,12 +341,7 @@ class SandboxExecutionWrapper:
             # start-up environment, which every job's must equal.
             for m in (DATA_MOUNT, STRATEGY_MOUNT):
                 cmd += ["--mount-point", m]
-            if c["cgroup_parent"]:
-                cmd += ["--cgroup-parent", str(c["cgroup_parent"])]
-            if c["allow_no_cgroup"]:
-                cmd += ["--allow-no-cgroup"]
-            for k, v in sorted((c["env"] or {}).items()):
-                cmd += ["--env", "%s=%s" % (k, v)]
+            cmd += _cgroup_and_env_args(c)
             log_path = os.path.join(d, "pool.log")
             with open(log_path, "wb") as log:
                 proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -452,12 +460,7 @@ class SandboxExecutionWrapper:
                                             STRATEGY_MOUNT)]
         if c["user"] is not None:
             cmd += ["--user", str(c["user"])]
-        if c["cgroup_parent"]:
-            cmd += ["--cgroup-parent", str(c["cgroup_parent"])]
-        if c["allow_no_cgroup"]:
-            cmd += ["--allow-no-cgroup"]
-        for k, v in sorted((c["env"] or {}).items()):
-            cmd += ["--env", "%s=%s" % (k, v)]
+        cmd += _cgroup_and_env_args(c)
         cmd += [str(a) for a in c["extra_args"]]
         src = STRATEGY_MOUNT if c["strategy_via"] == "bind" else "-"
         cmd += ["--", c["python"], runner, src]
