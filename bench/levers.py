@@ -4,7 +4,8 @@
     bench/levers.py [--rounds N --runs N] [--floor] [--chart PNG] NAME=SBX_BINARY ...
 
 Times `sbx run --rootfs build/rootfs -- /bin/true` for every binary, root
-and rootless (setpriv to uid 65534, --allow-no-cgroup), next to bubblewrap
+and rootless (uid 65534, --allow-no-cgroup: hyperfine itself runs as that
+user, so no setpriv is timed), next to bubblewrap
 with the same privilege, in the same hyperfine calls with the order rotated
 each round (bench/measure.py), and prints one markdown table per privilege:
 median, p25-p75, and the ratio to bubblewrap.  With --chart it also draws
@@ -74,6 +75,7 @@ def main():
             sys.exit("levers: %s: %s is not executable" % (name, path))
     rootfs = os.path.abspath(args.rootfs)
     work = tempfile.mkdtemp(prefix="sbx-levers-")
+    os.chmod(work, 0o755)  # the rootless hyperfine writes beneath it
     stats = {}
     try:
         floor = build_floor(work, binaries[-1][1]) if args.floor else None
@@ -81,7 +83,8 @@ def main():
             kind = "rootless" if rootless else "root"
             times, notes = measure.hyperfine_rounds(
                 commands(binaries, rootfs, rootless, floor), args.rounds, args.runs, 2, ENV, work,
-                kind, 1800, lambda m: print("levers: " + m, file=sys.stderr, flush=True))
+                kind, 1800, lambda m: print("levers: " + m, file=sys.stderr, flush=True),
+                as_user=(rn.SETPRIV, rn.NOBODY))
             for n in notes:
                 print("levers: " + n, file=sys.stderr)
             stats[kind] = {k: measure.quantiles(v) for k, v in times.items() if v}

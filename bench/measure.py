@@ -66,40 +66,64 @@ def kill_running():
             pass
 
 
-def hyperfine_rounds(commands, rounds, runs, warmup, env, workdir, tag, timeout, log):
+def hyperfine_rounds(commands, rounds, runs, warmup, env, workdir, tag, timeout, log,
+                     as_user=None):
     """Time {name: argv} with hyperfine, all commands in the same call.
 
     hyperfine runs every run of one command before the next command, so a
     burst of load from elsewhere lands on one command only.  Splitting the
     runs into rounds, each one hyperfine call with the command order rotated,
     spreads such bursts over all of them; the times of all rounds are pooled.
-    Returns {name: [seconds...]} and a list of failure notes.
+
+    as_user: (prefix, uid).  Commands whose argv starts with prefix (a
+    setpriv to uid) are timed by a second hyperfine call of the same round
+    that itself runs under that prefix, with the prefix taken off each
+    command: a rootless user starts the runtime directly, and a setpriv in
+    front of every run would add its own exec (about 1.2-1.7 ms) to both
+    sides of every rootless ratio.  The two calls of a round alternate in
+    order.  Returns {name: [seconds...]} and a list of failure notes.
     """
-    names = list(commands)
-    times = {n: [] for n in names}
+    groups = [(None, {n: a for n, a in commands.items()
+                      if not as_user or a[:len(as_user[0])] != as_user[0]})]
+    if as_user:
+        prefix, uid = as_user
+        theirs = {n: a[len(prefix):] for n, a in commands.items() if a[:len(prefix)] == prefix}
+        if theirs:
+            # hyperfine writes its JSON as that user
+            udir = os.path.join(workdir, "hf-%s-as-%d" % (tag, uid))
+            os.makedirs(udir, exist_ok=True)
+            os.chown(udir, uid, uid)
+            groups.append(((prefix, udir), theirs))
+    groups = [(u, c) for u, c in groups if c]
+    times = {n: [] for n in commands}
     notes = []
     for r in range(rounds):
-        k = r % len(names)
-        order = names[k:] + names[:k]
-        out = os.path.join(workdir, "hf-%s-%d.json" % (tag, r))
-        argv = ["hyperfine", "--shell=none", "--style", "basic", "--warmup", str(warmup),
+        for g in range(len(groups)):
+            user, cmds = groups[(g + r) % len(groups)]
+            names = list(cmds)
+            k = r % len(names)
+            order = names[k:] + names[:k]
+            out = os.path.join(user[1] if user else workdir, "hf-%s-%d.json" % (tag, r))
+            argv = (list(user[0]) if user else []) + [
+                "hyperfine", "--shell=none", "--style", "basic", "--warmup", str(warmup),
                 "--runs", str(runs), "--export-json", out]
-        for n in order:
-            argv += ["--command-name", n]
-        argv += [shlex.join(commands[n]) for n in order]
-        for attempt in (1, 2):
-            rc, text = _group_run(argv, env, timeout)
-            if rc == 0:
-                break
-            log("  round %d of %s failed (attempt %d): %s" % (r + 1, tag, attempt,
-                                                             text.strip().splitlines()[-1:]))
-        if rc != 0:
-            notes.append("%s: round %d failed twice and was left out" % (tag, r + 1))
-            continue
-        with open(out) as f:
-            results = json.load(f)["results"]
-        for n, res in zip(order, results):
-            times[n].extend(res["times"])
+            for n in order:
+                argv += ["--command-name", n]
+            argv += [shlex.join(cmds[n]) for n in order]
+            label = tag + (" (as uid %d)" % as_user[1] if user else "")
+            for attempt in (1, 2):
+                rc, text = _group_run(argv, env, timeout)
+                if rc == 0:
+                    break
+                log("  round %d of %s failed (attempt %d): %s" % (r + 1, label, attempt,
+                                                                 text.strip().splitlines()[-1:]))
+            if rc != 0:
+                notes.append("%s: round %d failed twice and was left out" % (label, r + 1))
+                continue
+            with open(out) as f:
+                results = json.load(f)["results"]
+            for n, res in zip(order, results):
+                times[n].extend(res["times"])
         log("  round %d/%d of %s done" % (r + 1, rounds, tag))
     return times, notes
 

@@ -130,7 +130,7 @@ def phase_table(results, true_w):
     lines += ["", "Median of each phase over %s runs (each median on its own, so they "
               "need not add up). `wall_ms` runs from clone3 to the end of supervision; the "
               "hyperfine median adds sbx's own start (exec, config) and "
-              "exit, and for rootless the setpriv in front." %
+              "exit." %
               "/".join(str(ph[c]["runs"]) for c in cols)]
     return lines
 

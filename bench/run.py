@@ -307,7 +307,8 @@ def time_workload(w, env, it, quick, child_env, results):
     rounds, runs, warmup = it["heavy" if w.heavy else "light"]
     log("%s: %d runners, %d rounds x %d runs" % (w.title, len(commands), rounds, runs))
     times, notes = measure.hyperfine_rounds(commands, rounds, runs, warmup, child_env,
-                                            env.work, w.key, timeout=3600, log=log)
+                                            env.work, w.key, timeout=3600, log=log,
+                                            as_user=(rn.SETPRIV, rn.NOBODY))
     results["notes"] += notes
     stats = {k: measure.quantiles(v) for k, v in times.items() if v}
     return {"key": w.key, "title": w.title, "chroot": w.chroot, "stats": stats,

@@ -8,6 +8,9 @@ import os
 
 PY = "/usr/bin/python3"          # Debian's interpreter, the one with pandas
 NOBODY = 65534                   # rootless runs: an unprivileged uid with no cgroup
+# Marks a rootless runner's argv.  It is never run in front of each run:
+# hyperfine itself runs as NOBODY for those (measure.hyperfine_rounds'
+# as_user), bench/spawn switches the uid itself.
 SETPRIV = ["setpriv", "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups"]
 # Makes sbx find no cgroup parent as root, so --allow-no-cgroup runs it without
 # one: the closest sbx comes today to "no cgroup layer" as root.
@@ -151,8 +154,6 @@ RUNNERS = [
     Runner("bare", "bare fork+exec (host)", "bare", "bare", lambda w, e: list(w.host_argv)),
     Runner("chroot", "bare chroot into the rootfs", "chroot", "bare",
            lambda w, e: ["chroot", e.rootfs] + w.argv if w.chroot else None),
-    Runner("setpriv", "setpriv alone (the rootless rows' wrapper)", "setpriv", "bare",
-           lambda w, e: SETPRIV + ["/bin/true"], only={"true"}),
     Runner("sbx", "sbx root, every layer", "sbx", "root", _sbx([])),
     Runner("sbx-net", "sbx root − net namespace", "sbx −net", "root",
            _sbx(["--network", "host"]), layer="net namespace", variant=True),
