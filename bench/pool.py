@@ -78,6 +78,45 @@ class Pool:
         return self.b.sbx_run(argv, binds, i, audit, trivial)
 
 
+class WarmHost:
+    """bench/warm_fork.py: the runner forked from a warm, preloaded
+    interpreter on the host, no sandbox and no pool; a job is one request
+    on its stdin, timed from the request to the answer (the child's exit)."""
+
+    def __init__(self, b):
+        self.b = b
+        self.proc = None
+        self.usage = []
+
+    def start(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.proc = subprocess.Popen([PY, os.path.join(here, "warm_fork.py"), self.b.runner],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     env={"PATH": PATH, **ENV}, text=True)
+
+    def stop(self):
+        if self.proc:
+            self.proc.stdin.close()
+            self.proc.wait()
+
+    def job(self, i=0, audit=True):
+        b = self.b
+        argv = [os.path.join(b.examples, "ma_trend.py"), "--data", b.data,
+                "--out", b.out("warm-%d" % i)] + ([] if audit else ["--no-audit"])
+
+        def run():
+            t = time.monotonic()
+            self.proc.stdin.write(json.dumps(argv) + "\n")
+            self.proc.stdin.flush()
+            got = json.loads(self.proc.stdout.readline())
+            dt = time.monotonic() - t
+            if got["status"] != 0:
+                raise SystemExit("bench pool: the warm fork of the runner failed (%d)" % got["status"])
+            self.usage.append(got)
+            return dt * 1000
+        return run
+
+
 class Bench:
     def __init__(self, a, repo):
         self.sbx = os.path.abspath(a.sbx)
@@ -141,12 +180,15 @@ class Bench:
         an order rotated from round to round (so that a busy moment of the
         shared machine is spread over the rows)."""
         names = list(makers)
+        def once(name):
+            job = makers[name]()
+            return job() if callable(job) else self.timed(job)
         for name in names:
-            self.timed(makers[name]())  # page cache warm
+            once(name)  # page cache warm
         got = {name: [] for name in names}
         for r in range(n):
             for name in names[r % len(names):] + names[:r % len(names)]:
-                got[name].append(self.timed(makers[name]()))
+                got[name].append(once(name))
         return got
 
     def throughput(self, make, n, clients=2):
@@ -224,11 +266,14 @@ def markdown(r):
              "pool": "`sbx run --pool` (warm pool, runner preloaded)",
              "pool_nopre": "`sbx run --pool`, only pandas and numpy preloaded",
              "pool_before": "`sbx run --pool`, only pandas and numpy preloaded, runner of %s" % r.get("before", "")}
-    for k in ("bare", "cold", "pool", "pool_nopre", "pool_before"):
+    names["warm"] = ("the runner forked from a warm, preloaded interpreter on the host "
+                     "(no sandbox, no pool: `bench/warm_fork.py`)")
+    for k in ("bare", "cold", "pool", "pool_nopre", "pool_before", "warm"):
         if k in t:
             L.append(row(names[k], t[k], t["bare"]))
     L += [row("bare runner, `--no-audit`", t["bare_na"], t["bare_na"]),
-          row("`sbx run --pool`, `--no-audit`", t["pool_na"], t["bare_na"]), "",
+          row("`sbx run --pool`, `--no-audit`", t["pool_na"], t["bare_na"]),
+          row("warm fork on the host, `--no-audit`", t["warm_na"], t["bare_na"]), "",
           "| throughput, 2 clients | strategies/s |", "|---|---|",
           "| cold `sbx run` | %.1f |" % r["tp"]["cold"],
           "| `sbx run --pool`, runner preloaded | %.1f |" % r["tp"]["pool"],
@@ -247,6 +292,14 @@ def markdown(r):
           "and CPU: the report's `wall_ms` and user + system of the job's cgroup (cgroup v1 `cpuacct.stat`, "
           "in 4 ms ticks: medians only). The runner's total: static check, data, the strategy in its "
           "child, the look-ahead audit's reruns, scoring.", "",
+          "The warm fork on the host (medians of its %d runs above): CPU %.0f ms, of it %.0f ms in the "
+          "kernel, %.0f page faults; `--no-audit`: %.0f ms, %.0f ms, %.0f faults (`getrusage` of the "
+          "forked runner and its strategy runs). No fork server of this runner gets below that "
+          "row: it is the job without any isolation, client or pool." % (
+              len(r["warm_usage"]), *(statistics.median(u[k] for u in r["warm_usage"])
+                                      for k in ("cpu_ms", "sys_ms", "minflt")),
+              *(statistics.median(u[k] for u in r["warm_usage_na"]) for k in ("cpu_ms", "sys_ms", "minflt"))),
+          "",
           "Idle pool, `--size 2`, runner preloaded: %d processes, RSS %.0f MiB, PSS %.0f MiB (each zygote "
           "%s MiB resident; the zygotes share their pages with nobody, their jobs share them copy-on-write)."
           % (r["mem"]["processes"], r["mem"]["rss_mib"], r["mem"]["pss_mib"],
@@ -258,13 +311,19 @@ def markdown(r):
 def measure(b, pools, n, tp):
     r = {}
     pool, nopre = pools["pool"], pools["pool_nopre"]
-    makers = {"bare": b.bare, "cold": b.cold, "pool": pool.job, "pool_nopre": nopre.job}
+    warm = pools["warm"]
+    makers = {"bare": b.bare, "cold": b.cold, "pool": pool.job, "pool_nopre": nopre.job,
+              "warm": warm.job}
     if "pool_before" in pools:
         makers["pool_before"] = pools["pool_before"].job
     r["times"] = b.rounds(makers, n)
+    r["warm_usage"] = warm.usage[1:]  # the first warmed the page cache
+    warm.usage = []
     r["times"].update(b.rounds({"bare_na": lambda: b.bare(audit=False),
-                                "pool_na": lambda: pool.job(audit=False)}, n))
-    r["costs"] = {k: b.job_costs(p, n) for k, p in pools.items()}
+                                "pool_na": lambda: pool.job(audit=False),
+                                "warm_na": lambda: warm.job(audit=False)}, n))
+    r["warm_usage_na"] = warm.usage[1:]
+    r["costs"] = {k: b.job_costs(p, n) for k, p in pools.items() if k != "warm"}
     r["costs"]["pool_na"] = b.job_costs(pool, n, audit=False)
     r["costs"]["trivial"] = b.job_costs(pool, n, trivial=True)
     r["tp"] = {"cold": b.throughput(lambda i: b.cold(i), tp // 2),
@@ -312,9 +371,13 @@ def main():
     if a.before:
         pools["pool_before"] = Pool(b, "before", os.path.abspath(a.before), False)
         r["before"] = a.before_name or a.before
+    pools["warm"] = WarmHost(b)
     try:
         for pool in pools.values():
-            pool.start(2)
+            if isinstance(pool, WarmHost):
+                pool.start()
+            else:
+                pool.start(2)
         time.sleep(1)
         r["mem"] = b.idle_memory(pools["pool"])
         r.update(measure(b, pools, n, tp))
