@@ -109,24 +109,37 @@ static int load_process(const struct sbx_oci_state *st, const struct sbx_oci_exe
 	return 0;
 }
 
-/* The sandbox's cgroups, as pid 1 sees them from the host: every hierarchy
- * whose path is sbx's (".../sbx-PID-..."); the helper writes "0" (itself) to
- * each cgroup.procs before it forks the process. */
+/* The container's cgroups: pid 1's, read from the host, in every hierarchy
+ * where they differ from the helper's own (a container without a cgroup of
+ * its own has pid 1 where its supervisor is; there is nothing to join).
+ * They are whatever cgroupsPath named, not only sbx's own sbx-PID-* names:
+ * a process exec'd into a podman container (/libpod_parent/libpod-ID) is
+ * bound by the container's limits as its pid 1 is.  pid 1 cannot choose its
+ * cgroup (the host's cgroupfs is not writable from the sandbox), so the path
+ * is the runtime's.  The helper writes "0" (itself) to each cgroup.procs
+ * before it forks the process. */
 static int join_cgroups(pid_t pid1, struct sbx_error **err)
 {
-	char path[64], buf[8192];
+	char path[64], buf[8192], own[8192];
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid1);
 	if (read_text(path, buf, sizeof(buf)) < 0)
 		return sbx_error_set(err, errno, "reading %s", path);
+	if (read_text("/proc/self/cgroup", own, sizeof(own)) < 0)
+		return sbx_error_set(err, errno, "reading /proc/self/cgroup");
 	char *save = NULL;
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		/* "ID:CONTROLLERS:PATH", the same line among ours: already there */
+		size_t len = strlen(line);
+		for (const char *o = own; (o = strstr(o, line)) != NULL; o++)
+			if ((o == own || o[-1] == '\n') && (o[len] == '\n' || o[len] == '\0'))
+				goto next;
 		char *ctrls = strchr(line, ':');
 		char *cg = ctrls ? strchr(ctrls + 1, ':') : NULL;
 		if (cg == NULL)
 			continue;
 		*cg++ = '\0';
 		ctrls++;
-		if (strstr(cg, "/sbx-") == NULL || strstr(cg, "..") != NULL)
+		if (cg[0] != '/' || strstr(cg, "/..") != NULL)
 			continue;
 		if (strncmp(ctrls, "name=", 5) == 0)
 			ctrls += 5;
@@ -148,6 +161,7 @@ static int join_cgroups(pid_t pid1, struct sbx_error **err)
 				return sbx_error_set(err, errno, "joining the container's cgroup %s", procs);
 			break;
 		}
+next:;
 	}
 	return 0;
 }

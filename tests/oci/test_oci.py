@@ -798,6 +798,31 @@ class Lifecycle(Bundles):
         self.assertEqual(p.returncode, 1)
         self.assertIn("does not exist", p.stderr)
 
+    def test_exec_joins_a_cgroups_path_cgroup(self):
+        """A process exec'd into a container whose cgroup cgroupsPath named
+        (podman's /libpod_parent/libpod-ID; no sbx-PID-* name anywhere in
+        it) is in that cgroup, bound by its limits as pid 1 is."""
+        top = "libpod_parent-test-%d" % os.getpid()
+
+        def edit(spec):
+            spec["linux"]["cgroupsPath"] = "/%s/libpod-e1" % top
+            spec["linux"]["resources"] = {"memory": {"limit": 64 << 20}, "pids": {"limit": 40}}
+        pid = self.create(self.bundle(["/bin/sh", "-c", "while :; do sleep 0.05; done"], edit), "e1")
+        sbx(self.root, "start", "e1", check=0)
+        p = sbx(self.root, "exec", "e1", "/bin/sh", "-c", "cat /proc/self/cgroup; echo --; cat /proc/1/cgroup")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        mine, theirs = (sorted(part.split()) for part in p.stdout.split("--\n"))
+        self.assertTrue(any(line.endswith("/%s/libpod-e1" % top) for line in theirs), theirs)
+        self.assertEqual(mine, theirs, "the exec'd process is not in the container's cgroups")
+        sbx(self.root, "delete", "--force", "e1", check=0)
+        self.assertEqual(wait_pid(pid), 137)
+        if os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
+            os.rmdir(os.path.join(CGROUP_ROOT, top))  # v2: the parent levels are the client's
+        else:
+            with open("/proc/self/cgroup") as f:
+                own = next(l.rstrip("\n").split(":", 2)[2] for l in f if l.split(":")[1] == "memory")
+            self.assertFalse(os.path.exists(os.path.join(CGROUP_ROOT, "memory") + own.rstrip("/") + "/" + top))
+
     def test_terminal_through_the_console_socket(self):
         """process.terminal: the master of a pty of the sandbox's own devpts
         reaches the client's --console-socket; the process has it as its
@@ -1116,9 +1141,10 @@ class Containerd(unittest.TestCase):
         d = cls.dir
         try:
             cls.make_image()
-            cls.daemon = subprocess.Popen(
-                ["containerd", "--root", d + "/R", "--state", d + "/S", "--address", d + "/c.sock",
-                 "--config", "/dev/null"], stdout=subprocess.DEVNULL, stderr=open(d + "/containerd.log", "w"))
+            with open(d + "/containerd.log", "w") as log:  # the daemon has its own copy
+                cls.daemon = subprocess.Popen(
+                    ["containerd", "--root", d + "/R", "--state", d + "/S", "--address", d + "/c.sock",
+                     "--config", "/dev/null"], stdout=subprocess.DEVNULL, stderr=log)
             for _ in range(100):
                 if cls.ctr("version").returncode == 0:
                     break
