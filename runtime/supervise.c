@@ -102,6 +102,13 @@ static void handle_msg(struct sbx_supervision *s)
 	case SBX_MSG_EXIT:
 		s->got_exit = true;
 		s->wait_status = m.status;
+		if (s->pid == 0) { /* a pool job's pid 1 (not our child): its usage */
+			s->rusage.ru_utime.tv_sec = (time_t)(m.usage[0] / 1000000);
+			s->rusage.ru_utime.tv_usec = (suseconds_t)(m.usage[0] % 1000000);
+			s->rusage.ru_stime.tv_sec = (time_t)(m.usage[1] / 1000000);
+			s->rusage.ru_stime.tv_usec = (suseconds_t)(m.usage[1] % 1000000);
+			s->rusage.ru_maxrss = (long)m.usage[2];
+		}
 		break;
 	case SBX_MSG_PHASES:
 	case SBX_MSG_READY:

@@ -34,6 +34,10 @@ struct sbx_msg {
 	int32_t status; /* wait status for EXIT */
 	uint32_t unused;
 	uint64_t phase_us[SBX_INNER_PHASES];
+	/* EXIT from a warm-pool job's pid 1, which is the zygote's child and
+	 * so not ours to wait4: its own and its reaped children's usage, as
+	 * wait4 of sbx run's pid 1 gives it (user µs, system µs, max RSS KiB). */
+	uint64_t usage[3];
 	char text[1024];
 };
 

@@ -91,7 +91,7 @@ def set_msg_types(t):
     global MSG_SETUP_ERROR, MSG_EXIT, MSG_TAKEN, MSG_SECCOMP_FD, MSG_READY, MSG_POOL_STARTED
     MSG_SETUP_ERROR, MSG_EXIT, MSG_TAKEN = t["setup_error"], t["exit"], t["taken"]
     MSG_SECCOMP_FD, MSG_READY, MSG_POOL_STARTED = t["seccomp_fd"], t["ready"], t["pool_started"]
-MSG = struct.Struct("=IiiI3Q1024s")
+MSG = struct.Struct("=IiiI3Q3Q1024s")
 
 
 class SetupError(Exception):
@@ -105,8 +105,8 @@ def check(r, what):
     return r
 
 
-def send(sock, mtype, status=0, text="", phases=(0, 0, 0), fds=()):
-    data = MSG.pack(mtype, 0, status, 0, *phases, text.encode()[:1023])
+def send(sock, mtype, status=0, text="", phases=(0, 0, 0), fds=(), usage=(0, 0, 0)):
+    data = MSG.pack(mtype, 0, status, 0, *phases, *usage, text.encode()[:1023])
     sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("%di" % len(fds), *fds))] if fds else [])
 
 
@@ -490,8 +490,20 @@ def pid1(job, sync, stdio):
             if pid == 0:
                 break
             if pid == w:
-                send(sync, MSG_EXIT, status)
+                send(sync, MSG_EXIT, status, usage=job_usage())
                 os._exit(0)
+
+
+def job_usage():
+    """P1, once W is reaped: what wait4 of sbx run's pid 1 reports — its
+    own CPU and that of the children it reaped (W and the orphans it
+    inherited), and the largest RSS among them — for the supervisor's
+    report when the job has no cgroup to read it from."""
+    import resource
+    us = lambda tv: int(tv * 1e6)
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (us(me.ru_utime + kids.ru_utime), us(me.ru_stime + kids.ru_stime),
+            max(me.ru_maxrss, kids.ru_maxrss))
 
 
 def job_main(job, fds):
@@ -625,7 +637,7 @@ def take_job(ctl, taken):
             set_msg_types(job["msg"])
             # Taken: from now on the zygote may end (--recycle) without the
             # supervisor handing the job to another one.
-            os.write(fds[0], MSG.pack(MSG_TAKEN, 0, 0, 0, 0, 0, 0, b""))
+            os.write(fds[0], MSG.pack(MSG_TAKEN, 0, 0, 0, 0, 0, 0, 0, 0, 0, b""))
     finally:
         os.write(taken, b"1")
     for fd in map(int, os.listdir("/proc/self/fd")):

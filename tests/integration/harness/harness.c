@@ -324,3 +324,9 @@ long long h_ri(json_t *r, const char *k)
 }
 
 bool h_rb(json_t *r, const char *k) { return json_is_true(key(r, k)); }
+
+double h_rd(json_t *r, const char *k)
+{
+	json_t *v = key(r, k);
+	return json_is_number(v) ? json_number_value(v) : -1;
+}

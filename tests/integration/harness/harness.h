@@ -60,5 +60,6 @@ bool h_pids_peak_known(char *why, size_t len);
 const char *h_rs(json_t *report, const char *key);
 long long h_ri(json_t *report, const char *key);
 bool h_rb(json_t *report, const char *key);
+double h_rd(json_t *report, const char *key); /* a number, -1 when not one */
 
 #endif
