@@ -490,15 +490,35 @@ def pid1(job, sync, stdio):
             if pid == 0:
                 break
             if pid == w:
+                # What W left running dies now rather than at our exit, so
+                # that its CPU and memory are counted, as sbx run's wait4
+                # of its pid 1 counts them.
+                reap_all()
                 send(sync, MSG_EXIT, status, usage=job_usage())
                 os._exit(0)
 
 
+def reap_all():
+    """P1, once W is reaped: SIGKILL every other process of the job's pid
+    namespace (we are its pid 1) and reap them all."""
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+        except InterruptedError:
+            continue
+
+
 def job_usage():
-    """P1, once W is reaped: what wait4 of sbx run's pid 1 reports — its
-    own CPU and that of the children it reaped (W and the orphans it
-    inherited), and the largest RSS among them — for the supervisor's
-    report when the job has no cgroup to read it from."""
+    """P1, once every other process is reaped: what wait4 of sbx run's
+    pid 1 reports — its own CPU and that of the children it reaped (W and
+    the orphans it inherited), and the largest RSS among them — for the
+    supervisor's report when the job has no cgroup to read it from."""
     import resource
     us = lambda tv: int(tv * 1e6)
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -418,14 +418,17 @@ Test(pool, job_has_its_own_namespaces_no_capabilities_and_its_filter)
 static const char sleep_py[] =
     "import time, sys\nprint('start', flush=True)\ntime.sleep(float(sys.argv[1]))\nprint('end')\n";
 static const char hog_py[] = "x = []\nwhile True:\n    x.append(bytearray(16 << 20))\n";
-/* 300 ms of CPU in a child of the job, 100 MiB touched. */
+/* 300 ms of CPU in a child of the job that the job leaves running when
+ * it ends (an orphan, killed with the job), 100 MiB touched. */
 static const char burn_py[] = "import os, time\n"
+			      "r, w = os.pipe()\n"
 			      "if os.fork() == 0:\n"
 			      "    t = time.process_time()\n"
 			      "    while time.process_time() - t < 0.3:\n"
 			      "        pass\n"
-			      "    os._exit(0)\n"
-			      "os.wait()\n"
+			      "    os.write(w, b'1')\n"
+			      "    time.sleep(60)\n"
+			      "os.read(r, 1)\n"
 			      "b = bytearray(100 << 20)\n"
 			      "for i in range(0, len(b), 4096):\n"
 			      "    b[i] = 1\n";
@@ -1105,7 +1108,7 @@ Test(pool, rootless_pool_without_cgroup_gives_each_job_its_rlimits)
 	job_as(&o, NOBODY, &p, "burn.py", NULL);
 	cr_assert_eq(o.status, 0, "%s", o.err);
 	double cpu = h_rd(o.report, "cpu_user_ms") + h_rd(o.report, "cpu_system_ms");
-	cr_expect(cpu >= 250, "the report's CPU of a job that burnt 300 ms: %.1f ms", cpu);
+	cr_expect(cpu >= 250, "the report's CPU of a job whose orphan burnt 300 ms: %.1f ms", cpu);
 	long long peak = h_ri(o.report, "memory_peak_bytes");
 	cr_expect(peak >= 100ll << 20, "the report's peak memory of a job that held 100 MiB: %lld", peak);
 	h_free(&o);
