@@ -161,12 +161,38 @@ def own_cgroups():
     return out
 
 
-def cleanup(env, spawner, keep):
+def podman_cgroups():
+    """podman's cgroupfs manager makes libpod_parent (and conmon's cgroup
+    in it) at the top of each v1 hierarchy for the podman rows, and leaves
+    them."""
+    return {os.path.join("/sys/fs/cgroup", h, "libpod_parent") for h in os.listdir("/sys/fs/cgroup")
+            if os.path.isdir(os.path.join("/sys/fs/cgroup", h, "libpod_parent"))}
+
+
+def remove_podman_cgroups(before):
+    """The libpod_parent trees that were not there before the run, once
+    conmon (and the `podman container cleanup` it starts) has exited."""
+    for _ in range(100):
+        if subprocess.run(["pgrep", "-x", "conmon"], capture_output=True).returncode != 0:
+            break
+        time.sleep(0.1)
+    for _ in range(3):
+        for top in podman_cgroups() - before:
+            for dirpath, _, _ in os.walk(top, topdown=False):
+                try:
+                    os.rmdir(dirpath)
+                except OSError as e:
+                    log("could not remove cgroup %s: %s" % (dirpath, e))
+        time.sleep(0.2)
+
+
+def cleanup(env, spawner, keep, podman_before):
     """End what is still running (after an interrupt), delete any container
-    left behind, our runc cgroups, and the work directory."""
+    left behind, our runc cgroups, podman's, and the work directory."""
     measure.kill_running()
     if spawner is not None:
         spawner.kill_all()
+    remove_podman_cgroups(podman_before)
     for rt, state in (("crun", env.crun_state), ("runc", env.runc_state)):
         if not os.path.isdir(state):
             continue
@@ -261,6 +287,7 @@ def main():
     results = {"machine": machine_info(env.sbx, hidden), "quick": args.quick,
                "iterations": it, "skipped": [], "notes": [], "workloads": []}
     t0 = time.time()
+    podman_before = podman_cgroups()
     spawner = measure.Spawner(child_env)
     try:
         ws = rn.workloads(repo, work)
@@ -284,7 +311,7 @@ def main():
             log("wrote %s" % args.doc)
         print(report.headline(results))
     finally:
-        cleanup(env, spawner, args.keep)
+        cleanup(env, spawner, args.keep, podman_before)
     if not host_dev_null_ok():
         sys.exit("bench: the host's /dev/null changed owner or mode during the run")
     log("done in %.0f s" % (time.time() - t0))
