@@ -176,13 +176,16 @@ def remove_podman_cgroups(before):
         if subprocess.run(["pgrep", "-x", "conmon"], capture_output=True).returncode != 0:
             break
         time.sleep(0.1)
-    for _ in range(3):
+    for attempt in range(3):
         for top in podman_cgroups() - before:
             for dirpath, _, _ in os.walk(top, topdown=False):
                 try:
                     os.rmdir(dirpath)
                 except OSError as e:
-                    log("could not remove cgroup %s: %s" % (dirpath, e))
+                    if attempt == 2:  # conmon may still be leaving before that
+                        log("could not remove cgroup %s: %s" % (dirpath, e))
+        if not podman_cgroups() - before:
+            return
         time.sleep(0.2)
 
 
